@@ -1,0 +1,111 @@
+"""The `clawgate` command. Each subcommand parses its arguments and delegates to the domain modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from clawgate.tenancy.model import TenantFileError
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _database() -> None:
+    from clawgate.local.postgres import ensure_database_url
+
+    ensure_database_url()
+
+
+def cmd_tenants_apply(args: argparse.Namespace) -> int:
+    from clawgate.tenancy.apply import apply_tenant
+    from clawgate.tenancy.model import load_tenant_file
+
+    tenant = load_tenant_file(args.file)
+    _database()
+    result = apply_tenant(tenant)
+    if result.changes:
+        print(f"tenant {result.slug}: " + "; ".join(result.changes))
+    else:
+        print(f"tenant {result.slug}: unchanged")
+    return 0
+
+
+def cmd_tenants_list(_: argparse.Namespace) -> int:
+    from clawgate.db.migrate import ensure_platform
+    from clawgate.tenancy.registry import list_tenants
+
+    _database()
+    ensure_platform()
+    for tenant in list_tenants():
+        print(f"{tenant.slug}\t{tenant.name}\t{tenant.timezone}\t{tenant.currency}\t{tenant.accounts} channel accounts")
+    return 0
+
+
+def cmd_tokens_create(args: argparse.Namespace) -> int:
+    from clawgate.tenancy.tokens import create_token
+
+    _database()
+    print(create_token(args.tenant, args.label))
+    return 0
+
+
+def cmd_db_upgrade(_: argparse.Namespace) -> int:
+    from clawgate.db.migrate import upgrade_all
+
+    _database()
+    for schema, versions in upgrade_all().items():
+        print(f"{schema}: {', '.join(versions) if versions else 'up to date'}")
+    return 0
+
+
+def cmd_dev(args: argparse.Namespace) -> int:
+    from clawgate.local.dev import serve
+
+    return serve(tenant_files=[Path(f) for f in args.tenant_file], offline=args.offline)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="clawgate", description="Clawgate: AI agents for every client of an agency")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the local runtime on 127.0.0.1:8787 (CLAWGATE_PORT)")
+    dev.add_argument("--tenant-file", action="append", default=[], help="apply this tenant file first (repeatable)")
+    dev.add_argument("--offline", action="store_true", help="use the loopback fakes instead of Meta/Telegram/model")
+    dev.set_defaults(run=cmd_dev)
+
+    tenants = commands.add_parser("tenants", help="apply and list tenants").add_subparsers(dest="sub", required=True)
+    apply = tenants.add_parser("apply", help="create or update a tenant from its file")
+    apply.add_argument("file", type=Path)
+    apply.set_defaults(run=cmd_tenants_apply)
+    tenants.add_parser("list", help="list tenants").set_defaults(run=cmd_tenants_list)
+
+    tokens = commands.add_parser("tokens", help="gateway tokens").add_subparsers(dest="sub", required=True)
+    create = tokens.add_parser("create", help="create a gateway token; prints it alone on standard output")
+    create.add_argument("tenant")
+    create.add_argument("--label")
+    create.set_defaults(run=cmd_tokens_create)
+
+    db = commands.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
+    db.add_parser("upgrade", help="bring the registry and every tenant schema up to date").set_defaults(
+        run=cmd_db_upgrade
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    try:
+        return run(args)
+    except TenantFileError as error:
+        print(error, file=sys.stderr)
+        return 2
+    except (LookupError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+"""`clawgate dev`: the embedded database, the tenant files, the runtime and the HTTP server, stopped cleanly on
+Ctrl-C. A second run reuses the data under .clawgate/."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from clawgate.observability import logger
+from clawgate.settings import reset_settings
+
+DEV_DEFAULTS = {"CLAWGATE_META_APP_SECRET": "dev-app-secret", "CLAWGATE_META_VERIFY_TOKEN": "dev-verify-token"}
+
+
+def _dev_defaults() -> None:
+    for name, value in DEV_DEFAULTS.items():
+        if not os.environ.get(name):
+            os.environ[name] = value
+            print(f"clawgate dev: {name} is not set; using {value!r} for local testing")
+    reset_settings()
+
+
+def serve(tenant_files: list[Path], offline: bool = False) -> int:
+    import uvicorn
+
+    from clawgate.db import close_pool
+    from clawgate.db.migrate import ensure_platform
+    from clawgate.local.postgres import ensure_database_url
+    from clawgate.local.runtime import LocalRuntime
+    from clawgate.local.server import build_app
+    from clawgate.settings import get_settings
+    from clawgate.tenancy.apply import apply_tenant
+    from clawgate.tenancy.model import load_tenant_file
+
+    _dev_defaults()
+    ensure_database_url()
+    ensure_platform()
+    for path in tenant_files:
+        result = apply_tenant(load_tenant_file(path))
+        print(f"clawgate dev: tenant {result.slug}: {'; '.join(result.changes) or 'unchanged'}")
+    runtime = LocalRuntime()
+    port = get_settings().port
+    print(f"clawgate dev: serving on http://127.0.0.1:{port} (Ctrl-C stops)")
+    try:
+        uvicorn.run(build_app(runtime), host="127.0.0.1", port=port, log_level="warning")
+    finally:
+        runtime.close()
+        close_pool()
+        logger.info("clawgate dev stopped")
+    return 0

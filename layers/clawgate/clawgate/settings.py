@@ -1,0 +1,52 @@
+"""Process settings, read once from the environment (the same names locally and in AWS). A plain dataclass: the
+webhook functions read it on their cold-start path."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str | None = None
+    database_secret_arn: str | None = None
+    data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".clawgate")
+    port: int = 8787
+    meta_app_secret: str | None = None
+    meta_verify_token: str | None = None
+    graph_url: str = "https://graph.facebook.com"
+    graph_version: str = "v26.0"
+    telegram_api_url: str = "https://api.telegram.org"
+    inbound_queue_url: str | None = None
+    capi_queue_url: str | None = None
+    lead_queue_url: str | None = None
+    websocket_endpoint: str | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        values: dict[str, object] = {
+            name: env[f"CLAWGATE_{name.upper()}"]
+            for name in cls.__dataclass_fields__
+            if env.get(f"CLAWGATE_{name.upper()}")
+        }
+        if "port" in values:
+            values["port"] = int(str(values["port"]))
+        if "data_dir" in values:
+            values["data_dir"] = Path(str(values["data_dir"]))
+        return cls(**values)  # type: ignore[arg-type]
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()
+
+
+def reset_settings() -> None:
+    """Forget the cached settings (the local runtime and tests change the environment)."""
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Tenants: the tenant file, provisioning (`clawgate tenants apply`), the registry and gateway tokens."""

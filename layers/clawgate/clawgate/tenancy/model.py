@@ -1,0 +1,172 @@
+"""The tenant file (`tenants/<slug>.yaml`), validated at the boundary. A wrong file is refused with the field and
+the reason; secrets appear only as `secret:<name>` references."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from clawgate.secrets import SECRET_PREFIX
+
+Channel = Literal["whatsapp", "telegram", "webchat", "api", "schedule"]
+DmPolicy = Literal["open", "allowlist", "pairing"]
+AGENT_ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
+# Meta rejects `Lead` and `CompleteRegistration` for business messaging (REFERENCE.md, Conversions API).
+BUSINESS_MESSAGING_EVENTS = frozenset(
+    {
+        "LeadSubmitted", "QualifiedLead", "Purchase", "InitiateCheckout", "AddToCart", "ViewContent", "OrderCreated",
+        "OrderShipped", "OrderDelivered", "OrderCanceled", "OrderReturned", "CartAbandoned", "RatingProvided",
+        "ReviewProvided",
+    }
+)  # fmt: skip
+
+
+def _secret_reference(value: str) -> str:
+    if not value.startswith(SECRET_PREFIX) or len(value) <= len(SECRET_PREFIX):
+        raise ValueError("must be a `secret:<name>` reference; secrets never go in tenant files")
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError(f"unknown IANA timezone {value!r}") from error
+    return value
+
+
+SecretRef = Annotated[str, AfterValidator(_secret_reference)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Budget(Strict):
+    daily_usd: float = Field(gt=0)
+
+
+class Agent(Strict):
+    id: str = Field(pattern=AGENT_ID)
+    name: str = Field(min_length=1)
+    emoji: str | None = None
+    model: str = Field(default="anthropic/claude-sonnet-4-5", pattern=r"^[a-z0-9_-]+/.+$")
+    model_by_channel: dict[Channel, str] = {}
+    fallback_models: list[str] = []
+    description: str | None = None
+
+
+class WhatsAppAccount(Strict):
+    phone_number_id: str = Field(pattern=r"^\d+$")
+    waba_id: str = Field(pattern=r"^\d+$")
+    agent: str
+    access_token: SecretRef
+    dm_policy: DmPolicy = "open"
+    allow_from: list[str] = []
+
+
+class TelegramAccount(Strict):
+    agent: str
+    bot_token: SecretRef
+    dm_policy: DmPolicy = "open"
+    allow_from: list[int] = []
+    operator: bool = False
+
+
+class Channels(Strict):
+    whatsapp: list[WhatsAppAccount] = []
+    telegram: list[TelegramAccount] = []
+
+
+class Meta(Strict):
+    ad_account_id: str = Field(pattern=r"^act_\d+$")
+    page_id: str | None = Field(default=None, pattern=r"^\d+$")
+    access_token: SecretRef
+    operator_chat_id: int | None = None
+
+
+class CapiEvents(Strict):
+    l1: str = "LeadSubmitted"
+    l2: str = "QualifiedLead"
+    l3: str = "Purchase"
+
+    @model_validator(mode="after")
+    def _accepted_by_meta(self) -> CapiEvents:
+        for level in ("l1", "l2", "l3"):
+            name = getattr(self, level)
+            if name not in BUSINESS_MESSAGING_EVENTS:
+                raise ValueError(f"{level}: {name!r} is not accepted by Meta for business messaging")
+        return self
+
+
+class Capi(Strict):
+    enabled: bool = True
+    dataset_id: str = Field(pattern=r"^\d+$")
+    threshold: int = Field(default=3, ge=1)
+    events: CapiEvents = CapiEvents()
+    test_event_code: str | None = None
+    crm_events: bool = False
+
+
+class TenantFile(Strict):
+    slug: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
+    name: str = Field(min_length=1)
+    timezone: Annotated[str, AfterValidator(_timezone)] = "UTC"
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    budget: Budget = Budget(daily_usd=20)
+    agents: list[Agent] = Field(min_length=1)
+    channels: Channels = Channels()
+    meta: Meta | None = None
+    capi: Capi | None = None
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> TenantFile:
+        ids = [agent.id for agent in self.agents]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"agents: duplicate id {duplicates[0]!r}")
+        accounts: list[tuple[str, WhatsAppAccount | TelegramAccount]] = [
+            *(("whatsapp", a) for a in self.channels.whatsapp),
+            *(("telegram", a) for a in self.channels.telegram),
+        ]
+        for channel, account in accounts:
+            if account.agent not in ids:
+                raise ValueError(f"channels.{channel}: agent {account.agent!r} is not one of the agents {ids}")
+        return self
+
+
+class TenantFileError(ValueError):
+    """A tenant file that cannot be applied; `problems` are `(field, reason)` pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  {field}: {reason}" for field, reason in problems)
+        super().__init__(f"{source} is not a valid tenant file:\n{lines}")
+
+
+def _field_name(location: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in location) or "(file)"
+
+
+def parse_tenant(data: object, source: str = "tenant file") -> TenantFile:
+    try:
+        return TenantFile.model_validate(data)
+    except ValidationError as error:
+        problems = [(_field_name(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
+        raise TenantFileError(source, problems) from None
+
+
+def load_tenant_file(path: Path | str) -> TenantFile:
+    path = Path(path)
+    try:
+        data = yaml.safe_load(path.read_text())
+    except FileNotFoundError:
+        raise TenantFileError(str(path), [("(file)", "no such file")]) from None
+    except yaml.YAMLError as error:
+        raise TenantFileError(str(path), [("(file)", f"not valid YAML: {error}")]) from None
+    return parse_tenant(data, str(path))

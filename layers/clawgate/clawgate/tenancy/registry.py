@@ -1,0 +1,51 @@
+"""Read-side of the registry: what must be known before the tenant is (tenants, channel accounts)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from clawgate.db import registry_tx
+from clawgate.tenancy.model import TenantFile
+
+
+@dataclass(frozen=True)
+class ChannelAccount:
+    tenant: str
+    channel: str
+    account_id: str
+    agent_id: str | None
+    config: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class TenantSummary:
+    slug: str
+    name: str
+    timezone: str
+    currency: str
+    accounts: int
+
+
+def find_channel_account(channel: str, account_id: str) -> ChannelAccount | None:
+    with registry_tx() as conn:
+        row = conn.execute(
+            "SELECT tenant_slug, agent_id, config FROM channel_accounts WHERE channel = %s AND account_id = %s",
+            (channel, account_id),
+        ).fetchone()
+    return ChannelAccount(row[0], channel, account_id, row[1], row[2]) if row else None
+
+
+def load_tenant(slug: str) -> TenantFile | None:
+    with registry_tx() as conn:
+        row = conn.execute("SELECT config FROM tenants WHERE slug = %s", (slug,)).fetchone()
+    return TenantFile.model_validate(row[0]) if row else None
+
+
+def list_tenants() -> list[TenantSummary]:
+    with registry_tx() as conn:
+        rows = conn.execute(
+            "SELECT t.slug, t.name, t.timezone, t.currency, count(a.id) FROM tenants t"
+            " LEFT JOIN channel_accounts a ON a.tenant_slug = t.slug GROUP BY t.slug ORDER BY t.slug"
+        ).fetchall()
+    return [TenantSummary(*row) for row in rows]

@@ -1,0 +1,43 @@
+"""Gateway tokens: shown once, stored only as a SHA-256 hash."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from clawgate.db import registry_tx
+
+TOKEN_PREFIX = "cgt_"
+
+
+class UnknownTenantError(LookupError):
+    pass
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(slug: str, label: str | None = None) -> str:
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    with registry_tx() as conn:
+        if not conn.execute("SELECT 1 FROM tenants WHERE slug = %s", (slug,)).fetchone():
+            raise UnknownTenantError(f"no tenant {slug!r}; apply its tenant file first")
+        conn.execute(
+            "INSERT INTO gateway_tokens (tenant_slug, token_sha256, label) VALUES (%s, %s, %s)",
+            (slug, token_hash(token), label),
+        )
+    return token
+
+
+def verify_token(slug: str, token: str) -> bool:
+    """True when `token` is a live token of tenant `slug` (and records its use)."""
+    if not token.startswith(TOKEN_PREFIX):
+        return False
+    with registry_tx() as conn:
+        row = conn.execute(
+            "UPDATE gateway_tokens SET last_used_at = now()"
+            " WHERE tenant_slug = %s AND token_sha256 = %s AND revoked_at IS NULL RETURNING id",
+            (slug, token_hash(token)),
+        ).fetchone()
+    return row is not None
