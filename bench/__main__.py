@@ -1,0 +1,21 @@
+"""`make bench`: every benchmark in turn; each prints its own figures."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+BENCHMARKS = ["bench.imports"]
+
+
+def main() -> None:
+    only = sys.argv[1:]
+    for name in BENCHMARKS:
+        if only and name.split(".")[-1] not in only:
+            continue
+        importlib.import_module(name).main()
+        print()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Messaging channels (WhatsApp Cloud API, Telegram, webchat) behind one contract."""
