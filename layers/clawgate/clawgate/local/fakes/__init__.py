@@ -1,0 +1,21 @@
+"""Loopback fakes of the vendor APIs Clawgate calls (Anthropic, Meta Graph, Telegram), for tests and offline dev."""
+
+from clawgate.local.fakes.anthropic import Answer, FakeAnthropic, anthropic_error
+from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response, UploadedFile
+from clawgate.local.fakes.graph import FakeGraph
+from clawgate.local.fakes.graph_support import graph_error
+from clawgate.local.fakes.telegram import FakeTelegram, telegram_error
+
+__all__ = [
+    "Answer",
+    "FakeAnthropic",
+    "FakeGraph",
+    "FakeServer",
+    "FakeTelegram",
+    "RecordedRequest",
+    "Response",
+    "UploadedFile",
+    "anthropic_error",
+    "graph_error",
+    "telegram_error",
+]
