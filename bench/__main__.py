@@ -5,7 +5,15 @@ from __future__ import annotations
 import importlib
 import sys
 
-BENCHMARKS = ["bench.imports"]
+BENCHMARKS = [
+    "bench.imports",
+    "bench.webhooks",
+    "bench.turns",
+    "bench.attribution",
+    "bench.synth",
+    "bench.control_plane",
+    "bench.ads",
+]
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ from clawgate.tenancy.model import TenantFile, parse_tenant
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ClawgateTest")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+pytest_plugins = ["tests.channel_fixtures"]  # graph, telegram, webhook_key, inbound
 TEST_APP_SECRET = "test-app-secret"
 TEST_VERIFY_TOKEN = "test-verify-token"
 

@@ -60,6 +60,49 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
     return 0
 
 
+def _run_turn(run: dict[str, object]) -> int:
+    """Run one AgentTurn in this process (the local runtime's state machine) and print the reply."""
+    from clawgate.agent.run_api import turn_result
+    from clawgate.db.migrate import ensure_platform
+    from clawgate.local.runtime import LocalRuntime
+
+    _database()
+    ensure_platform()
+    runtime = LocalRuntime()
+    try:
+        output = runtime.state_machines.run("agent_turn", run)
+    finally:
+        runtime.close()
+    turns = output.get("turns") or []
+    if "request_id" in run:
+        result = turn_result(str(run["tenant"]), str(run["request_id"]))
+    elif turns:
+        from clawgate.agent.turns import load_turn
+        from clawgate.db import tenant_tx
+
+        with tenant_tx(str(run["tenant"]), "ro") as conn:
+            turn = load_turn(conn, int(turns[0]["turn_id"]))
+        result = {"turn_id": turn.id, "status": turn.status, "reply": turn.reply_text}
+    else:
+        print("nothing to run", file=sys.stderr)
+        return 1
+    print(result.get("reply") or "")
+    print(f"(turn {result.get('turn_id')}: {result.get('status')})", file=sys.stderr)
+    return 0 if result.get("status") in ("succeeded", "budget_exceeded") else 1
+
+
+def cmd_agent(args: argparse.Namespace) -> int:
+    import uuid
+
+    run = {"source": "api", "tenant": args.tenant, "agent": args.agent, "text": args.message,
+           "peer": args.session or "cli", "request_id": f"cli-{uuid.uuid4()}"}  # fmt: skip
+    return _run_turn(run)
+
+
+def cmd_turns_replay(args: argparse.Namespace) -> int:
+    return _run_turn({"source": "replay", "tenant": args.tenant, "turn_id": args.turn_id})
+
+
 def cmd_dev(args: argparse.Namespace) -> int:
     from clawgate.local.dev import serve
 
@@ -87,10 +130,34 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--label")
     create.set_defaults(run=cmd_tokens_create)
 
+    agent = commands.add_parser("agent", help="run one turn of an agent and print the reply")
+    agent.add_argument("--tenant", required=True)
+    agent.add_argument("--agent", required=True)
+    agent.add_argument("--message", required=True)
+    agent.add_argument("--session", help="continue this session (default: the CLI's own)")
+    agent.set_defaults(run=cmd_agent)
+
+    turns = commands.add_parser("turns", help="agent turns").add_subparsers(dest="sub", required=True)
+    replay = turns.add_parser("replay", help="re-drive a failed turn")
+    replay.add_argument("turn_id", type=int)
+    replay.add_argument("--tenant", required=True)
+    replay.set_defaults(run=cmd_turns_replay)
+
     db = commands.add_parser("db", help="database").add_subparsers(dest="sub", required=True)
     db.add_parser("upgrade", help="bring the registry and every tenant schema up to date").set_defaults(
         run=cmd_db_upgrade
     )
+    from clawgate.channels.cli import register as register_channels
+    from clawgate.meta.cli import register as register_meta
+
+    register_channels(commands)
+    from clawgate.jobs.cli import register as register_jobs
+
+    register_jobs(commands)
+    from clawgate.gateway.cli import register as register_devices
+
+    register_devices(commands)
+    register_meta(commands)
     return parser
 
 

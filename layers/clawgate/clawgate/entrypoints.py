@@ -24,6 +24,22 @@ class QueueConsumer:
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/webhooks/whatsapp", "whatsapp_webhook"),
     HttpRoute("POST", "/webhooks/whatsapp", "whatsapp_webhook"),
+    HttpRoute("POST", "/webhooks/telegram/{tenant}/{agent}", "telegram_webhook"),
+    HttpRoute("GET", "/webhooks/meta", "meta_webhook"),
+    HttpRoute("POST", "/webhooks/meta", "meta_webhook"),
+    HttpRoute("POST", "/api/v1/tenants/{tenant}/agents/{agent}/run", "agent_run"),
+    # The operator API (gateway/operator_api.py); its OpenAPI document is GET /api/v1/openapi.json.
+    HttpRoute("GET", "/api/v1/openapi.json", "operator_api"),
+    HttpRoute("POST", "/api/v1/tenants/{tenant}/messages", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/leads", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/dialogs", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/capi-events", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/metrics", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/usage", "operator_api"),
+    HttpRoute("POST", "/api/v1/tenants/{tenant}/creatives/uploads", "operator_api"),
+    HttpRoute("POST", "/api/v1/tenants/{tenant}/creatives/uploads/{upload}/complete", "operator_api"),
+    # Local blob store only (in AWS the part URLs are S3's presigned ones and this answers 404).
+    HttpRoute("PUT", "/api/v1/tenants/{tenant}/creatives/uploads/{upload}/parts/{part}", "operator_api"),
 )
 
 # API Gateway WebSocket route keys -> function. The protocol's own methods travel on $default.
@@ -33,9 +49,25 @@ WEBSOCKET_ROUTES: dict[str, str] = {
     "$default": "ws_message",
 }
 
-QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (QueueConsumer("inbound", fifo=True, target="workflow:agent_turn"),)
+# Producers before their consumers' queues: the local runtime waits for idle queues in this order.
+QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
+    QueueConsumer("inbound", fifo=True, target="workflow:agent_turn"),
+    QueueConsumer("lead", fifo=False, target="lead_worker"),
+    QueueConsumer("capi", fifo=False, target="capi_sender"),
+)
 
 # State machine name -> the placeholder in its ASL file -> the function behind it.
 WORKFLOW_TASKS: dict[str, dict[str, str]] = {
-    "agent_turn": {},
+    "agent_turn": {
+        "IngestFunctionArn": "turn_ingest",
+        "CallModelFunctionArn": "turn_call_model",
+        "RunToolFunctionArn": "turn_run_tool",
+        "DeliverFunctionArn": "turn_deliver",
+        "FailFunctionArn": "turn_fail",
+    },
+    # Standard workflow (infra.constructs.workflows.STANDARD_WORKFLOWS); input {tenant, job, scheduled_for?, params?}.
+    "jobs": {"JobsRunFunctionArn": "jobs_run"},
 }
+
+# Functions that call a model: they get the model key, the longest timeout, and SnapStart where the runtime allows.
+MODEL_FUNCTIONS = frozenset({"turn_call_model", "agent_run"})

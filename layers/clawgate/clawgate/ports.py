@@ -46,15 +46,19 @@ class SqsSender:
         url = getattr(get_settings(), f"{queue}_queue_url", None)
         if not url:
             raise RuntimeError(f"no URL configured for queue {queue!r} (CLAWGATE_{queue.upper()}_QUEUE_URL)")
+        fifo = url.endswith(".fifo")
         for start in range(0, len(messages), 10):
-            entries = [_sqs_entry(i, m) for i, m in enumerate(messages[start : start + 10])]
+            entries = [_sqs_entry(i, m, fifo) for i, m in enumerate(messages[start : start + 10])]
             response = self._client.send_message_batch(QueueUrl=url, Entries=entries)  # type: ignore[arg-type]
             if response.get("Failed"):
                 raise RuntimeError(f"SQS rejected {len(response['Failed'])} messages: {response['Failed'][0]}")
 
 
-def _sqs_entry(index: int, message: QueueMessage) -> dict[str, str]:
+def _sqs_entry(index: int, message: QueueMessage, fifo: bool) -> dict[str, str]:
+    """Group and deduplication ids are FIFO-only fields; a standard queue refuses them."""
     entry = {"Id": str(index), "MessageBody": message.body}
+    if not fifo:
+        return entry
     if message.group_id:
         entry["MessageGroupId"] = message.group_id
     if message.dedup_id:

@@ -11,6 +11,7 @@ import re
 from clawgate.observability import register_secret
 
 SECRET_PREFIX = "secret:"
+OFFLINE_FALLBACK = "CLAWGATE_SECRET_FALLBACK"
 
 
 class MissingSecretError(LookupError):
@@ -43,6 +44,8 @@ def resolve(value: str) -> str:
         register_secret(from_env)
         return from_env
     if not os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        if fallback := os.environ.get(OFFLINE_FALLBACK):  # `clawgate dev --offline` only
+            return fallback
         raise MissingSecretError(value, f"set {env_name(value)}")
     from aws_lambda_powertools.utilities import parameters
 

@@ -15,6 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 class Settings:
     database_url: str | None = None
     database_secret_arn: str | None = None
+    database_host: str | None = None  # in AWS: the RDS Proxy endpoint (the secret names the cluster)
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".clawgate")
     port: int = 8787
     meta_app_secret: str | None = None
@@ -22,10 +23,13 @@ class Settings:
     graph_url: str = "https://graph.facebook.com"
     graph_version: str = "v26.0"
     telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_key: str | None = None  # per-bot webhook secrets derive from it (literal or secret:)
+    blob_bucket: str | None = None  # S3 bucket of the blob store; unset: data_dir/blobs
     inbound_queue_url: str | None = None
     capi_queue_url: str | None = None
     lead_queue_url: str | None = None
     websocket_endpoint: str | None = None
+    dev_auto_approve_loopback: bool = False  # `clawgate dev` only: control-UI devices on loopback need no approval
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -39,6 +43,8 @@ class Settings:
             values["port"] = int(str(values["port"]))
         if "data_dir" in values:
             values["data_dir"] = Path(str(values["data_dir"]))
+        if "dev_auto_approve_loopback" in values:
+            values["dev_auto_approve_loopback"] = str(values["dev_auto_approve_loopback"]).lower() in ("1", "true")
         return cls(**values)  # type: ignore[arg-type]
 
 

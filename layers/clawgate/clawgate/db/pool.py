@@ -31,7 +31,7 @@ def _url_from_secret(arn: str) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     secret = json.loads(str(parameters.get_secret(arn, max_age=3600)))
-    host = secret.get("proxy_host") or secret["host"]
+    host = get_settings().database_host or secret["host"]
     return (
         f"postgresql://{secret['username']}:{secret['password']}@{host}:{secret.get('port', 5432)}"
         f"/{secret.get('dbname', 'clawgate')}?sslmode=require"

@@ -20,6 +20,7 @@ OWNER_ROLE = "clawgate_owner"
 GATEWAY_ROLE = "clawgate_gateway"
 
 Access = Literal["rw", "ro"]
+SET_SCOPE = "SELECT set_config('role', %s, true), set_config('search_path', %s, true)"
 
 
 class InvalidSlugError(ValueError):
@@ -41,16 +42,35 @@ def tenant_role(slug: str, access: Access = "rw") -> str:
 
 
 @contextmanager
-def scoped_tx(role: str, search_path: str) -> Iterator[Connection[TupleRow]]:
-    """A transaction that runs as `role` with `search_path`, both reset when it ends."""
-    with get_pool().connection() as conn, conn.transaction():
-        conn.execute("SELECT set_config('role', %s, true), set_config('search_path', %s, true)", (role, search_path))
-        yield conn
+def scoped_tx(role: str, search_path: str, *, pipeline: bool = False) -> Iterator[Connection[TupleRow]]:
+    """A transaction that runs as `role` with `search_path`, both reset when it ends.
+
+    With `pipeline`, statements are queued and sent together: the client waits for the server only when a result
+    is fetched and at COMMIT, so a transaction of writes costs one round trip. The price: a statement's error is
+    raised at the next fetch or at the end of the block, not by its own `execute` — use it where no code catches
+    errors of single statements (the agent-turn steps)."""
+    with get_pool().connection() as conn:
+        if not pipeline:
+            with conn.transaction():
+                conn.execute(SET_SCOPE, (role, search_path))
+                yield conn
+            return
+        conn.autocommit = False  # in autocommit mode a pipeline syncs after every statement
+        try:
+            with conn.pipeline():
+                conn.execute(SET_SCOPE, (role, search_path))
+                yield conn
+                conn.commit()
+        except BaseException:
+            conn.rollback()
+            raise
+        finally:
+            conn.autocommit = True
 
 
 @contextmanager
-def tenant_tx(slug: str, access: Access = "rw") -> Iterator[Connection[TupleRow]]:
-    with scoped_tx(tenant_role(slug, access), tenant_schema(slug)) as conn:
+def tenant_tx(slug: str, access: Access = "rw", *, pipeline: bool = False) -> Iterator[Connection[TupleRow]]:
+    with scoped_tx(tenant_role(slug, access), tenant_schema(slug), pipeline=pipeline) as conn:
         yield conn
 
 

@@ -4,12 +4,15 @@ Ctrl-C. A second run reuses the data under .clawgate/."""
 from __future__ import annotations
 
 import os
+from contextlib import ExitStack
 from pathlib import Path
 
 from clawgate.observability import logger
+from clawgate.secrets import OFFLINE_FALLBACK
 from clawgate.settings import reset_settings
 
-DEV_DEFAULTS = {"CLAWGATE_META_APP_SECRET": "dev-app-secret", "CLAWGATE_META_VERIFY_TOKEN": "dev-verify-token"}
+DEV_DEFAULTS = {"CLAWGATE_META_APP_SECRET": "dev-app-secret", "CLAWGATE_META_VERIFY_TOKEN": "dev-verify-token",
+                "CLAWGATE_DEV_AUTO_APPROVE_LOOPBACK": "1"}  # fmt: skip
 
 
 def _dev_defaults() -> None:
@@ -20,7 +23,28 @@ def _dev_defaults() -> None:
     reset_settings()
 
 
+def _start_offline_fakes(stack: ExitStack) -> None:
+    """`--offline`: Meta's Graph API and Telegram's Bot API answered by the loopback fakes, and every
+    `secret:` reference given a placeholder, so the whole product runs with no network and no credentials."""
+    from clawgate.local.fakes import FakeGraph, FakeTelegram
+
+    graph = stack.enter_context(FakeGraph())
+    telegram = stack.enter_context(FakeTelegram())
+    os.environ["CLAWGATE_GRAPH_URL"] = graph.url
+    os.environ["CLAWGATE_TELEGRAM_API_URL"] = telegram.url
+    os.environ.setdefault(OFFLINE_FALLBACK, "offline-placeholder")
+    reset_settings()
+    print(f"clawgate dev --offline: Graph API at {graph.url}, Telegram Bot API at {telegram.url} (loopback fakes)")
+
+
 def serve(tenant_files: list[Path], offline: bool = False) -> int:
+    with ExitStack() as stack:
+        if offline:
+            _start_offline_fakes(stack)
+        return _serve(tenant_files)
+
+
+def _serve(tenant_files: list[Path]) -> int:
     import uvicorn
 
     from clawgate.db import close_pool
@@ -38,12 +62,20 @@ def serve(tenant_files: list[Path], offline: bool = False) -> int:
     for path in tenant_files:
         result = apply_tenant(load_tenant_file(path))
         print(f"clawgate dev: tenant {result.slug}: {'; '.join(result.changes) or 'unchanged'}")
+    from clawgate.agent.providers import anthropic_configured
+
+    if not anthropic_configured():
+        print("clawgate dev: no ANTHROPIC_API_KEY: Anthropic agents answer with the offline stand-in model")
     runtime = LocalRuntime()
+    from clawgate.jobs.scheduler import LocalScheduler
+
+    scheduler = LocalScheduler().start()  # the tenants' job schedules, in their timezones
     port = get_settings().port
     print(f"clawgate dev: serving on http://127.0.0.1:{port} (Ctrl-C stops)")
     try:
         uvicorn.run(build_app(runtime), host="127.0.0.1", port=port, log_level="warning")
     finally:
+        scheduler.stop()
         runtime.close()
         close_pool()
         logger.info("clawgate dev stopped")

@@ -14,11 +14,13 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
-from starlette.websockets import WebSocket, WebSocketDisconnect
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
 from clawgate.db import get_pool
 from clawgate.entrypoints import HTTP_ROUTES, WEBSOCKET_ROUTES
+from clawgate.gateway import protocol
 from clawgate.local.apigw import http_event, http_response, websocket_event
 from clawgate.local.runtime import LocalRuntime
 from clawgate.observability import logger
@@ -77,12 +79,16 @@ def _websocket_endpoint(runtime: LocalRuntime) -> Any:
         await socket.accept()
         runtime.connections.add(connection_id, socket, asyncio.get_running_loop())
         try:
+            # The first frame (the control plane's `connect`) must come within CONNECT_TIMEOUT_S.
+            body = await asyncio.wait_for(socket.receive_text(), protocol.CONNECT_TIMEOUT_S)
             while True:
-                body = await socket.receive_text()
                 result = await invoke("$default", connection_id, body=body, source_ip=source_ip)
                 if result.get("body"):  # a route response, as API Gateway's two-way routes return
                     await socket.send_text(str(result["body"]))
-        except WebSocketDisconnect:
+                body = await socket.receive_text()
+        except TimeoutError:
+            await socket.close(code=1008, reason="no connect frame in time")
+        except (WebSocketDisconnect, WebSocketDisconnected):  # the client left, or a handler closed the socket
             pass
         finally:
             runtime.connections.remove(connection_id)
@@ -131,4 +137,5 @@ def build_app(runtime: LocalRuntime) -> Starlette:
         for path, functions in by_path.items()
     ]
     routes.append(WebSocketRoute("/ws", _websocket_endpoint(runtime)))
+    routes.append(Mount("/", StaticFiles(directory=WEB_DIR, check_dir=False)))  # the web UI's other files
     return Starlette(routes=routes)

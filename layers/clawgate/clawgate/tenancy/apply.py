@@ -15,6 +15,7 @@ from psycopg.types.json import Jsonb
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.db.migrate import ensure_platform, provision_tenant
 from clawgate.tenancy.model import TenantFile
+from clawgate.tenancy.registry import forget_cached_tenants
 from clawgate.tenancy.workspace import SEEDED_BY, render_workspace
 
 Conn = Connection[TupleRow]
@@ -45,7 +46,7 @@ def telegram_account_id(slug: str, agent_id: str) -> str:
 
 def channel_accounts(tenant: TenantFile) -> list[AccountRow]:
     rows = [
-        AccountRow("whatsapp", a.phone_number_id, a.agent, a.model_dump(exclude={"phone_number_id", "agent"}))
+        AccountRow("whatsapp", a.phone_number_id, a.agent, a.model_dump(exclude={"agent"}))  # send_text needs the id
         for a in tenant.channels.whatsapp
     ]
     rows += [
@@ -54,6 +55,7 @@ def channel_accounts(tenant: TenantFile) -> list[AccountRow]:
     ]
     if tenant.meta and tenant.meta.page_id:
         rows.append(AccountRow("meta_page", tenant.meta.page_id, None, {"access_token": tenant.meta.access_token}))
+    rows.append(AccountRow("webchat", tenant.slug, None, {"tenant": tenant.slug}))  # the control UI's chat
     return rows
 
 
@@ -63,6 +65,7 @@ def file_digest(tenant: TenantFile) -> str:
 
 def apply_tenant(tenant: TenantFile) -> ApplyResult:
     result = ApplyResult(tenant.slug)
+    forget_cached_tenants()
     if applied := ensure_platform():
         result.changes.append(f"registry migrations {', '.join(applied)}")
     if applied := provision_tenant(tenant.slug):

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from clawgate.secrets import SECRET_PREFIX
 
+BUILTIN_PROVIDERS = frozenset({"anthropic", "bedrock", "offline"})
 Channel = Literal["whatsapp", "telegram", "webchat", "api", "schedule"]
 DmPolicy = Literal["open", "allowlist", "pairing"]
 AGENT_ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -50,14 +51,37 @@ class Budget(Strict):
     daily_usd: float = Field(gt=0)
 
 
+MODEL = r"^[a-z0-9_-]+/.+$"  # <provider>/<model>: anthropic/…, bedrock/…, offline/…, or a provider of the tenant
+
+
+class AgentTools(Strict):
+    allow: list[str] = []  # extra tools beyond the channel profile's (never widens a customer channel)
+    deny: list[str] = []
+
+
 class Agent(Strict):
     id: str = Field(pattern=AGENT_ID)
     name: str = Field(min_length=1)
     emoji: str | None = None
-    model: str = Field(default="anthropic/claude-sonnet-4-5", pattern=r"^[a-z0-9_-]+/.+$")
-    model_by_channel: dict[Channel, str] = {}
-    fallback_models: list[str] = []
+    model: str = Field(default="anthropic/claude-sonnet-4-5", pattern=MODEL)
+    model_by_channel: dict[Channel, Annotated[str, Field(pattern=MODEL)]] = {}
+    fallback_models: list[Annotated[str, Field(pattern=MODEL)]] = []
     description: str | None = None
+    tools: AgentTools = AgentTools()
+    max_steps: int = Field(default=8, ge=1, le=50)
+    max_tokens: int = Field(default=1024, ge=64, le=32000)
+    context_tokens: int = Field(default=200_000, ge=1_000)
+    fallback_reply: str | None = "Sorry, I can't answer right now. A person from our team will get back to you."
+
+
+class Provider(Strict):
+    """A model endpoint of the tenant's own, e.g. an in-house LLM router speaking the OpenAI chat API:
+    `providers: {router: {base_url: https://llm.example/v1, api_key: "secret:acme/router"}}` then
+    `model: router/<model>`."""
+
+    type: Literal["openai"] = "openai"
+    base_url: str = Field(pattern=r"^https?://")
+    api_key: SecretRef | None = None
 
 
 class WhatsAppAccount(Strict):
@@ -67,6 +91,7 @@ class WhatsAppAccount(Strict):
     access_token: SecretRef
     dm_policy: DmPolicy = "open"
     allow_from: list[str] = []
+    organic_leads: bool = False  # a conversation that starts without an ad is also a lead (source `organic`)
 
 
 class TelegramAccount(Strict):
@@ -112,6 +137,32 @@ class Capi(Strict):
     crm_events: bool = False
 
 
+AdsJob = Literal[
+    "metrics_sync", "mapping_sync", "scoring", "creative_tests", "morning_report", "weekly_report", "heartbeat"
+]  # fmt: skip
+
+
+def _schedule(value: str) -> str:
+    if value != "off":
+        from clawgate.jobs.cron import parse_cron
+
+        parse_cron(value)
+    return value
+
+
+class Ads(Strict):
+    """Ads management: the guardrails the Marketing API tools enforce in code, the agent that scheduled ads turns
+    run as (default: the first agent), where reports go (default: the operator chats), and job schedules
+    (EventBridge `cron(...)` in the tenant's timezone, `off` disables one; defaults in clawgate/jobs/schedules.py)."""
+
+    agent: str | None = None
+    budget_step_limit: float = Field(default=0.30, gt=0, le=10)  # a change beyond ±30% needs a confirmation turn
+    daily_budget_cap: float | None = Field(default=None, gt=0)  # per ad set, account currency; above: confirmation
+    report_chat_id: int | None = None
+    schedules: dict[AdsJob, Annotated[str, AfterValidator(_schedule)]] = {}
+    heartbeat: bool = False  # opt-in: a scheduled turn when something changed, never past the daily budget
+
+
 class TenantFile(Strict):
     slug: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     name: str = Field(min_length=1)
@@ -122,6 +173,26 @@ class TenantFile(Strict):
     channels: Channels = Channels()
     meta: Meta | None = None
     capi: Capi | None = None
+    providers: dict[Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")], Provider] = {}
+    ads: Ads = Ads()
+
+    @model_validator(mode="after")
+    def _ads_agent_exists(self) -> TenantFile:
+        if self.ads.agent is not None and self.ads.agent not in {agent.id for agent in self.agents}:
+            raise ValueError(f"ads.agent: {self.ads.agent!r} is not one of the agents")
+        return self
+
+    @model_validator(mode="after")
+    def _models_have_providers(self) -> TenantFile:
+        known = BUILTIN_PROVIDERS | set(self.providers)
+        for index, agent in enumerate(self.agents):
+            for model in (agent.model, *agent.model_by_channel.values(), *agent.fallback_models):
+                if model.split("/", 1)[0] not in known:
+                    raise ValueError(f"agents.{index}: model {model!r} names no provider; known: {sorted(known)}")
+        return self
+
+    def agent(self, agent_id: str) -> Agent:
+        return next(agent for agent in self.agents if agent.id == agent_id)
 
     @model_validator(mode="after")
     def _references_resolve(self) -> TenantFile:

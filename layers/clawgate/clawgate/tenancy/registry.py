@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,30 @@ def load_tenant(slug: str) -> TenantFile | None:
     with registry_tx() as conn:
         row = conn.execute("SELECT config FROM tenants WHERE slug = %s", (slug,)).fetchone()
     return TenantFile.model_validate(row[0]) if row else None
+
+
+TENANT_CACHE_S = 30.0
+_tenant_cache: dict[str, tuple[float, TenantFile]] = {}
+
+
+class UnknownTenantError(LookupError):
+    pass
+
+
+def cached_tenant(slug: str) -> TenantFile:
+    """The tenant file, re-read at most every 30 s per process: every turn step needs it."""
+    hit = _tenant_cache.get(slug)
+    if hit and time.monotonic() - hit[0] < TENANT_CACHE_S:
+        return hit[1]
+    tenant = load_tenant(slug)
+    if tenant is None:
+        raise UnknownTenantError(f"no tenant {slug!r}")
+    _tenant_cache[slug] = (time.monotonic(), tenant)
+    return tenant
+
+
+def forget_cached_tenants() -> None:
+    _tenant_cache.clear()
 
 
 def list_tenants() -> list[TenantSummary]:

@@ -30,6 +30,19 @@ def create_token(slug: str, label: str | None = None) -> str:
     return token
 
 
+def token_tenant(token: str) -> str | None:
+    """The tenant a live token belongs to (and records its use); None for an unknown or revoked token."""
+    if not token.startswith(TOKEN_PREFIX):
+        return None
+    with registry_tx() as conn:
+        row = conn.execute(
+            "UPDATE gateway_tokens SET last_used_at = now() WHERE token_sha256 = %s AND revoked_at IS NULL"
+            " RETURNING tenant_slug",
+            (token_hash(token),),
+        ).fetchone()
+    return str(row[0]) if row else None
+
+
 def verify_token(slug: str, token: str) -> bool:
     """True when `token` is a live token of tenant `slug` (and records its use)."""
     if not token.startswith(TOKEN_PREFIX):

@@ -4,12 +4,14 @@ from clawgate.local.fakes.anthropic import Answer, FakeAnthropic, anthropic_erro
 from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response, UploadedFile
 from clawgate.local.fakes.graph import FakeGraph
 from clawgate.local.fakes.graph_support import graph_error
+from clawgate.local.fakes.openai import FakeOpenAI
 from clawgate.local.fakes.telegram import FakeTelegram, telegram_error
 
 __all__ = [
     "Answer",
     "FakeAnthropic",
     "FakeGraph",
+    "FakeOpenAI",
     "FakeServer",
     "FakeTelegram",
     "RecordedRequest",

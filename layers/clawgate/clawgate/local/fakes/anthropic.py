@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import secrets
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response, iter_chunks
 
@@ -117,6 +119,9 @@ def _sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
+BEDROCK_INVOKE = re.compile(r"^/model/([^/]+)/invoke$")
+
+
 class FakeAnthropic(FakeServer):
     """Loopback Messages API. `api_key`, when given, must match the request's key."""
 
@@ -176,6 +181,9 @@ class FakeAnthropic(FakeServer):
     # dispatch --------------------------------------------------------------------------------------------------
     def handle(self, request: RecordedRequest) -> Response:
         path = request.path.rstrip("/")
+        bedrock = BEDROCK_INVOKE.match(path)
+        if bedrock:
+            return self._bedrock_invoke(request, unquote(bedrock.group(1)))
         if path not in (MESSAGES_PATH, COUNT_TOKENS_PATH):
             return Response.json(anthropic_error(404, f"Not found: {request.path}"), 404)
         if request.method != "POST":
@@ -191,6 +199,25 @@ class FakeAnthropic(FakeServer):
             stream = "".join(self._stream_events(message)).encode()
             return Response(200, stream, {"content-type": "text/event-stream", "cache-control": "no-cache"})
         return Response.json(message, headers={"request-id": f"req_{secrets.token_hex(12)}"})
+
+    def _bedrock_invoke(self, request: RecordedRequest, model: str) -> Response:
+        """Bedrock's InvokeModel: the Messages body without `model` (it is in the path), signed with SigV4."""
+        if not request.headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
+            return Response.json({"message": "Missing Authentication Token"}, 403)
+        body: dict[str, Any] = dict(request.json) if isinstance(request.json, dict) else {}
+        if not body.get("anthropic_version"):  # the SDK sends its own version string here
+            return Response.json({"message": "anthropic_version is required in the body"}, 400)
+        body["model"] = model
+        return Response.json(self._message(body, self._next_answer(body)))
+
+    def bedrock_requests(self) -> list[dict[str, Any]]:
+        """Bodies of every InvokeModel call, with the model id from the path under `model`."""
+        found = []
+        for request in self.requests:
+            match = BEDROCK_INVOKE.match(request.path.rstrip("/"))
+            if match and isinstance(request.json, dict):
+                found.append({**request.json, "model": unquote(match.group(1))})
+        return found
 
     def _auth_problem(self, request: RecordedRequest) -> Response | None:
         key = request.headers.get("x-api-key") or request.bearer_token

@@ -118,6 +118,7 @@ def _parse_body(headers: dict[str, str], body: bytes) -> tuple[JSON | None, dict
 
 
 class _Handler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True  # else every keep-alive response waits ~40 ms for the delayed ACK
     protocol_version = "HTTP/1.1"
     server: _Server
 

@@ -1,0 +1,1 @@
+"""Agent turns: routing, prompt, providers, tools, sessions, usage, and the steps of the AgentTurn workflow."""

@@ -1,0 +1,51 @@
+"""The tenant's daily model budget. When it is spent: customer turns get a polite fixed reply and no model call,
+operator turns are told why, scheduled turns do not run, and the operator is told once a day."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from psycopg.types.json import Jsonb
+
+from clawgate.agent.turns import Conn, TurnRef, finish_turn
+from clawgate.agent.usage import spent_today
+from clawgate.observability import logger
+from clawgate.tenancy.model import TenantFile
+
+CUSTOMER_REPLY = "Thank you for your message! We will get back to you shortly."
+OPERATOR_REPLY = (
+    "Today's model budget (${budget:.2f}) is spent, so I cannot answer until tomorrow or until it is raised."
+)
+
+
+def gate(conn: Conn, tenant: TenantFile, ref: TurnRef, trigger: str, operator: bool) -> TurnRef:
+    """`operator`: the turn is an operator's (the control UI, the API, an operator bot) and is told why."""
+    spent = spent_today(conn, tenant.timezone)
+    if spent < tenant.budget.daily_usd:
+        return ref
+    logger.info("daily budget spent", extra={"spent_usd": float(spent), "budget_usd": tenant.budget.daily_usd})
+    _tell_operator_once(conn, tenant, float(spent))
+    if trigger == "schedule":
+        finish_turn(conn, ref.turn_id, "budget_exceeded", error="daily budget spent; scheduled turn skipped")
+        return TurnRef(tenant=ref.tenant, turn_id=ref.turn_id, next="done")
+    reply = OPERATOR_REPLY.format(budget=tenant.budget.daily_usd) if operator else CUSTOMER_REPLY
+    conn.execute("UPDATE turns SET status = 'budget_exceeded', reply_text = %s WHERE id = %s", (reply, ref.turn_id))
+    return TurnRef(tenant=ref.tenant, turn_id=ref.turn_id, next="deliver")
+
+
+def _tell_operator_once(conn: Conn, tenant: TenantFile, spent: float) -> None:
+    today = datetime.now(ZoneInfo(tenant.timezone)).date().isoformat()
+    first_today = conn.execute(
+        "INSERT INTO config (key, value) VALUES ('budget_notice_date', %s) ON CONFLICT (key) DO UPDATE"
+        " SET value = EXCLUDED.value, updated_at = now() WHERE config.value IS DISTINCT FROM EXCLUDED.value"
+        " RETURNING key",
+        (Jsonb(today),),
+    ).fetchone()
+    if first_today:
+        from clawgate.channels.operator import notify_operator
+
+        budget = tenant.budget.daily_usd
+        text = f"{tenant.name}: today's model budget is spent (${spent:.2f} of ${budget:.2f}); customers get a fixed"
+        text += " reply until tomorrow."
+        notify_operator(tenant.slug, text)

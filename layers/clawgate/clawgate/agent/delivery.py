@@ -1,0 +1,111 @@
+"""Deliver: send the turn's reply on its channel exactly once (an outbound row per chunk, keyed by turn), and
+finish the turn. A provider refusal that retrying cannot fix is recorded and surfaced to the operator; a
+retryable one is raised as `DeliveryRetryable` for the state machine's Retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from clawgate.agent.turns import Conn, StepInput, Turn, finish_turn, load_turn
+from clawgate.channels.contract import DeliveryError, SentMessage
+from clawgate.db import tenant_tx
+from clawgate.observability import bind, logger
+from clawgate.tenancy.registry import find_channel_account
+
+SILENT_CHANNELS = frozenset({"api", "schedule"})  # the caller reads the reply from the turn
+
+
+class DeliveryRetryable(Exception):
+    pass
+
+
+def deliver(step: StepInput) -> dict[str, Any]:
+    bind(tenant=step.tenant, turn=step.turn_id)
+    with tenant_tx(step.tenant, pipeline=True) as conn:
+        turn = load_turn(conn, step.turn_id)
+        final = "budget_exceeded" if turn.status == "budget_exceeded" else "succeeded"
+        if turn.status not in ("running", "budget_exceeded"):
+            return {"delivered": 0}  # finished already: a redelivered step
+        if turn.channel in SILENT_CHANNELS or not turn.reply_text:
+            finish_turn(conn, turn.id, final)
+            return {"delivered": 0}
+    delivered = 0
+    try:
+        delivered = send_reply(step.tenant, turn, turn.reply_text, key=f"turn:{turn.id}")
+    except DeliveryError as error:
+        if error.retryable:
+            raise DeliveryRetryable(str(error)) from error
+        _record_refusal(step.tenant, turn, error)
+        final = "failed"
+    with tenant_tx(step.tenant) as conn:
+        finish_turn(conn, turn.id, final, error=None if final != "failed" else "delivery refused by the channel")
+    return {"delivered": delivered}
+
+
+def send_reply(tenant: str, turn: Turn, text: str, key: str) -> int:
+    if turn.channel in SILENT_CHANNELS:
+        return 0
+    if turn.channel == "webchat":
+        from clawgate.gateway.chat import post_reply
+
+        return post_reply(turn, text)
+    return send_to_peer(tenant, turn.channel, turn.account_id, turn.peer_id, text, key, turn.id)
+
+
+def send_to_peer(
+    tenant: str, channel: str, account_id: str | None, peer_id: str, text: str, key: str, turn_id: int | None = None
+) -> int:
+    """Send once per `key`: a replayed Deliver finds its rows and sends nothing."""
+    from clawgate.channels import get_channel
+
+    with tenant_tx(tenant) as conn:
+        if conn.execute(
+            "SELECT 1 FROM outbound_messages WHERE idempotency_key LIKE %s LIMIT 1", (key + ":%",)
+        ).fetchone():
+            logger.info("reply already sent", extra={"key": key})
+            return 0
+    account = _account(tenant, channel, account_id)
+    sent = get_channel(channel).send_text(account, peer_id, text)
+    with tenant_tx(tenant) as conn:
+        for message in sent:
+            _record_sent(conn, turn_id, channel, account_id, peer_id, key, message)
+        if channel == "whatsapp":
+            from clawgate.meta.dialogs import record_outbound
+
+            record_outbound(conn, account_id or "", peer_id, len(sent))
+    return len(sent)
+
+
+def _account(tenant: str, channel: str, account_id: str | None) -> dict[str, Any]:
+    account = find_channel_account(channel, account_id or "")
+    if account is None or account.tenant != tenant:
+        raise DeliveryError(f"no {channel} account {account_id} for tenant {tenant}", retryable=False)
+    return account.config
+
+
+def _record_sent(
+    conn: Conn, turn_id: int | None, channel: str, account_id: str | None, peer_id: str, key: str, sent: SentMessage
+) -> None:
+    conn.execute(
+        "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, provider_message_id, idempotency_key,"
+        " chunk_index, body, status, sent_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'sent', now())"
+        " ON CONFLICT (idempotency_key) DO NOTHING",
+        (turn_id, channel, account_id, peer_id, sent.provider_message_id, f"{key}:{sent.chunk_index}",
+         sent.chunk_index, sent.text),
+    )  # fmt: skip
+
+
+def _record_refusal(tenant: str, turn: Turn, error: DeliveryError) -> None:
+    from clawgate.channels.operator import notify_operator
+
+    with tenant_tx(tenant) as conn:
+        conn.execute(
+            "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, idempotency_key, body, status,"
+            " error_code, error) VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s)"
+            " ON CONFLICT (idempotency_key) DO NOTHING",
+            (turn.id, turn.channel, turn.account_id, turn.peer_id, f"turn:{turn.id}:refused", turn.reply_text,
+             error.code, Jsonb({"message": str(error)})),
+        )  # fmt: skip
+    notify_operator(tenant, f"Could not deliver a reply to {turn.channel} {turn.peer_id}: {error}")

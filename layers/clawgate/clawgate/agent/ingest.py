@@ -1,0 +1,264 @@
+"""Ingest, the first state of a turn: resolve tenant and agent, store every inbound event exactly once, apply the
+channel's hooks and the DM policy, check the budget, and start one turn per conversation (a burst of messages is
+one turn). Input: the SQS records an EventBridge Pipe delivers, or a request from the run API, a replay, a schedule.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, ValidationError
+
+from clawgate.agent import budget
+from clawgate.agent.routing import resolve_agent
+from clawgate.agent.sessions import append, session_key
+from clawgate.agent.tools import channel_profile
+from clawgate.agent.turns import Conn, TurnRef
+from clawgate.channels.contract import Envelope, InboundMessage
+from clawgate.db import registry_tx, tenant_tx
+from clawgate.observability import bind, logger
+from clawgate.tenancy.registry import ChannelAccount, cached_tenant, find_channel_account
+
+STORE_ONLY_KINDS = frozenset({"edited", "status", "malformed"})
+
+
+class RunRequest(BaseModel):
+    """A turn asked for directly: the run API, the control UI, `clawgate agent`, a schedule."""
+
+    source: Literal["api", "webchat", "schedule"]
+    tenant: str
+    agent: str
+    text: str
+    peer: str = "api"
+    request_id: str
+    sender_name: str | None = None
+    context: dict[str, Any] = {}
+
+
+class ReplayRequest(BaseModel):
+    source: Literal["replay"]
+    tenant: str
+    turn_id: int
+
+
+def ingest(event: Any) -> dict[str, list[dict[str, Any]]]:
+    if isinstance(event, list):
+        refs = ingest_records(event)
+    elif event.get("source") == "replay":
+        refs = [replay(ReplayRequest.model_validate(event))]
+    else:
+        refs = [r for r in [ingest_request(RunRequest.model_validate(event))] if r]
+    return {"turns": [ref.model_dump() for ref in refs]}
+
+
+def ingest_records(records: list[dict[str, Any]]) -> list[TurnRef]:
+    by_conversation: dict[tuple[str, str], list[InboundMessage]] = defaultdict(list)
+    for record in records:
+        for message in _parse_record(record.get("body", "")):
+            by_conversation[(message.channel, message.account_id)].append(message)
+    refs = []
+    for (channel, account_id), messages in by_conversation.items():
+        account = find_channel_account(channel, account_id)
+        if account is None:
+            _keep_unrouted(channel, account_id, "no tenant owns this account", [m.raw for m in messages])
+            continue
+        refs += _ingest_account(account, messages)
+    return refs
+
+
+def _parse_record(body: str) -> list[InboundMessage]:
+    from clawgate.channels import get_channel
+
+    try:
+        envelope = Envelope.model_validate_json(body)
+    except ValidationError:
+        _keep_unrouted("unknown", None, "not an envelope", body)
+        return []
+    if envelope.kind == "malformed":
+        _keep_unrouted(envelope.channel, envelope.account_id, "malformed provider body", envelope.raw or "")
+        return []
+    try:
+        return get_channel(envelope.channel).parse(envelope)
+    except Exception:
+        logger.exception("channel parse failed; kept raw", extra={"channel": envelope.channel})
+        _keep_unrouted(envelope.channel, envelope.account_id, "parse failed", body)
+        return []
+
+
+def _keep_unrouted(channel: str, account_id: str | None, reason: str, payload: object) -> None:
+    logger.warning("inbound update kept unrouted", extra={"channel": channel, "reason": reason})
+    text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
+    with registry_tx() as conn:
+        conn.execute(
+            "INSERT INTO unrouted_events (channel, account_id, reason, payload) VALUES (%s, %s, %s, %s)",
+            (channel, account_id, reason, text),
+        )
+
+
+def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> list[TurnRef]:
+    from clawgate.channels.dm_policy import admit
+    from clawgate.channels.statuses import apply_status
+
+    bind(tenant=account.tenant)
+    per_peer: dict[str, list[InboundMessage]] = defaultdict(list)
+    after_commit: list[Callable[[], None]] = []
+    with tenant_tx(account.tenant) as conn:
+        for message in messages:
+            if not _store_event(conn, message):
+                continue  # a provider retry: already stored, already answered
+            if message.kind == "status":
+                apply_status(conn, account.tenant, message)
+            elif message.kind not in STORE_ONLY_KINDS:
+                after_commit += _channel_hooks(conn, account, message)
+                per_peer[message.peer_id].append(message)
+    for action in after_commit:
+        action()
+    refs = []
+    for peer_id, fresh in per_peer.items():
+        admission = admit(account.tenant, account, fresh[-1])
+        if not admission.allowed:
+            refs += [_notice_turn(account, fresh, admission.notice)] if admission.notice else []
+            continue
+        wanted = [m for m in fresh if not m.is_group or m.mentioned]
+        if wanted:
+            refs.append(_start_turn(account, peer_id, wanted))
+    return refs
+
+
+def _store_event(conn: Conn, message: InboundMessage) -> bool:
+    row = conn.execute(
+        "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id",
+        (message.channel, message.account_id, message.provider_id, message.conversation_key, message.peer_id,
+         message.kind, Jsonb(message.model_dump(mode="json"))),
+    ).fetchone()  # fmt: skip
+    return row is not None
+
+
+def _channel_hooks(conn: Conn, account: ChannelAccount, message: InboundMessage) -> list[Callable[[], None]]:
+    """A channel's bookkeeping inside Ingest's transaction; returns what to do once that transaction has committed
+    (WhatsApp: dialog, CTWA lead and Conversions API level 1, whose queue message may only leave after the commit)."""
+    if message.channel != "whatsapp":
+        return []
+    from clawgate.meta.attribution import on_whatsapp_message
+    from clawgate.meta.conversions import enqueue
+
+    jobs = on_whatsapp_message(conn, account.tenant, account.config, message)
+    return [lambda: enqueue(jobs)] if jobs else []
+
+
+def _user_content(messages: list[InboundMessage]) -> list[dict[str, Any]]:
+    def label(m: InboundMessage) -> str:
+        return f"[{m.sender_name or m.sender_id}] " if m.is_group else ""
+
+    return [{"type": "text", "text": label(m) + (m.text or "(empty message)")} for m in messages]
+
+
+def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMessage]) -> TurnRef:
+    tenant = cached_tenant(account.tenant)
+    last = messages[-1]
+    context = {"sender_name": last.sender_name, "is_group": last.is_group, "reply_to": last.provider_id,
+               "account_config": account.config}  # fmt: skip
+    context["connection_id"] = last.raw.get("connection_id")  # webchat: the control-UI tab that asked
+    with tenant_tx(account.tenant, pipeline=True) as conn:
+        agent_id = last.agent_id or resolve_agent(conn, tenant, last.channel, account.account_id, peer_id)
+        opened = _open_turn(conn, tenant.slug, agent_id, last.channel, account.account_id, peer_id, "inbound", context)
+        assert opened is not None
+        append(conn, opened.session_id, opened.ref.turn_id, "user", _user_content(messages))
+        conn.execute(
+            "UPDATE inbound_events SET turn_id = %s, processed_at = now()"
+            " WHERE conversation_key = %s AND turn_id IS NULL AND kind NOT IN ('status', 'edited')",
+            (opened.ref.turn_id, last.conversation_key),
+        )
+        operator = channel_profile(last.channel, account.config) == "operator"
+        ref = budget.gate(conn, tenant, opened.ref, "inbound", operator)
+    _show_activity(account, last)
+    return ref
+
+
+def _notice_turn(account: ChannelAccount, messages: list[InboundMessage], notice: str) -> TurnRef:
+    """A turn with a fixed reply and no model (a pairing code, a policy notice)."""
+    last = messages[-1]
+    tenant = cached_tenant(account.tenant)
+    with tenant_tx(account.tenant) as conn:
+        agent_id = resolve_agent(conn, tenant, last.channel, account.account_id, last.peer_id)
+        context = {"account_config": account.config}
+        opened = _open_turn(conn, tenant.slug, agent_id, last.channel, account.account_id, last.peer_id, "policy",
+                            context)  # fmt: skip
+        assert opened is not None
+        conn.execute("UPDATE turns SET reply_text = %s WHERE id = %s", (notice, opened.ref.turn_id))
+    return TurnRef(tenant=tenant.slug, turn_id=opened.ref.turn_id, next="deliver")
+
+
+OPEN_TURN = (
+    "WITH session AS ("
+    " INSERT INTO sessions (agent_id, channel, peer_id, account_id, session_key, last_message_at)"
+    " VALUES (%(agent)s, %(channel)s, %(peer)s, %(account)s, %(key)s, now()) ON CONFLICT (session_key)"
+    " DO UPDATE SET last_message_at = now(), updated_at = now() RETURNING id)"
+    " INSERT INTO turns (session_id, agent_id, channel, account_id, peer_id, status, trigger, context, request_id,"
+    " replay_of_turn_id, started_at) SELECT id, %(agent)s, %(channel)s, %(account)s, %(peer)s, 'running', %(trigger)s,"
+    " %(context)s, %(request_id)s, %(replay_of)s, now() FROM session"
+    " ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING id, session_id"
+)
+
+
+@dataclass(frozen=True)
+class Opened:
+    ref: TurnRef
+    session_id: int
+
+
+def _open_turn(
+    conn: Conn, tenant: str, agent_id: str, channel: str, account_id: str | None, peer_id: str, trigger: str,
+    context: dict[str, Any], request_id: str | None = None, replay_of: int | None = None,
+) -> Opened | None:  # fmt: skip
+    """A session (upserted) and a running turn on it, in one statement; None when `request_id` was seen before."""
+    row = conn.execute(
+        OPEN_TURN,
+        {"agent": agent_id, "channel": channel, "peer": peer_id, "account": account_id, "trigger": trigger,
+         "key": session_key(agent_id, channel, peer_id), "context": Jsonb(context), "request_id": request_id,
+         "replay_of": replay_of},
+    ).fetchone()  # fmt: skip
+    return Opened(TurnRef(tenant=tenant, turn_id=int(row[0])), int(row[1])) if row else None
+
+
+def _show_activity(account: ChannelAccount, message: InboundMessage) -> None:
+    from clawgate.channels import get_channel
+
+    try:
+        get_channel(message.channel).show_activity(account.config, message)
+    except Exception:  # best effort: a missing typing indicator must not fail the turn
+        logger.warning("show_activity failed", exc_info=True)
+
+
+def ingest_request(request: RunRequest) -> TurnRef | None:
+    tenant = cached_tenant(request.tenant)
+    tenant.agent(request.agent)  # raises StopIteration → unknown agent, checked by the caller first
+    with tenant_tx(tenant.slug, pipeline=True) as conn:
+        context = {"sender_name": request.sender_name, **request.context}
+        opened = _open_turn(conn, tenant.slug, request.agent, request.source, None, request.peer, request.source,
+                            context, request_id=request.request_id)  # fmt: skip
+        if opened is None:
+            return None  # the same request again: its turn exists, nothing new to run
+        append(conn, opened.session_id, opened.ref.turn_id, "user", [{"type": "text", "text": request.text}])
+        return budget.gate(conn, tenant, opened.ref, request.source, operator=request.source != "schedule")
+
+
+def replay(request: ReplayRequest) -> TurnRef:
+    """A failed turn re-driven: a new turn on the same session; the user's message is already in the transcript."""
+    with tenant_tx(request.tenant) as conn:
+        row = conn.execute(
+            "SELECT agent_id, channel, account_id, peer_id, context FROM turns WHERE id = %s", (request.turn_id,)
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"no turn {request.turn_id} in tenant {request.tenant}")
+        agent_id, channel, account_id, peer_id, context = row
+        opened = _open_turn(conn, request.tenant, agent_id, channel, account_id, peer_id, "replay", context,
+                            replay_of=request.turn_id)  # fmt: skip
+        assert opened is not None
+        return opened.ref

@@ -1,0 +1,113 @@
+"""CallModel: load the prompt, the session and the tools from PostgreSQL, call the model, persist its answer and
+usage, and tell the state machine what comes next (tools, or delivery). Retries are the state machine's: on a
+retry (`attempt` > 0) the agent's fallback models are used in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from clawgate.agent.compaction import maybe_compact
+from clawgate.agent.prompt import ChannelContext, system_blocks
+from clawgate.agent.providers import provider_for, split_model
+from clawgate.agent.providers.base import ModelAnswer, ModelRequest, TextSink
+from clawgate.agent.sessions import (
+    TRANSCRIPT_OF_TURN,
+    Rows,
+    append,
+    estimate_tokens,
+    load_rows,
+    to_messages,
+    transcript_rows,
+)
+from clawgate.agent.tools import channel_profile, offered_tools
+from clawgate.agent.turns import TURN_COLUMNS, StepInput, Turn
+from clawgate.agent.usage import record_usage
+from clawgate.db import tenant_tx
+from clawgate.observability import bind, logger
+from clawgate.tenancy.model import Agent, TenantFile
+from clawgate.tenancy.registry import cached_tenant
+
+STEP_LIMIT_REPLY = "I had to stop here: this request needed more steps than I am allowed in one turn."
+
+
+def choose_model(agent: Agent, channel: str, attempt: int) -> str:
+    models = [agent.model_by_channel.get(channel, agent.model), *agent.fallback_models]  # type: ignore[call-overload]
+    return models[min(attempt, len(models) - 1)]
+
+
+FILES_OF_TURN = "SELECT name, content FROM workspace_files WHERE agent_id = (SELECT agent_id FROM turns WHERE id = %s)"
+
+
+def call_model(step: StepInput) -> dict[str, Any]:
+    bind(tenant=step.tenant, turn=step.turn_id)
+    tenant = cached_tenant(step.tenant)
+    with tenant_tx(step.tenant, "ro", pipeline=True) as conn:  # three queries, one round trip
+        turn_query = conn.execute(f"SELECT {TURN_COLUMNS} FROM turns WHERE id = %s", (step.turn_id,))
+        files_query = conn.execute(FILES_OF_TURN, (step.turn_id,))
+        rows_query = conn.execute(TRANSCRIPT_OF_TURN, (step.turn_id,))
+        turn = Turn(*turn_query.fetchone())  # type: ignore[misc]
+        files = {name: content for name, content in files_query.fetchall()}
+        summary, rows = transcript_rows(rows_query.fetchall())
+    if turn.status != "running":
+        return {"next": "done"}  # a redelivered step of a finished turn
+    agent = tenant.agent(turn.agent_id)
+    if turn.step_count >= agent.max_steps:
+        with tenant_tx(step.tenant) as conn:
+            conn.execute("UPDATE turns SET reply_text = %s, stop_reason = 'step_limit' WHERE id = %s",
+                         (STEP_LIMIT_REPLY, turn.id))  # fmt: skip
+        return {"next": "deliver"}
+    model = choose_model(agent, turn.channel, step.attempt)
+    request = build_request(tenant, agent, turn, files, model, (summary, rows))
+    answer = provider_for(tenant, model).complete(request, on_text=text_sink(turn))
+    return persist_answer(step.tenant, turn, model, answer)
+
+
+def text_sink(turn: Turn) -> TextSink | None:
+    """Webchat turns stream the reply's text to the control UI as `chat.delta` events."""
+    if turn.channel != "webchat" or not turn.context.get("connection_id"):
+        return None
+    from clawgate.gateway.chat import delta_sink
+
+    return delta_sink(turn)
+
+
+def build_request(
+    tenant: TenantFile, agent: Agent, turn: Turn, files: dict[str, str], model: str, transcript: tuple[str | None, Rows]
+) -> ModelRequest:
+    profile = channel_profile(turn.channel, turn.context.get("account_config"))
+    context = ChannelContext(turn.channel, profile, turn.peer_id, turn.context.get("sender_name"),
+                             bool(turn.context.get("is_group")))  # fmt: skip
+    system = system_blocks(tenant, agent, files, context)
+    tools = [t.schema() for t in offered_tools(agent, turn.channel, profile)]
+    summary, rows = transcript
+    if maybe_compact(tenant, turn, model, rows, budget_tokens=agent.context_tokens - estimate_tokens([system, tools])):
+        with tenant_tx(tenant.slug, "ro") as conn:
+            summary, rows = load_rows(conn, turn.id)
+    messages = to_messages(summary, rows)
+    _, model_id = split_model(model)
+    return ModelRequest(model=model_id, system=system, messages=messages, tools=tools, max_tokens=agent.max_tokens)
+
+
+def persist_answer(tenant: str, turn: Turn, model: str, answer: ModelAnswer) -> dict[str, Any]:
+    provider, model_id = split_model(model)
+    tool_uses = answer.tool_uses
+    with tenant_tx(tenant, pipeline=True) as conn:
+        record_usage(conn, turn.id, turn.agent_id, provider, answer.model or model_id, answer.usage)
+        append(conn, turn.session_id, turn.id, "tool_use" if tool_uses else "assistant", answer.content)
+        conn.execute(
+            "UPDATE turns SET step_count = step_count + 1, model = %s, stop_reason = %s WHERE id = %s",
+            (model, answer.stop_reason, turn.id),
+        )
+        if not tool_uses:
+            conn.execute("UPDATE turns SET reply_text = %s WHERE id = %s", (answer.text, turn.id))
+            return {"next": "deliver", "tool_use_ids": []}
+        for use in tool_uses:
+            conn.execute(
+                "INSERT INTO tool_calls (turn_id, tool_use_id, name, arguments, step) VALUES (%s, %s, %s, %s, %s)"
+                " ON CONFLICT (turn_id, tool_use_id) DO NOTHING",
+                (turn.id, use["id"], use["name"], Jsonb(use.get("input") or {}), turn.step_count + 1),
+            )
+    logger.info("model asked for tools", extra={"tools": [u["name"] for u in tool_uses]})
+    return {"next": "tools", "tool_use_ids": [use["id"] for use in tool_uses]}

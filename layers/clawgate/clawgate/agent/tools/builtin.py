@@ -1,0 +1,161 @@
+"""The built-in tools. Each runs under the tenant's role, in its own transaction."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from clawgate.agent.skills import merged_skills
+from clawgate.agent.tools.registry import ToolContext, ToolFailure, tool
+from clawgate.db import tenant_tx
+from clawgate.tenancy.workspace import WORKSPACE_FILES
+
+DB_ROW_CAP = 100
+DB_RESULT_CHARS = 8_000
+DB_TIMEOUT = "3s"
+
+
+def workspace_files(tenant: str, agent_id: str) -> dict[str, str]:
+    with tenant_tx(tenant, "ro") as conn:
+        rows = conn.execute("SELECT name, content FROM workspace_files WHERE agent_id = %s", (agent_id,)).fetchall()
+    return {name: content for name, content in rows}
+
+
+class ReadSkill(BaseModel):
+    name: str = Field(description="the skill's name from the skills index")
+
+
+@tool("read_skill", "Load the full instructions of a skill listed in the skills index.", "safe")
+def read_skill(ctx: ToolContext, args: ReadSkill) -> str:
+    skills = merged_skills(workspace_files(ctx.tenant, ctx.agent_id))
+    skill = skills.get(args.name)
+    if skill is None or not skill.available_on(ctx.channel):
+        raise ToolFailure(
+            f"no skill {args.name!r}; available: {sorted(n for n, s in skills.items() if s.available_on(ctx.channel))}"
+        )
+    return skill.body
+
+
+def _write_memory(ctx: ToolContext, text: str, append: bool) -> str:
+    with tenant_tx(ctx.tenant) as conn:
+        row = conn.execute(
+            "INSERT INTO workspace_files (agent_id, name, content, updated_by) VALUES (%s, 'MEMORY.md', %s, 'agent')"
+            " ON CONFLICT (agent_id, name) DO UPDATE SET updated_by = 'agent', updated_at = now(),"
+            " content = CASE WHEN %s THEN workspace_files.content || E'\\n' || EXCLUDED.content"
+            " ELSE EXCLUDED.content END"
+            " RETURNING length(content)",
+            (ctx.agent_id, text, append),
+        ).fetchone()
+    return f"MEMORY.md saved ({row[0] if row else 0} characters)"
+
+
+class MemoryNote(BaseModel):
+    note: str = Field(min_length=1, max_length=2_000, description="a durable fact worth remembering")
+
+
+@tool("memory_note", "Append a short durable note to MEMORY.md (preferences, decisions, facts).", "safe")
+def memory_note(ctx: ToolContext, args: MemoryNote) -> str:
+    return _write_memory(ctx, f"- {args.note}", append=True)
+
+
+class MemoryReplace(BaseModel):
+    content: str = Field(max_length=20_000, description="the whole new MEMORY.md")
+
+
+@tool("memory_replace", "Rewrite MEMORY.md entirely (to reorganise or remove outdated notes).", "operator")
+def memory_replace(ctx: ToolContext, args: MemoryReplace) -> str:
+    return _write_memory(ctx, args.content, append=False)
+
+
+class WorkspaceRead(BaseModel):
+    name: str = Field(description="e.g. SOUL.md, AGENTS.md, MEMORY.md, skills/<name>/SKILL.md")
+
+
+@tool("workspace_read", "Read one of this agent's workspace files.", "operator")
+def workspace_read(ctx: ToolContext, args: WorkspaceRead) -> str:
+    files = workspace_files(ctx.tenant, ctx.agent_id)
+    if args.name not in files:
+        raise ToolFailure(f"no workspace file {args.name!r}; files: {sorted(files)}")
+    return files[args.name]
+
+
+class WorkspaceWrite(BaseModel):
+    name: str = Field(description=f"one of {', '.join(WORKSPACE_FILES)} or skills/<name>/SKILL.md")
+    content: str = Field(max_length=50_000)
+
+
+@tool("workspace_write", "Replace one of this agent's workspace files (persona, rules, notes, own skills).", "operator")
+def workspace_write(ctx: ToolContext, args: WorkspaceWrite) -> str:
+    if args.name not in WORKSPACE_FILES and not (args.name.startswith("skills/") and args.name.endswith("/SKILL.md")):
+        raise ToolFailure(f"{args.name!r} is not a workspace file name")
+    with tenant_tx(ctx.tenant) as conn:
+        conn.execute(
+            "INSERT INTO workspace_files (agent_id, name, content, updated_by) VALUES (%s, %s, %s, 'agent')"
+            " ON CONFLICT (agent_id, name) DO UPDATE SET content = EXCLUDED.content, updated_by = 'agent',"
+            " updated_at = now()",
+            (ctx.agent_id, args.name, args.content),
+        )
+    return f"{args.name} saved"
+
+
+class DbQuery(BaseModel):
+    sql: str = Field(description="one read-only SQL query over this tenant's tables (leads, wa_dialogs, …)")
+
+
+@tool("db_query", f"Run a read-only SQL query on the tenant's data (first {DB_ROW_CAP} rows).", "data")
+def db_query(ctx: ToolContext, args: DbQuery) -> dict[str, Any]:
+    import psycopg
+
+    try:
+        with tenant_tx(ctx.tenant, "ro") as conn:
+            conn.execute(f"SET LOCAL statement_timeout = '{DB_TIMEOUT}'")
+            cursor = conn.execute(args.sql.encode())
+            columns = [c.name for c in cursor.description or []]
+            rows = cursor.fetchmany(DB_ROW_CAP + 1)
+    except psycopg.Error as error:
+        raise ToolFailure(f"query failed: {str(error).strip()[:500]}") from error
+    text = json.dumps([dict(zip(columns, row, strict=False)) for row in rows[:DB_ROW_CAP]], default=str)
+    truncated = len(rows) > DB_ROW_CAP or len(text) > DB_RESULT_CHARS
+    return {"columns": columns, "rows": text[:DB_RESULT_CHARS], "truncated": truncated}
+
+
+class SendMessage(BaseModel):
+    channel: Literal["whatsapp", "telegram"]
+    peer_id: str = Field(description="WhatsApp user id / wa_id, or Telegram chat id")
+    text: str = Field(min_length=1, max_length=4_000)
+    account_id: str | None = Field(default=None, description="sending account; default: the tenant's first")
+
+
+@tool("send_message", "Send a message to a customer or colleague on WhatsApp or Telegram.", "operator")
+def send_message(ctx: ToolContext, args: SendMessage) -> str:
+    from clawgate.agent.delivery import send_to_peer
+
+    sent = send_to_peer(ctx.tenant, args.channel, args.account_id, args.peer_id, args.text, f"tool:{ctx.turn_id}")
+    return f"sent {sent} message(s)"
+
+
+class Handoff(BaseModel):
+    reason: str = Field(min_length=1, max_length=1_000)
+
+
+@tool("handoff", "Hand this conversation to a human operator, with the reason.", "safe")
+def handoff(ctx: ToolContext, args: Handoff) -> str:
+    from clawgate.channels.operator import notify_operator
+
+    text = f"Handoff requested ({ctx.channel} {ctx.peer_id}, agent {ctx.agent_id}): {args.reason}"
+    notified = notify_operator(ctx.tenant, text)
+    return "a colleague has been notified" if notified else "recorded; no operator channel is configured"
+
+
+class UpdateDialog(BaseModel):
+    qualification: Literal["new", "interested", "scheduled", "not_interested"]
+    summary: str | None = Field(default=None, max_length=2_000)
+
+
+@tool("update_dialog", "Record this WhatsApp conversation's qualification and a short summary.", "safe", {"whatsapp"})
+def update_dialog(ctx: ToolContext, args: UpdateDialog) -> str:
+    from clawgate.meta.dialogs import update_qualification
+
+    return update_qualification(ctx.tenant, ctx.account_id or "", ctx.peer_id, args.qualification, args.summary)

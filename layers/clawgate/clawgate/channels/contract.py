@@ -1,0 +1,97 @@
+"""The channel contract: what every messenger module provides and what the agent turn consumes.
+
+Flow: a webhook function verifies and splits a provider POST into `Envelope`s (plain JSON on the queue, built
+without pydantic to keep the webhook's cold start small); Ingest validates the envelope, asks the channel module to
+`parse` it into `InboundMessage`s, resolves the tenant, stores the raw update, applies the DM policy and starts or
+folds into a turn; Deliver asks the channel to `send` the reply and `show_activity` while the model works.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+ChannelName = Literal["whatsapp", "telegram", "webchat", "api"]
+InboundKind = Literal["message", "status", "callback", "edited", "unsupported", "malformed"]
+
+
+class Envelope(BaseModel):
+    """One queue message: one provider update, untouched, with what routing needs."""
+
+    channel: ChannelName
+    kind: InboundKind = "message"
+    account_id: str = ""  # WhatsApp phone_number_id; Telegram "<tenant>/<agent>"; webchat "<tenant>"
+    provider_id: str = ""  # the exactly-once key: wamid, "<wamid>:<status>", "<bot>:<update_id>", …
+    update: dict[str, Any] = {}  # the provider's own JSON for this one update
+    context: dict[str, Any] = {}  # what the update needs from its batch (WhatsApp `value.metadata`, `contacts`)
+    raw: str | None = None  # a body that could not be parsed, kept as received
+
+
+class MediaRef(BaseModel):
+    kind: Literal["image", "video", "audio", "voice", "document", "sticker"]
+    provider_media_id: str
+    mime_type: str | None = None
+    filename: str | None = None
+    size_bytes: int | None = None
+    blob_key: str | None = None  # set once fetched into the blob store
+
+
+class InboundMessage(BaseModel):
+    """A message (or status) as the agent side understands it, whatever the channel."""
+
+    channel: ChannelName
+    kind: InboundKind
+    account_id: str
+    provider_id: str
+    peer_id: str  # WhatsApp user_id (BSUID) or wa_id; Telegram chat id; webchat session/device
+    conversation_key: str  # "<channel>:<account_id>:<peer_id>": the FIFO group and the session's peer
+    sender_id: str | None = None  # who wrote (differs from peer_id in groups)
+    sender_name: str | None = None
+    wa_id: str | None = None
+    text: str = ""  # what the model reads: body, caption, button title, or a placeholder naming the media
+    media: list[MediaRef] = []
+    reply_to_provider_id: str | None = None
+    referral: dict[str, Any] | None = None  # WhatsApp CTWA referral, intact
+    status: str | None = None  # for kind == "status": sent | delivered | read | failed
+    error: dict[str, Any] | None = None
+    is_group: bool = False
+    mentioned: bool = True  # groups: the bot was mentioned or replied to
+    sent_at: datetime | None = None
+    agent_id: str | None = None  # an explicit target agent (the control UI picks one); else bindings decide
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+
+class SentMessage(BaseModel):
+    provider_message_id: str | None
+    chunk_index: int
+    text: str
+
+
+class DeliveryError(Exception):
+    """A send the provider refused. `retryable` errors are retried with backoff; the others are recorded and
+    surfaced to the operator (e.g. WhatsApp 131047, outside the 24-hour window)."""
+
+    def __init__(self, message: str, *, code: int | None = None, retryable: bool, retry_after_s: float | None = None):
+        super().__init__(message)
+        self.code = code
+        self.retryable = retryable
+        self.retry_after_s = retry_after_s
+
+
+class Channel(Protocol):
+    name: ChannelName
+    max_text: int
+
+    def parse(self, envelope: Envelope) -> list[InboundMessage]: ...
+
+    def send_text(
+        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None
+    ) -> list[SentMessage]:
+        """Send a reply, chunked to the channel's limit; `account` is the channel account's config."""
+        ...
+
+    def show_activity(self, account: dict[str, Any], message: InboundMessage) -> None:
+        """Read receipt + typing indicator (WhatsApp), `typing` (Telegram); best effort, never raises."""
+        ...

@@ -1,0 +1,1 @@
+"""Meta: Click-to-WhatsApp attribution, dialogs, Lead Ads, the Conversions API and the Marketing API."""
