@@ -1,0 +1,151 @@
+"""The blob store (S3 bucket `CLAWGATE_BLOB_BUCKET` in AWS, `<data_dir>/blobs` locally) and inbound media fetched
+into it with a size limit: WhatsApp `GET /{media_id}` then the short-lived URL with the bearer token; Telegram
+`getFile` then `/file/bot<token>/<file_path>` (20 MB at most on the Bot API)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+from typing import Any, Protocol
+
+from clawgate import secrets
+from clawgate.channels import transport
+from clawgate.channels.contract import MediaRef
+from clawgate.observability import logger
+from clawgate.settings import get_settings
+
+DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+TELEGRAM_MAX_BYTES = 20 * 1024 * 1024
+
+
+class MediaError(Exception):
+    pass
+
+
+class MediaTooLargeError(MediaError):
+    pass
+
+
+class BlobStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> str: ...
+
+    def get(self, key: str) -> bytes: ...
+
+
+class LocalBlobs:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root.resolve()):
+            raise ValueError(f"blob key escapes the store: {key!r}")
+        return path
+
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> str:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        return key
+
+    def get(self, key: str) -> bytes:
+        return self._path(key).read_bytes()
+
+
+class S3Blobs:
+    def __init__(self, bucket: str) -> None:
+        import boto3
+
+        self.bucket = bucket
+        self._client = boto3.client("s3")
+
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> str:
+        # encryption: the bucket's default
+        self._client.put_object(
+            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type or "binary/octet-stream"
+        )
+        return key
+
+    def get(self, key: str) -> bytes:
+        body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        return body
+
+
+def blob_store() -> BlobStore:
+    settings = get_settings()
+    return S3Blobs(settings.blob_bucket) if settings.blob_bucket else LocalBlobs(settings.data_dir / "blobs")
+
+
+def media_key(tenant: str, channel: str, media_id: str) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", media_id)[:80]
+    return f"{tenant}/media/{channel}/{hashlib.sha256(media_id.encode()).hexdigest()[:2]}/{safe}"
+
+
+def _download(url: str, headers: dict[str, str], max_bytes: int) -> bytes:
+    import httpx
+
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        with transport.client().stream("GET", url, headers=headers) as response:
+            if response.status_code >= 400:
+                raise MediaError(f"media download answered {response.status_code}")
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > max_bytes:
+                raise MediaTooLargeError(f"media is {declared} bytes, the limit is {max_bytes}")
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > max_bytes:
+                    raise MediaTooLargeError(f"media exceeds the limit of {max_bytes} bytes")
+                chunks.append(chunk)
+    except httpx.HTTPError as error:
+        raise MediaError(f"media download failed: {type(error).__name__}") from None
+    return b"".join(chunks)
+
+
+def _whatsapp(account: dict[str, Any], media: MediaRef, max_bytes: int) -> tuple[bytes, str | None]:
+    settings = get_settings()
+    headers = {"Authorization": f"Bearer {secrets.resolve(str(account['access_token']))}"}
+    url = f"{settings.graph_url.rstrip('/')}/{settings.graph_version}/{media.provider_media_id}"
+    answer = transport.client().get(url, headers=headers)
+    info = answer.json() if answer.headers.get("content-type", "").startswith("application/json") else {}
+    if answer.status_code >= 400 or not info.get("url"):
+        raise MediaError(f"Graph media lookup answered {answer.status_code}")
+    if int(info.get("file_size") or 0) > max_bytes:
+        raise MediaTooLargeError(f"media is {info['file_size']} bytes, the limit is {max_bytes}")
+    return _download(str(info["url"]), headers, max_bytes), info.get("mime_type")
+
+
+def _telegram(account: dict[str, Any], media: MediaRef, max_bytes: int) -> tuple[bytes, str | None]:
+    from clawgate.channels.telegram_api import call, file_url
+
+    token = secrets.resolve(str(account["bot_token"]))
+    info = call(token, "getFile", {"file_id": media.provider_media_id})
+    if int(info.get("file_size") or 0) > max_bytes:
+        raise MediaTooLargeError(f"media is {info['file_size']} bytes, the limit is {max_bytes}")
+    return _download(file_url(token, str(info["file_path"])), {}, max_bytes), media.mime_type
+
+
+def fetch_media(
+    channel: str, account: dict[str, Any], media: MediaRef, *, tenant: str, max_bytes: int = DEFAULT_MAX_BYTES
+) -> MediaRef:
+    """Download one inbound attachment into the blob store; the returned ref carries `blob_key` and the size.
+    Raises MediaTooLargeError past `max_bytes` (checked on the declared size, then while streaming)."""
+    import httpx
+
+    from clawgate.channels.telegram_api import TelegramApiError
+
+    fetchers = {"whatsapp": (_whatsapp, max_bytes), "telegram": (_telegram, min(max_bytes, TELEGRAM_MAX_BYTES))}
+    if channel not in fetchers:
+        raise MediaError(f"no media fetching for channel {channel!r}")
+    fetch, limit = fetchers[channel]
+    try:
+        data, mime_type = fetch(account, media, limit)
+    except (httpx.HTTPError, TelegramApiError, ValueError, KeyError) as error:
+        raise MediaError(f"{channel} media lookup failed: {type(error).__name__}") from None
+    key = blob_store().put(media_key(tenant, channel, media.provider_media_id), data, mime_type or media.mime_type)
+    logger.info("media stored", extra={"tenant": tenant, "channel": channel, "bytes": len(data)})
+    return media.model_copy(
+        update={"blob_key": key, "size_bytes": len(data), "mime_type": mime_type or media.mime_type}
+    )

@@ -1,0 +1,121 @@
+"""The WhatsApp Cloud API adapter: parse envelopes, send replies from the agent's number through Graph
+(`POST /{version}/{phone_number_id}/messages`, bearer token), and show activity (read receipt + typing indicator in
+one call). Graph errors become `DeliveryError`s the turn's Retry and Catch understand."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from clawgate import secrets
+from clawgate.channels import transport
+from clawgate.channels.contract import ChannelName, DeliveryError, Envelope, InboundMessage, SentMessage
+from clawgate.channels.text import chunk_text
+from clawgate.channels.whatsapp_parse import parse_envelope
+from clawgate.observability import logger, mask_phone
+from clawgate.settings import get_settings
+
+MAX_TEXT = 4096
+OUTSIDE_WINDOW = 131047  # more than 24 hours since the customer last wrote: only templates may be sent
+PAIR_RATE_LIMIT = 131056  # too many messages to the same user: back off 4^n seconds
+THROUGHPUT_LIMIT = 130429  # the number's messages per second exceeded
+RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007})
+TRANSIENT_CODES = frozenset({1, 2, 131000, 131016, 133004})
+_BSUID = re.compile(r"^[A-Z]{2}\.")
+_BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+_HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
+
+
+def whatsapp_format(text: str) -> str:
+    """CommonMark as the model writes it → WhatsApp's markup (`*bold*`; headings become bold lines)."""
+    return _BOLD.sub(r"*\1*", _HEADING.sub(lambda m: f"*{m.group(1).strip()}*", text))
+
+
+def recipient(peer_id: str) -> dict[str, str]:
+    """A business-scoped user id (`US.1349…`) goes in `recipient`, a phone number (wa_id) in `to`."""
+    return {"recipient": peer_id} if _BSUID.match(peer_id) else {"to": peer_id}
+
+
+def delivery_error(status: int, payload: Any) -> DeliveryError:
+    """A Graph error answer as a DeliveryError: what may be retried, and after how long."""
+    error = payload.get("error") if isinstance(payload, dict) else None
+    error = error if isinstance(error, dict) else {}
+    code = error.get("code")
+    code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
+    details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
+    message = f"Graph {status} (#{code}): {details or error.get('message') or 'no message'}"
+    if code == OUTSIDE_WINDOW:
+        return DeliveryError(message, code=code, retryable=False)
+    if code == PAIR_RATE_LIMIT:
+        return DeliveryError(message, code=code, retryable=True, retry_after_s=4.0)  # then 16, 64: BackoffRate 4
+    if code == THROUGHPUT_LIMIT:
+        return DeliveryError(message, code=code, retryable=True, retry_after_s=2.0)
+    if code in RATE_LIMIT_CODES:
+        return DeliveryError(message, code=code, retryable=True, retry_after_s=60.0)
+    if status >= 500 or status == 429 or code in TRANSIENT_CODES or error.get("is_transient") is True:
+        return DeliveryError(message, code=code or status, retryable=True)
+    return DeliveryError(message, code=code or status, retryable=False)
+
+
+def graph_post(path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
+    import httpx
+
+    settings = get_settings()
+    url = f"{settings.graph_url.rstrip('/')}/{settings.graph_version}/{path}"
+    try:
+        response = transport.client().post(url, json=body, headers={"Authorization": f"Bearer {token}"})
+    except httpx.TransportError as error:
+        raise DeliveryError(f"Graph unreachable: {type(error).__name__}", retryable=True) from None
+    try:
+        payload = response.json()
+    except ValueError:
+        payload = None
+    if response.status_code >= 400 or not isinstance(payload, dict):
+        raise delivery_error(response.status_code, payload)
+    return payload
+
+
+class WhatsAppChannel:
+    name: ChannelName = "whatsapp"
+    max_text: int = MAX_TEXT
+
+    def parse(self, envelope: Envelope) -> list[InboundMessage]:
+        return parse_envelope(envelope)
+
+    def chunk(self, text: str) -> list[str]:
+        """The pieces `send_text` sends, in order (each ≤ 4,096 characters); Deliver may send them one by one."""
+        return chunk_text(whatsapp_format(text), self.max_text)
+
+    def send_text(
+        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None
+    ) -> list[SentMessage]:
+        phone_number_id = str(account.get("phone_number_id") or account.get("account_id") or "")
+        if not phone_number_id:
+            raise DeliveryError("account config has no phone_number_id (use channels.account_config)", retryable=False)
+        token = secrets.resolve(str(account["access_token"]))
+        sent: list[SentMessage] = []
+        for index, chunk in enumerate(self.chunk(text)):
+            body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
+            body |= {**recipient(peer_id), "type": "text", "text": {"body": chunk, "preview_url": False}}
+            if reply_to and index == 0:
+                body["context"] = {"message_id": reply_to}
+            answer = graph_post(f"{phone_number_id}/messages", token, body)
+            wamid = ((answer.get("messages") or [{}])[0]).get("id")
+            sent.append(SentMessage(provider_message_id=wamid, chunk_index=index, text=chunk))
+        logger.info("whatsapp sent", extra={"to": mask_phone(peer_id), "chunks": len(sent)})
+        return sent
+
+    def show_activity(self, account: dict[str, Any], message: InboundMessage) -> None:
+        """Mark the customer's message read and show the typing indicator (25 s or until the reply); best effort."""
+        if message.kind != "message" or message.provider_id.startswith("nomid:"):
+            return
+        body = {"messaging_product": "whatsapp", "status": "read", "message_id": message.provider_id,
+                "typing_indicator": {"type": "text"}}  # fmt: skip
+        try:
+            token = secrets.resolve(str(account["access_token"]))
+            graph_post(f"{message.account_id}/messages", token, body)
+        except Exception as error:
+            logger.warning("whatsapp read/typing failed", extra={"error": str(error)[:200]})
+
+
+CHANNEL = WhatsAppChannel()
