@@ -1,0 +1,43 @@
+"""Click-to-WhatsApp attribution, run by Ingest for every new WhatsApp message inside its tenant transaction:
+the dialog upsert (ad id → creative and direction through ad_creative_mapping), the `ctwa` lead of an ad-started
+conversation (once per dialog), an `organic` lead for a conversation that started without an ad when the WhatsApp
+account asks for them (`organic_leads: true` in the tenant file), and the Conversions API level 1 milestone.
+
+Database round trips per message: one (the dialog upsert, which also says whether level 1 is due), plus one for the
+lead on a message that carries a referral (or opens an organic dialog), plus one the single time level 1 is reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from clawgate.channels.contract import InboundMessage
+from clawgate.meta import conversions
+from clawgate.meta.dialogs import Conn, Dialog, record_inbound
+
+LeadSource = Literal["ctwa", "organic"]
+
+
+def on_whatsapp_message(
+    conn: Conn, tenant: str, account_config: dict[str, Any], message: InboundMessage
+) -> list[conversions.CapiJob]:
+    """The hook itself; returns the Conversions API jobs to enqueue once Ingest's transaction has committed."""
+    dialog = record_inbound(conn, message)
+    if message.referral and dialog.ad_id:
+        insert_lead(conn, dialog, "ctwa")
+    elif dialog.inserted and not message.referral and account_config.get("organic_leads"):
+        insert_lead(conn, dialog, "organic")
+    return conversions.record_dialog_milestone(conn, tenant, dialog.id, 1) if dialog.l1_due else []
+
+
+def insert_lead(conn: Conn, dialog: Dialog, source: LeadSource) -> int | None:
+    """The dialog's lead of this source, once (a unique index per source and dialog); its id when new."""
+    row = conn.execute(
+        "INSERT INTO leads (source, dialog_id, wa_id, user_id, ad_id, adset_id, campaign_id, creative_id,"
+        " direction_id, ctwa_clid, phone, name)"
+        " SELECT %s, d.id, d.wa_id, d.user_id, d.ad_id, m.adset_id, m.campaign_id, d.creative_id, d.direction_id,"
+        " d.ctwa_clid, d.wa_id, d.profile_name FROM wa_dialogs d LEFT JOIN ad_creative_mapping m ON m.ad_id = d.ad_id"
+        " WHERE d.id = %s ON CONFLICT DO NOTHING RETURNING id",
+        (source, dialog.id),
+    ).fetchone()
+    return int(row[0]) if row else None

@@ -1,0 +1,47 @@
+"""Who asked for a write and why: every Marketing API write (and every refusal) is an `audit_log` row with the
+agent, channel, peer and turn that asked (or the job), the action, the target object and the stated reason."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from clawgate.meta.marketing.money import Conn
+
+
+@dataclass(frozen=True)
+class Actor:
+    """An agent turn (agent_id, channel, peer, turn) or a job (`job` set, the rest empty)."""
+
+    agent_id: str | None = None
+    channel: str | None = None
+    peer_id: str | None = None
+    account_id: str | None = None
+    turn_id: int | None = None
+    job: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"job:{self.job}" if self.job else f"agent:{self.agent_id}"
+
+    @property
+    def scheduled(self) -> bool:
+        """A turn or job no person asked for just now: it may propose spending, never apply it."""
+        return self.job is not None or self.channel == "schedule"
+
+    def details(self) -> dict[str, Any]:
+        return {key: value for key, value in asdict(self).items() if value is not None}
+
+
+def record(
+    conn: Conn, actor: Actor, action: str, target: str | None, reason: str, details: dict[str, Any] | None = None
+) -> int:
+    row = conn.execute(
+        "INSERT INTO audit_log (actor, action, target, details, reason, turn_id) VALUES (%s, %s, %s, %s, %s, %s)"
+        " RETURNING id",
+        (actor.label, action, target, Jsonb({"by": actor.details(), **(details or {})}), reason, actor.turn_id),
+    ).fetchone()
+    assert row is not None
+    return int(row[0])

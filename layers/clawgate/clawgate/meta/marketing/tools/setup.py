@@ -1,0 +1,146 @@
+"""Onboarding and set-up: the tenant's ads settings (config table), business directions with their target CPL, creative
+tests, and the WhatsApp Cloud API number checks of wa-onboarding."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from psycopg.types.json import Jsonb
+from pydantic import BaseModel, Field
+
+from clawgate import secrets
+from clawgate.agent.tools.registry import ToolContext, ToolFailure, tool
+from clawgate.db import tenant_tx
+from clawgate.meta.marketing.audit import record
+from clawgate.meta.marketing.context import CONFIG_KEYS, write_config
+from clawgate.meta.marketing.tools.support import REASON, actor_of, ads_context
+from clawgate.tenancy.model import WhatsAppAccount
+from clawgate.tenancy.registry import cached_tenant
+
+
+class ConfigureArgs(BaseModel):
+    key: str = Field(description=f"one of {', '.join(CONFIG_KEYS)}")
+    value: str = Field(min_length=1, max_length=100)
+    reason: str = REASON
+
+
+@tool("ads_configure", f"Save one ads setting of this tenant ({', '.join(CONFIG_KEYS)}).", "ads")
+def ads_configure(ctx: ToolContext, args: ConfigureArgs) -> str:
+    with tenant_tx(ctx.tenant) as conn:
+        try:
+            stored = write_config(conn, args.key, args.value)
+        except ValueError as error:
+            raise ToolFailure(f"{args.key}: {error}") from None
+        record(conn, actor_of(ctx), "config.set", args.key, args.reason, {"value": stored})
+    return f"{args.key} = {stored}"
+
+
+class DirectionArgs(BaseModel):
+    name: str = Field(min_length=1, max_length=100, description="a business line, e.g. 'Implants'")
+    target_cpl: Decimal | None = Field(default=None, gt=0, description="target cost per lead, account currency")
+    daily_budget: Decimal | None = Field(default=None, gt=0, description="planned daily budget, account currency")
+    description: str | None = Field(default=None, max_length=1_000)
+    adset_ids: list[str] = Field(default=[], description="existing ad sets that belong to this direction")
+    reason: str = REASON
+
+
+@tool("ads_save_direction", "Create or update a business direction (target CPL, budget) and attach ad sets to it.",
+      "ads")  # fmt: skip
+def ads_save_direction(ctx: ToolContext, args: DirectionArgs) -> dict[str, Any]:
+    with tenant_tx(ctx.tenant) as conn:
+        row = conn.execute(
+            "INSERT INTO directions (name, description, target_cpl, daily_budget) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (name) DO UPDATE SET description = coalesce(EXCLUDED.description, directions.description),"
+            " target_cpl = coalesce(EXCLUDED.target_cpl, directions.target_cpl),"
+            " daily_budget = coalesce(EXCLUDED.daily_budget, directions.daily_budget), updated_at = now()"
+            " RETURNING id",
+            (args.name, args.description, args.target_cpl, args.daily_budget),
+        ).fetchone()
+        assert row is not None
+        for adset_id in args.adset_ids:
+            conn.execute(
+                "INSERT INTO direction_adsets (direction_id, adset_id) VALUES (%s, %s)"
+                " ON CONFLICT (adset_id) DO UPDATE SET direction_id = EXCLUDED.direction_id",
+                (row[0], adset_id),
+            )
+        details = {"name": args.name, "target_cpl": str(args.target_cpl), "adset_ids": args.adset_ids}
+        record(conn, actor_of(ctx), "direction.save", str(row[0]), args.reason, details)
+    return {"direction_id": row[0], "name": args.name, "adsets": len(args.adset_ids)}
+
+
+class CreativeTestArgs(BaseModel):
+    name: str = Field(min_length=1, max_length=200)
+    ad_ids: list[str] = Field(min_length=2, max_length=6, description="one ad per variant, in the same ad set")
+    direction_id: int | None = None
+    reason: str = REASON
+
+
+@tool(
+    "ads_start_creative_test",
+    "Start an A/B test of creatives (one ad per variant). The daily creative-test job gives a verdict once every"
+    " variant has spent $20 and had 1,000 impressions.",
+    "ads",
+)
+def ads_start_creative_test(ctx: ToolContext, args: CreativeTestArgs) -> dict[str, Any]:
+    ads_context(ctx)
+    variants = [{"label": chr(ord("A") + i), "ad_id": ad_id} for i, ad_id in enumerate(args.ad_ids)]
+    with tenant_tx(ctx.tenant) as conn:
+        row = conn.execute(
+            "INSERT INTO creative_tests (direction_id, name, variants) VALUES (%s, %s, %s)"
+            " RETURNING id, budget_per_variant, min_impressions",
+            (args.direction_id, args.name, Jsonb(variants)),
+        ).fetchone()
+        assert row is not None
+        record(conn, actor_of(ctx), "creative_test.start", str(row[0]), args.reason, {"variants": variants})
+    return {"test_id": row[0], "variants": variants, "usd_per_variant": float(row[1]),
+            "impressions_per_variant": row[2]}  # fmt: skip
+
+
+class NumberArgs(BaseModel):
+    phone_number_id: str | None = Field(default=None, description="default: the tenant's first WhatsApp number")
+
+
+def _whatsapp_account(ctx: ToolContext, phone_number_id: str | None) -> WhatsAppAccount:
+    accounts = cached_tenant(ctx.tenant).channels.whatsapp
+    for account in accounts:
+        if phone_number_id in (None, account.phone_number_id):
+            return account
+    raise ToolFailure("that number is not in the tenant file: the agency adds it under channels.whatsapp first")
+
+
+def _graph(method: str, path: str, token_ref: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    from clawgate.channels import transport
+    from clawgate.settings import get_settings
+
+    settings = get_settings()
+    url = f"{settings.graph_url.rstrip('/')}/{settings.graph_version}/{path}"
+    headers = {"Authorization": f"Bearer {secrets.resolve(token_ref)}"}
+    answer = transport.client().request(method, url, params=params, headers=headers)
+    body: dict[str, Any] = answer.json() if answer.content else {}
+    if answer.status_code >= 400:
+        error = body.get("error") or {}
+        raise ToolFailure(f"Graph error {error.get('code')}: {error.get('message') or answer.status_code}")
+    return body
+
+
+@tool("wa_check_number", "Check a WhatsApp Cloud API number: display number, verified name, quality rating.", "ads")
+def wa_check_number(ctx: ToolContext, args: NumberArgs) -> dict[str, Any]:
+    account = _whatsapp_account(ctx, args.phone_number_id)
+    fields = "display_phone_number,verified_name,quality_rating,code_verification_status"
+    info = _graph("GET", account.phone_number_id, account.access_token, {"fields": fields})
+    return {"phone_number_id": account.phone_number_id, "waba_id": account.waba_id, **info}
+
+
+class SubscribeArgs(BaseModel):
+    phone_number_id: str | None = None
+    reason: str = REASON
+
+
+@tool("wa_subscribe_app", "Subscribe the agency's Meta app to the number's WhatsApp Business Account webhooks.", "ads")
+def wa_subscribe_app(ctx: ToolContext, args: SubscribeArgs) -> str:
+    account = _whatsapp_account(ctx, args.phone_number_id)
+    answer = _graph("POST", f"{account.waba_id}/subscribed_apps", account.access_token)
+    with tenant_tx(ctx.tenant) as conn:
+        record(conn, actor_of(ctx), "whatsapp.subscribe", account.waba_id, args.reason, {"answer": answer})
+    return f"WABA {account.waba_id} subscribed: {answer}"

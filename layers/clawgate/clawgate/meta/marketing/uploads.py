@@ -1,0 +1,95 @@
+"""Creatives from the blob store to Meta: an image becomes an ad image (its hash), a video goes through Graph's
+resumable upload (start, transfer chunks at the offsets Graph asks for, finish). The `creatives` row keeps the hash
+or video id, and the upload is audited.
+
+facebook-business posts videos to a hard-coded https://graph-video.facebook.com; we send the same three phases
+through the SDK's own `api.call(..., url_override=...)`, aimed at Graph's video host in production and at
+`CLAWGATE_GRAPH_URL` wherever that is overridden (the fake Graph of tests and `clawgate dev --offline`)."""
+
+from __future__ import annotations
+
+import base64
+from typing import TYPE_CHECKING, Any
+
+from clawgate.db import tenant_tx
+from clawgate.meta.marketing.audit import Actor, record
+from clawgate.meta.marketing.calls import gate_of, graph_call, marketing_api
+from clawgate.meta.marketing.context import AdsContext
+from clawgate.meta.marketing.objects import WriteRefused
+from clawgate.settings import get_settings
+
+if TYPE_CHECKING:
+    from facebook_business.api import FacebookAdsApi
+
+GRAPH_HOST = "https://graph.facebook.com"
+VIDEO_HOST = "https://graph-video.facebook.com"
+
+
+def video_base_url() -> str:
+    graph = get_settings().graph_url.rstrip("/")
+    return VIDEO_HOST if graph == GRAPH_HOST else graph
+
+
+def upload_video(api: FacebookAdsApi, account_id: str, data: bytes, name: str) -> str:
+    path = (account_id, "advideos")
+
+    def post(params: dict[str, Any], files: dict[str, Any] | None = None) -> dict[str, Any]:
+        gate_of(api).before_call()
+        answer = api.call("POST", path, params=params, files=files, url_override=video_base_url())
+        body: dict[str, Any] = answer.json()
+        return body
+
+    with graph_call(api):
+        start = post({"upload_phase": "start", "file_size": len(data)})
+        session_id = start["upload_session_id"]
+        begin, end = int(start["start_offset"]), int(start["end_offset"])
+        while begin < end:
+            chunk = {"video_file_chunk": (name, data[begin:end], "application/octet-stream")}
+            answer = post({"upload_phase": "transfer", "upload_session_id": session_id, "start_offset": begin}, chunk)
+            begin, end = int(answer["start_offset"]), int(answer["end_offset"])
+        post({"upload_phase": "finish", "upload_session_id": session_id, "title": name})
+    return str(start["video_id"])
+
+
+def upload_image(api: FacebookAdsApi, account_id: str, data: bytes, name: str) -> str:
+    from facebook_business.adobjects.adaccount import AdAccount
+
+    with graph_call(api):
+        image = AdAccount(account_id, api=api).create_ad_image(
+            params={"bytes": base64.b64encode(data).decode(), "name": name}
+        )
+    return str(image["hash"])
+
+
+def upload_creative(ctx: AdsContext, actor: Actor, creative_id: int, reason: str) -> dict[str, Any]:
+    from clawgate.channels.blobs import blob_store
+
+    with tenant_tx(ctx.slug, "ro") as conn:
+        row = conn.execute(
+            "SELECT kind, blob_key, content_type, coalesce(title, 'creative ' || id), meta_image_hash, meta_video_id"
+            " FROM creatives WHERE id = %s",
+            (creative_id,),
+        ).fetchone()
+    if row is None:
+        raise WriteRefused(f"there is no creative {creative_id}")
+    kind, blob_key, content_type, name, image_hash, video_id = row
+    if image_hash or video_id:
+        return {"creative_id": creative_id, "image_hash": image_hash, "video_id": video_id, "already_uploaded": True}
+    if not blob_key:
+        raise WriteRefused(f"creative {creative_id} has no uploaded file")
+    is_video = kind == "video" or str(content_type or "").startswith("video/")
+    data = blob_store().get(blob_key)
+    api = marketing_api(ctx)
+    if is_video:
+        video_id = upload_video(api, ctx.ad_account_id, data, name)
+    else:
+        image_hash = upload_image(api, ctx.ad_account_id, data, name)
+    with tenant_tx(ctx.slug) as conn:
+        conn.execute(
+            "UPDATE creatives SET meta_image_hash = %s, meta_video_id = %s, kind = %s, size_bytes = %s,"
+            " status = 'uploaded', updated_at = now() WHERE id = %s",
+            (image_hash, video_id, "video" if is_video else "image", len(data), creative_id),
+        )
+        result = {"creative_id": creative_id, "image_hash": image_hash, "video_id": video_id, "bytes": len(data)}
+        record(conn, actor, "creative.upload", str(creative_id), reason, result)
+    return result
