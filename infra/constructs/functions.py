@@ -1,0 +1,223 @@
+"""Every `functions/<name>/handler.py` as a Lambda function: Python 3.12 on arm64, the two layers, Powertools
+environment, X-Ray, a log group with retention, and only the access its settings (function_settings.py) ask for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from aws_cdk import (
+    AssetHashType,
+    Duration,
+    RemovalPolicy,
+    Stack,
+)
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk.aws_apigatewayv2 import WebSocketStage
+from constructs import Construct
+
+from infra import nag
+from infra.assets import Asset, Assets
+from infra.constructs.database import Database
+from infra.constructs.network import Network
+from infra.function_settings import PLATFORM_SECRETS, FunctionSettings, settings_for
+
+RUNTIME = lambda_.Runtime.PYTHON_3_12
+LOG_RETENTION = logs.RetentionDays.ONE_MONTH
+TENANT_SECRET_TAG = "clawgate:scope"
+SNAPSTART_ALIAS = "live"
+LAYER_SKILLS_DIR = "/opt/skills"  # the clawgate layer ships skills/ beside python/
+
+
+def construct_id(function: str) -> str:
+    return "".join(part.capitalize() for part in function.split("_"))
+
+
+class PlatformSecrets(Construct):
+    """Placeholders for the agency's own secrets; operators paste the real values after the first deploy."""
+
+    def __init__(self, scope: Construct, id: str) -> None:
+        super().__init__(scope, id)
+        self.by_name: dict[str, secretsmanager.Secret] = {}
+        for spec in PLATFORM_SECRETS.values():
+            secret = secretsmanager.Secret(
+                self,
+                construct_id(spec.name.replace("-", "_")),
+                secret_name=spec.secret_name,
+                description=f"Clawgate platform: {spec.description}. Fill it after the first deploy.",
+                removal_policy=RemovalPolicy.RETAIN,
+            )
+            nag.acknowledge(secret, "AwsSolutions-SMG4")
+            self.by_name[spec.name] = secret
+
+
+class Functions(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        assets: Assets,
+        network: Network,
+        database: Database,
+        platform_secrets: PlatformSecrets,
+    ) -> None:
+        super().__init__(scope, id)
+        self._network, self._database, self._platform_secrets = network, database, platform_secrets
+        self.layers = [
+            self._layer("DependenciesLayer", assets.dependencies_layer, "Pinned runtime dependencies of clawgate"),
+            self._layer("ClawgateLayer", assets.package_layer, "The clawgate package"),
+        ]
+        self.by_name: dict[str, lambda_.Function] = {}
+        self.invoke_targets: dict[str, lambda_.IFunction] = {}
+        for name, asset in assets.functions.items():
+            self._add(name, asset)
+
+    def settings(self, name: str) -> FunctionSettings:
+        return settings_for(name)
+
+    def grant_queue(self, queue_name: str, queue: sqs.IQueue) -> None:
+        for _, function in self._wanting(lambda s: queue_name in s.sends_to):
+            function.add_environment(f"CLAWGATE_{queue_name.upper()}_QUEUE_URL", queue.queue_url)
+            queue.grant_send_messages(function)
+
+    def grant_workflow(self, workflow: str, state_machine: sfn.StateMachine, express: bool) -> None:
+        action = "states:StartSyncExecution" if express else "states:StartExecution"
+        for _, function in self._wanting(lambda s: workflow in s.starts_workflows):
+            function.add_environment(f"CLAWGATE_{workflow.upper()}_STATE_MACHINE_ARN", state_machine.state_machine_arn)
+            function.add_to_role_policy(
+                iam.PolicyStatement(actions=[action], resources=[state_machine.state_machine_arn])
+            )
+
+    def grant_connections(self, stage: WebSocketStage) -> None:
+        for _, function in self._wanting(lambda s: s.posts_to_connections):
+            function.add_environment("CLAWGATE_WEBSOCKET_ENDPOINT", stage.callback_url)
+            stage.grant_management_api_access(function)
+            nag.acknowledge_as(function, "Connections", _connections_finding(stage))
+
+    def grant_blobs(self, blobs: s3.IBucket) -> None:
+        for name, function in self._wanting(lambda s: s.blobs):
+            actions = ["s3:GetObject", "s3:PutObject"]
+            if self.settings(name).uploads:
+                actions += ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+            self._grant_objects(function, blobs, actions)
+
+    def _add(self, name: str, asset: Asset) -> None:
+        settings = self.settings(name)
+        cid = construct_id(name)
+        function = lambda_.Function(
+            self,
+            cid,
+            description=f"clawgate {name}",
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler="handler.handler",
+            code=lambda_.Code.from_asset(str(asset.path), asset_hash=asset.key, asset_hash_type=AssetHashType.CUSTOM),
+            layers=self.layers,
+            memory_size=settings.memory_mb,
+            timeout=Duration.seconds(settings.timeout_s),
+            environment=_base_environment(name),
+            tracing=lambda_.Tracing.ACTIVE,
+            log_group=logs.LogGroup(self, f"{cid}Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY),
+            snap_start=lambda_.SnapStartConf.ON_PUBLISHED_VERSIONS if settings.snap_start else None,
+            vpc=self._network.vpc if settings.in_vpc else None,
+            vpc_subnets=self._network.app_subnets if settings.in_vpc else None,
+            security_groups=[self._security_group(settings)] if settings.in_vpc else None,
+        )
+        self.by_name[name] = function
+        self.invoke_targets[name] = function
+        if settings.snap_start:
+            self.invoke_targets[name] = lambda_.Alias(
+                self, f"{cid}Live", alias_name=SNAPSTART_ALIAS, version=function.current_version
+            )
+            nag.acknowledge(function, "Annotation::@aws-cdk/aws-lambda:snapStartRequirePublish")
+        self._grant_settings(function, settings)
+
+    def _security_group(self, settings: FunctionSettings) -> ec2.ISecurityGroup:
+        return self._network.database_clients if settings.database else self._network.functions
+
+    def _grant_settings(self, function: lambda_.Function, settings: FunctionSettings) -> None:
+        if settings.database:
+            function.add_environment("CLAWGATE_DATABASE_SECRET_ARN", self._database.secret.secret_arn)
+            function.add_environment("CLAWGATE_DATABASE_HOST", self._database.endpoint)
+            self._database.secret.grant_read(function)
+        for secret_name in settings.platform_secrets:
+            spec = PLATFORM_SECRETS[secret_name]
+            if spec.env:
+                function.add_environment(spec.env, spec.reference)
+            self._platform_secrets.by_name[secret_name].grant_read(function)
+        stack = Stack.of(self)
+        if settings.tenant_secrets:
+            function.add_to_role_policy(_tenant_secrets_statement(stack))
+            nag.acknowledge_as(function, "TenantSecrets", nag.wildcard_finding(stack, TENANT_SECRETS_ARN))
+        if settings.bedrock:
+            function.add_to_role_policy(_bedrock_statement(stack))
+            nag.acknowledge_as(function, "BedrockModels", nag.wildcard_finding(stack, BEDROCK_MODELS_ARN))
+            nag.acknowledge_as(function, "BedrockProfiles", nag.wildcard_finding(stack, BEDROCK_PROFILES_ARN))
+
+    def _grant_objects(self, function: lambda_.Function, bucket: s3.IBucket, actions: list[str]) -> None:
+        function.add_environment("CLAWGATE_BLOB_BUCKET", bucket.bucket_name)
+        function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects("*")]))
+        nag.acknowledge_as(function, "BucketObjects", nag.resource_finding(bucket, "/*"))
+
+    def _wanting(self, wants: Callable[[FunctionSettings], bool]) -> list[tuple[str, lambda_.Function]]:
+        return [(name, fn) for name, fn in self.by_name.items() if wants(self.settings(name))]
+
+    def _layer(self, id: str, asset: Asset, description: str) -> lambda_.LayerVersion:
+        return lambda_.LayerVersion(
+            self,
+            id,
+            code=lambda_.Code.from_asset(str(asset.path), asset_hash=asset.key, asset_hash_type=AssetHashType.CUSTOM),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[lambda_.Architecture.ARM_64],
+            description=description,
+        )
+
+
+def _base_environment(name: str) -> dict[str, str]:
+    return {
+        "POWERTOOLS_SERVICE_NAME": name,
+        "POWERTOOLS_METRICS_NAMESPACE": "Clawgate",
+        "POWERTOOLS_TRACER_CAPTURE_RESPONSE": "false",  # responses may hold message text and phone numbers
+        "LOG_LEVEL": "INFO",
+        "CLAWGATE_SKILLS_DIR": LAYER_SKILLS_DIR,
+        "CLAWGATE_DATA_DIR": "/tmp/clawgate",  # the only writable path in Lambda
+    }
+
+
+TENANT_SECRETS_ARN = "arn:{partition}:secretsmanager:{region}:{account}:secret:clawgate/*"
+BEDROCK_MODELS_ARN = "arn:{partition}:bedrock:{region}::foundation-model/anthropic.*"
+BEDROCK_PROFILES_ARN = "arn:{partition}:bedrock:{region}:{account}:inference-profile/*"
+
+
+def _arn(stack: Stack, template: str) -> str:
+    return template.format(partition=stack.partition, region=stack.region, account=stack.account)
+
+
+def _tenant_secrets_statement(stack: Stack) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=["secretsmanager:GetSecretValue"],
+        resources=[_arn(stack, TENANT_SECRETS_ARN)],
+        conditions={"StringEquals": {f"aws:ResourceTag/{TENANT_SECRET_TAG}": "tenant"}},
+    )
+
+
+def _bedrock_statement(stack: Stack) -> iam.PolicyStatement:
+    return iam.PolicyStatement(
+        actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
+        resources=[_arn(stack, BEDROCK_MODELS_ARN), _arn(stack, BEDROCK_PROFILES_ARN)],
+    )
+
+
+def _connections_finding(stage: WebSocketStage) -> str:
+    stack = Stack.of(stage)
+    api_id = nag.logical_id(stage.api)
+    return nag.wildcard_finding(
+        stack, f"arn:{{partition}}:execute-api:{{region}}:{{account}}:<{api_id}>/{stage.stage_name}/*/@connections/*"
+    )

@@ -1,0 +1,105 @@
+"""The platform: everything tenants share. One per account and region."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from aws_cdk import CfnOutput, Environment, Stack
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra import nag
+from infra.assets import Assets
+from infra.constructs.apis import Apis
+from infra.constructs.database import Database
+from infra.constructs.functions import Functions, PlatformSecrets
+from infra.constructs.monitoring import Monitoring
+from infra.constructs.network import Network
+from infra.constructs.provisioning import Provisioning
+from infra.constructs.queues import Queues
+from infra.constructs.storage import Storage
+from infra.constructs.workflows import JOBS, Workflows
+from infra.function_settings import PLATFORM_SECRETS
+from infra.project import Project
+
+STACK_WIDE_FINDINGS = (
+    f"AwsSolutions-IAM4[{nag.BASIC_EXECUTION_POLICY}]",
+    f"AwsSolutions-IAM4[{nag.VPC_ACCESS_POLICY}]",
+    "AwsSolutions-IAM5[Resource::*]",
+    "AwsSolutions-L1",
+)
+
+
+class PlatformStack(Stack):
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        project: Project,
+        assets: Assets,
+        availability_zones: Sequence[str],
+        env: Environment | None = None,
+    ) -> None:
+        super().__init__(
+            scope, id, description="Clawgate platform: APIs, functions, queues, workflows, Aurora", env=env
+        )
+        project.check_functions()
+        nag.acknowledge(self, *STACK_WIDE_FINDINGS)
+        self.network = Network(self, "Network", availability_zones=availability_zones)
+        self.database = Database(self, "Database", network=self.network)
+        self.storage = Storage(self, "Storage", web_dir=project.web_dir)
+        self.platform_secrets = PlatformSecrets(self, "PlatformSecrets")
+        self.functions = Functions(
+            self,
+            "Functions",
+            assets=assets,
+            network=self.network,
+            database=self.database,
+            platform_secrets=self.platform_secrets,
+        )
+        self.queues = Queues(self, "Queues")
+        for name, queue in self.queues.by_name.items():
+            self.functions.grant_queue(name, queue)
+        self.apis = Apis(self, "Apis", functions=self.functions)
+        self.functions.grant_connections(self.apis.websocket_stage)
+        self.functions.grant_blobs(self.storage.blobs)
+        self.workflows = Workflows(self, "Workflows", project=project, functions=self.functions)
+        self.queues.connect_consumers(self.functions, self.workflows.by_name)
+        self.provisioning = Provisioning(
+            self, "Provisioning", project=project, functions=self.functions, database=self.database
+        )
+        self.monitoring = Monitoring(
+            self,
+            "Monitoring",
+            queues=self.queues,
+            workflows=self.workflows,
+            apis=self.apis,
+            database=self.database,
+            functions=self.functions,
+        )
+        self._outputs()
+
+    @property
+    def jobs_state_machine(self) -> sfn.StateMachine:
+        return self.workflows.by_name[JOBS]
+
+    @property
+    def http_url(self) -> str:
+        return self.apis.http_url
+
+    @property
+    def tenant_provisioner_token(self) -> str:
+        return self.provisioning.service_token
+
+    def _outputs(self) -> None:
+        CfnOutput(self, "HttpApiUrl", value=self.apis.http_url, description="Base URL of webhooks and operator API")
+        CfnOutput(self, "WebSocketUrl", value=self.apis.websocket_stage.url, description="Control plane (wss://)")
+        CfnOutput(self, "WebUiUrl", value=f"https://{self.storage.distribution.distribution_domain_name}/")
+        CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Subscribe to get alarms")
+        CfnOutput(
+            self,
+            "PlatformSecretsToFill",
+            value=" ".join(spec.secret_name for spec in PLATFORM_SECRETS.values()),
+            description="Secrets Manager names to fill after the first deploy",
+        )

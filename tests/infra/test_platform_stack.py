@@ -1,0 +1,170 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+from aws_cdk.assertions import Match, Template
+from clawgate import entrypoints
+
+from infra.constructs.queues import queue_kinds
+from infra.constructs.workflows import workflow_tasks
+from infra.function_settings import settings_for
+from infra.nag import logical_id
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+
+def test_vpc_has_one_nat_gateway_and_flow_logs(platform: Template) -> None:
+    platform.resource_count_is("AWS::EC2::VPC", 1)
+    platform.resource_count_is("AWS::EC2::NatGateway", 1)
+    platform.has_resource_properties("AWS::EC2::FlowLog", {"TrafficType": "REJECT"})
+    platform.has_resource_properties("AWS::EC2::VPCEndpoint", {"VpcEndpointType": "Gateway"})
+
+
+def test_aurora_serverless_v2_scales_to_zero_behind_a_proxy(platform: Template) -> None:
+    platform.has_resource(
+        "AWS::RDS::DBCluster",
+        {
+            "Properties": {
+                "Engine": "aurora-postgresql",
+                "EngineVersion": Match.string_like_regexp(r"^1[67]\."),
+                "ServerlessV2ScalingConfiguration": {
+                    "MinCapacity": 0,
+                    "MaxCapacity": Match.any_value(),
+                    "SecondsUntilAutoPause": Match.any_value(),
+                },
+                "StorageEncrypted": True,
+                "DeletionProtection": True,
+            },
+            "DeletionPolicy": "Retain",
+        },
+    )
+    platform.has_resource_properties("AWS::RDS::DBInstance", {"DBInstanceClass": "db.serverless"})
+    platform.has_resource_properties("AWS::RDS::DBProxy", {"EngineFamily": "POSTGRESQL", "RequireTLS": True})
+
+
+def test_http_api_has_a_route_per_catalogue_entry(platform: Template) -> None:
+    for route in entrypoints.HTTP_ROUTES:
+        platform.has_resource_properties("AWS::ApiGatewayV2::Route", {"RouteKey": f"{route.method} {route.path}"})
+
+
+def test_websocket_api_has_the_catalogue_routes(platform: Template) -> None:
+    platform.has_resource_properties("AWS::ApiGatewayV2::Api", {"ProtocolType": "WEBSOCKET"})
+    for route_key in entrypoints.WEBSOCKET_ROUTES:
+        platform.has_resource_properties("AWS::ApiGatewayV2::Route", {"RouteKey": route_key})
+
+
+def test_stages_are_throttled_and_access_logged(platform: Template) -> None:
+    settings = {"AccessLogSettings": {"DestinationArn": Match.any_value(), "Format": Match.any_value()}}
+    platform.has_resource_properties("AWS::ApiGatewayV2::Stage", {"StageName": "$default", **settings})
+    platform.has_resource_properties("AWS::ApiGatewayV2::Stage", {"StageName": "prod", **settings})
+
+
+def test_every_queue_has_a_dead_letter_queue(platform: Template) -> None:
+    queues = platform.find_resources("AWS::SQS::Queue")
+    with_dlq = [q for q in queues.values() if "RedrivePolicy" in q["Properties"]]
+    assert len(with_dlq) == len(queue_kinds()) == len(queues) // 2
+    fifo = [q for q in with_dlq if q["Properties"].get("FifoQueue")]
+    assert len(fifo) == sum(queue_kinds().values())
+
+
+def test_inbound_queue_runs_agent_turn_synchronously_through_a_pipe(synthesized: Synthesized) -> None:
+    platform = synthesized.built.platform
+    agent_turn = logical_id(platform.workflows.by_name["agent_turn"])
+    inbound = logical_id(platform.queues.by_name["inbound"])
+    synthesized.template(platform).has_resource_properties(
+        "AWS::Pipes::Pipe",
+        {
+            "Source": {"Fn::GetAtt": [inbound, "Arn"]},
+            "Target": {"Ref": agent_turn},
+            "TargetParameters": {"StepFunctionStateMachineParameters": {"InvocationType": "REQUEST_RESPONSE"}},
+        },
+    )
+
+
+def test_state_machines_types_and_logging(platform: Template) -> None:
+    assert "jobs" in workflow_tasks()
+    logging = {"Level": "ALL", "IncludeExecutionData": False, "Destinations": Match.any_value()}
+    tracing = {"Enabled": True}
+    for kind in ("EXPRESS", "STANDARD"):
+        platform.has_resource_properties(
+            "AWS::StepFunctions::StateMachine",
+            {"StateMachineType": kind, "LoggingConfiguration": logging, "TracingConfiguration": tracing},
+        )
+
+
+def test_functions_are_python312_arm64_traced_with_powertools_env(synthesized: Synthesized) -> None:
+    platform = synthesized.built.platform
+    template = synthesized.template(platform)
+    for name, function in platform.functions.by_name.items():
+        properties = template.to_json()["Resources"][logical_id(function)]["Properties"]
+        assert properties["Runtime"] == "python3.12", name
+        assert properties["Architectures"] == ["arm64"], name
+        assert properties["TracingConfig"] == {"Mode": "Active"}, name
+        assert properties["Layers"] and len(properties["Layers"]) == 2, name
+        environment = properties["Environment"]["Variables"]
+        assert environment["POWERTOOLS_SERVICE_NAME"] == name
+        assert environment["POWERTOOLS_METRICS_NAMESPACE"] == "Clawgate"
+        assert environment["LOG_LEVEL"] == "INFO"
+        assert properties["MemorySize"] == settings_for(name).memory_mb
+        assert ("SnapStart" in properties) == settings_for(name).snap_start, name
+    template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
+
+
+def test_model_functions_use_snapstart(platform: Template) -> None:
+    assert entrypoints.MODEL_FUNCTIONS
+    platform.has_resource_properties("AWS::Lambda::Function", {"SnapStart": {"ApplyOn": "PublishedVersions"}})
+    platform.has_resource_properties("AWS::Lambda::Alias", {"Name": "live"})
+
+
+def test_buckets_are_private_encrypted_tls_only_and_retained(platform: Template) -> None:
+    buckets = platform.find_resources("AWS::S3::Bucket")
+    assert len(buckets) == 3  # access logs, blobs (media, reports, creative uploads), web UI
+    for bucket in buckets.values():
+        assert bucket["DeletionPolicy"] == "Retain"
+        assert bucket["Properties"]["BucketEncryption"]
+        assert bucket["Properties"]["PublicAccessBlockConfiguration"] == {
+            "BlockPublicAcls": True,
+            "BlockPublicPolicy": True,
+            "IgnorePublicAcls": True,
+            "RestrictPublicBuckets": True,
+        }
+    policies = platform.find_resources("AWS::S3::BucketPolicy")
+    tls_only = [p for p in policies.values() if '"aws:SecureTransport": "false"' in _compact(p)]
+    assert len(tls_only) == len(buckets)
+
+
+def test_web_ui_is_served_by_cloudfront_with_origin_access_control(platform: Template) -> None:
+    platform.resource_count_is("AWS::CloudFront::OriginAccessControl", 1)
+    platform.has_resource_properties(
+        "AWS::CloudFront::Distribution",
+        {"DistributionConfig": Match.object_like({"DefaultRootObject": "index.html"})},
+    )
+
+
+def test_alarms_and_one_dashboard(synthesized: Synthesized, platform: Template) -> None:
+    platform.resource_count_is("AWS::CloudWatch::Dashboard", 1)
+    alarms = platform.find_resources("AWS::CloudWatch::Alarm")
+    metrics = {alarm["Properties"].get("MetricName") for alarm in alarms.values()}
+    assert {"ApproximateNumberOfMessagesVisible", "ExecutionsFailed", "4xx", "5xx"} <= metrics
+    assert "ServerlessDatabaseCapacity" in metrics
+    dead_letter_alarms = [
+        a for a in alarms.values() if a["Properties"].get("MetricName") == "ApproximateNumberOfMessagesVisible"
+    ]
+    assert len(dead_letter_alarms) == len(synthesized.built.platform.queues.dead_letters)
+
+
+def test_platform_upgrade_runs_migrations_after_the_database(synthesized: Synthesized, platform: Template) -> None:
+    migrator = logical_id(synthesized.built.platform.functions.by_name["db_migrator"])
+    trigger = platform.find_resources("Custom::Trigger")
+    assert len(trigger) == 1
+    (resource,) = trigger.values()
+    version = platform.to_json()["Resources"][resource["Properties"]["HandlerArn"]["Ref"]]
+    assert version["Type"] == "AWS::Lambda::Version"
+    assert version["Properties"]["FunctionName"] == {"Ref": migrator}
+    assert any(dependency.startswith("DatabaseCluster") for dependency in resource.get("DependsOn", []))
+
+
+def _compact(value: object) -> str:
+    return json.dumps(value)
