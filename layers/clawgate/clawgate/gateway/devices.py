@@ -1,0 +1,93 @@
+"""Control-plane devices (a browser profile of the web UI, identified by an id it generates and keeps): a new device
+is pending until an operator approves it (`clawgate devices approve`, or the `devices.approve` method of an already
+approved device). Under `clawgate dev` (CLAWGATE_DEV_AUTO_APPROVE_LOOPBACK=1) a device connecting from loopback is
+approved at once."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from clawgate.db import registry_tx
+from clawgate.settings import get_settings
+
+DEVICE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"
+DeviceStatus = Literal["pending", "approved", "revoked"]
+_COLUMNS = "tenant_slug, device_id, status, name, created_at, approved_at, last_seen_at"
+
+
+@dataclass(frozen=True)
+class Device:
+    tenant: str
+    device_id: str
+    status: str
+    name: str | None
+    created_at: datetime
+    approved_at: datetime | None
+    last_seen_at: datetime | None
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v.isoformat() if isinstance(v, datetime) else v for k, v in asdict(self).items()}
+
+
+class UnknownDeviceError(LookupError):
+    pass
+
+
+def approved_on_sight(source_ip: str) -> bool:
+    """Only the dev server sets the switch; tests and AWS never approve by address."""
+    if not get_settings().dev_auto_approve_loopback:
+        return False
+    try:
+        return ipaddress.ip_address(source_ip).is_loopback
+    except ValueError:
+        return False
+
+
+def register(tenant: str, device_id: str, name: str | None, *, approve: bool) -> str:
+    """Record a connecting device (pending when new, unless `approve`); returns its status."""
+    status = "approved" if approve else "pending"
+    with registry_tx() as conn:
+        row = conn.execute(
+            "INSERT INTO devices (tenant_slug, device_id, status, name, approved_at, last_seen_at)"
+            " VALUES (%s, %s, %s, %s, CASE WHEN %s THEN now() END, now())"
+            " ON CONFLICT (tenant_slug, device_id) DO UPDATE SET last_seen_at = now(),"
+            " name = coalesce(EXCLUDED.name, devices.name),"
+            " status = CASE WHEN devices.status = 'pending' THEN EXCLUDED.status ELSE devices.status END,"
+            " approved_at = coalesce(devices.approved_at, EXCLUDED.approved_at)"
+            " RETURNING status",
+            (tenant, device_id, status, name, approve),
+        ).fetchone()
+    assert row is not None
+    return str(row[0])
+
+
+def list_devices(tenant: str | None = None, status: str | None = None) -> list[Device]:
+    with registry_tx() as conn:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM devices WHERE (%s::text IS NULL OR tenant_slug = %s)"
+            " AND (%s::text IS NULL OR status = %s) ORDER BY tenant_slug, created_at DESC",
+            (tenant, tenant, status, status),
+        ).fetchall()
+    return [Device(*row) for row in rows]
+
+
+def set_status(tenant: str, device_id: str, status: DeviceStatus) -> Device:
+    """Approve or revoke; a revoked device's open connections stop receiving at once and are refused on their
+    next frame."""
+    with registry_tx() as conn:
+        row = conn.execute(
+            f"UPDATE devices SET status = %s, approved_at = CASE WHEN %s = 'approved' THEN now() ELSE approved_at END"
+            f" WHERE tenant_slug = %s AND device_id = %s RETURNING {_COLUMNS}",
+            (status, status, tenant, device_id),
+        ).fetchone()
+        if row is None:
+            raise UnknownDeviceError(f"no device {device_id!r} in tenant {tenant!r}")
+        if status == "revoked":
+            conn.execute(
+                "UPDATE ws_connections SET authenticated = false WHERE tenant_slug = %s AND device_id = %s",
+                (tenant, device_id),
+            )
+    return Device(*row)

@@ -1,0 +1,151 @@
+"""The control plane's methods, for an authenticated, approved device. Each takes pydantic-validated params and
+returns a JSON-able payload; a ProtocolError becomes an error frame `{code, message}`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field, ValidationError
+
+from clawgate.agent.sessions import session_key
+from clawgate.gateway import chat, connections, devices, queries, reports
+from clawgate.gateway.pages import BadCursorError
+from clawgate.gateway.protocol import ProtocolError
+
+Params = TypeVar("Params", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Caller:
+    connection_id: str
+    tenant: str
+    device: str
+    device_name: str | None
+
+
+Method = Callable[[Caller, dict[str, Any]], Any]
+METHODS: dict[str, Method] = {}
+
+
+def method(name: str, params_model: type[Params]) -> Callable[[Callable[[Caller, Params], Any]], None]:
+    def register(function: Callable[[Caller, Params], Any]) -> None:
+        def call(caller: Caller, raw: dict[str, Any]) -> Any:
+            try:
+                result = function(caller, params_model.model_validate(raw))
+            except ValidationError as error:
+                problem = error.errors()[0]
+                raise ProtocolError("bad_params", f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
+            except BadCursorError as error:
+                raise ProtocolError("bad_params", str(error)) from None
+            except devices.UnknownDeviceError as error:
+                raise ProtocolError("not_found", str(error)) from None
+            return result  # pydantic serialises models and datetimes inside the response frame
+
+        METHODS[name] = call
+
+    return register
+
+
+class NoParams(BaseModel):
+    echo: Any = None
+
+
+@method("ping", NoParams)
+def _ping(_: Caller, params: NoParams) -> Any:
+    return {"pong": True, "echo": params.echo}
+
+
+@method("agents.list", NoParams)
+def _agents(caller: Caller, _: NoParams) -> Any:
+    return {"agents": reports.agents(caller.tenant)}
+
+
+def _check_agent(tenant: str, agent: str) -> None:
+    if agent not in {a.id for a in reports.agents(tenant)}:
+        raise ProtocolError("unknown_agent", f"tenant {tenant!r} has no agent {agent!r}")
+
+
+@method("chat.send", chat.SendParams)
+def _chat_send(caller: Caller, params: chat.SendParams) -> Any:
+    _check_agent(caller.tenant, params.agent)
+    provider_id = chat.enqueue(caller.tenant, caller.device, caller.device_name, caller.connection_id, params)
+    return {"queued": True, "message_id": params.message_id, "provider_id": provider_id,
+            "conversation": chat.conversation(caller.tenant, caller.device)}  # fmt: skip
+
+
+class HistoryParams(BaseModel):
+    agent: str | None = Field(default=None, max_length=40, description="this device's chat with the agent")
+    session_id: int | None = Field(default=None, description="or any session of the tenant (sessions.list)")
+    limit: int = Field(default=50, ge=1, le=200)
+    before: int | None = Field(default=None, description="a message id: older messages than it")
+
+
+@method("chat.history", HistoryParams)
+def _chat_history(caller: Caller, params: HistoryParams) -> Any:
+    if params.session_id is None and params.agent is None:
+        raise ProtocolError("bad_params", "give agent or session_id")
+    key = session_key(params.agent, "webchat", caller.device) if params.agent else None
+    messages = queries.transcript(caller.tenant, key, params.session_id, params.limit, params.before)
+    return {"messages": messages}
+
+
+@method("sessions.list", queries.SessionQuery)
+def _sessions(caller: Caller, params: queries.SessionQuery) -> Any:
+    return queries.sessions(caller.tenant, params)
+
+
+@method("leads.list", queries.LeadQuery)
+def _leads(caller: Caller, params: queries.LeadQuery) -> Any:
+    return queries.leads(caller.tenant, params)
+
+
+@method("dialogs.list", queries.DialogQuery)
+def _dialogs(caller: Caller, params: queries.DialogQuery) -> Any:
+    return queries.dialogs(caller.tenant, params)
+
+
+@method("capi.log", queries.CapiQuery)
+def _capi_log(caller: Caller, params: queries.CapiQuery) -> Any:
+    return queries.capi_log(caller.tenant, params)
+
+
+@method("metrics.summary", reports.MetricsQuery)
+def _metrics(caller: Caller, params: reports.MetricsQuery) -> Any:
+    return reports.metrics(caller.tenant, params)
+
+
+@method("usage.summary", reports.UsageQuery)
+def _usage(caller: Caller, params: reports.UsageQuery) -> Any:
+    return reports.usage(caller.tenant, params)
+
+
+class DeviceListParams(BaseModel):
+    status: devices.DeviceStatus | None = None
+
+
+class DeviceParams(BaseModel):
+    device: str = Field(pattern=devices.DEVICE_ID_PATTERN)
+
+
+@method("devices.list", DeviceListParams)
+def _devices(caller: Caller, params: DeviceListParams) -> Any:
+    found = devices.list_devices(caller.tenant, params.status)
+    return {"devices": [d.as_json() | {"current": d.device_id == caller.device} for d in found]}
+
+
+@method("devices.approve", DeviceParams)
+def _approve(caller: Caller, params: DeviceParams) -> Any:
+    return devices.set_status(caller.tenant, params.device, "approved").as_json()
+
+
+@method("devices.revoke", DeviceParams)
+def _revoke(caller: Caller, params: DeviceParams) -> Any:
+    if params.device == caller.device:
+        raise ProtocolError("bad_params", "a device cannot revoke itself; use another device or the CLI")
+    live = connections.device_connections(caller.tenant, params.device)
+    revoked = devices.set_status(caller.tenant, params.device, "revoked")
+    for connection_id in live:
+        connections.close(connection_id)
+    return revoked.as_json()

@@ -1,0 +1,204 @@
+"""The operator HTTP API (`/api/v1/...`): send a message to a channel peer, list leads, dialogs and the CAPI log,
+metrics and model usage, and creative uploads. A Powertools resolver validates every request against pydantic
+models and serves its own OpenAPI document at `GET /api/v1/openapi.json`. Every tenant route wants the tenant's
+gateway token as `Authorization: Bearer …`: no token → 401, another tenant's token → 403.
+
+Errors are `{"error": code, "message": text}` (validation adds `detail`), like the run API's."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel, Field
+
+from clawgate import http
+from clawgate.agent import run_api
+from clawgate.gateway import queries, reports, uploads
+from clawgate.gateway.pages import MAX_LIMIT, BadCursorError, Page
+from clawgate.gateway.sending import SendRefusedError, send
+from clawgate.observability import bind
+from clawgate.tenancy.tokens import token_tenant
+
+TAG = "operator"
+SECURITY: list[dict[str, list[str]]] = [{"gatewayToken": []}]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
+Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")]
+
+app = APIGatewayHttpResolver(enable_validation=True)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status, self.code = status, code
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> Response[Any]:
+    return Response(status, "application/json", {"error": code, "message": message, **extra})
+
+
+@app.exception_handler(ApiError)
+def _api_error(error: ApiError) -> Response[Any]:
+    return _error(error.status, error.code, str(error))
+
+
+@app.exception_handler(RequestValidationError)
+def _invalid(error: RequestValidationError) -> Response[Any]:
+    problems = [{"loc": list(p.get("loc", ())), "type": p.get("type"), "msg": p.get("msg")} for p in error.errors()]
+    first = problems[0] if problems else {"loc": [], "msg": "invalid request"}
+    return _error(422, "invalid_request", f"{'.'.join(map(str, first['loc']))}: {first.get('msg') or first['type']}",
+                  detail=problems)  # fmt: skip
+
+
+@app.exception_handler(BadCursorError)
+def _bad_cursor(error: BadCursorError) -> Response[Any]:
+    return _error(422, "invalid_request", str(error))
+
+
+@app.exception_handler(uploads.UploadError)
+def _upload_error(error: uploads.UploadError) -> Response[Any]:
+    return _error(409, "upload_conflict", str(error))
+
+
+@app.exception_handler(SendRefusedError)
+def _send_refused(error: SendRefusedError) -> Response[Any]:
+    if error.retryable:
+        return _error(503, "channel_unavailable", str(error))
+    return _error(502, "delivery_refused", str(error))
+
+
+@app.exception_handler(LookupError)
+def _not_found(error: LookupError) -> Response[Any]:
+    return _error(404, "not_found", str(error))
+
+
+def authorize(tenant: str) -> None:
+    authorization = http.header(app.current_event.raw_event, "authorization") or ""
+    owner = token_tenant(authorization.removeprefix("Bearer ").strip())
+    if owner is None:
+        raise ApiError(401, "unauthorized", "a valid gateway token is required")
+    if owner != tenant:
+        raise ApiError(403, "forbidden", "this token is not for that tenant")
+    bind(tenant=tenant)
+
+
+@app.get("/api/v1/openapi.json", include_in_schema=False)
+def openapi() -> Response[str]:
+    document = app.get_openapi_json_schema(
+        title="Clawgate operator API",
+        version="1",
+        description=__doc__,
+        security_schemes={
+            "gatewayToken": HTTPBearer(description="the tenant's gateway token (clawgate tokens create)")
+        },
+    )
+    return Response(200, "application/json", document)
+
+
+@app.post("/api/v1/tenants/<tenant>/agents/<agent>/run", tags=[TAG], security=SECURITY,
+          summary="Run one agent turn and wait for the reply (served by its own function, agent_run)")  # fmt: skip
+def run_agent(tenant: str, agent: str, body: run_api.RunBody) -> Response[Any]:
+    result = run_api.handle(app.current_event.raw_event)
+    return Response(result["statusCode"], "application/json", result["body"])
+
+
+class MessageBody(BaseModel):
+    channel: Literal["whatsapp", "telegram", "webchat"]
+    peer: str = Field(min_length=1, max_length=200, description="WhatsApp user id / wa_id, Telegram chat id, device")
+    text: str = Field(min_length=1, max_length=4096)
+    account_id: str | None = Field(default=None, description="default: the tenant's (first) account of the channel")
+    agent: str | None = Field(default=None, description="Telegram: the bot of this agent")
+
+
+class MessageSent(BaseModel):
+    sent: int
+    key: str
+
+
+@app.post("/api/v1/tenants/<tenant>/messages", tags=[TAG], security=SECURITY,
+          summary="Send a text to a channel peer, once per Idempotency-Key")  # fmt: skip
+def send_message(tenant: str, body: MessageBody) -> MessageSent:
+    authorize(tenant)
+    key = "api:" + (http.header(app.current_event.raw_event, "idempotency-key") or uuid.uuid4().hex)
+    return MessageSent(sent=send(tenant, body.channel, body.peer, body.text, key, body.account_id, body.agent), key=key)
+
+
+@app.get("/api/v1/tenants/<tenant>/leads", tags=[TAG], security=SECURITY, summary="Leads, newest first")
+def list_leads(tenant: str, source: Annotated[Literal["ctwa", "lead_form", "organic"] | None, Query()] = None,
+               ad_id: Annotated[str | None, Query(max_length=64)] = None,
+               qualification: Annotated[queries.Qualification | None, Query()] = None,
+               since: Annotated[date | None, Query()] = None, until: Annotated[date | None, Query()] = None,
+               limit: Limit = 50, cursor: Cursor = None) -> Page[queries.Lead]:  # fmt: skip
+    authorize(tenant)
+    query = queries.LeadQuery(source=source, ad_id=ad_id, qualification=qualification, since=since, until=until,
+                              limit=limit, cursor=cursor)  # fmt: skip
+    return queries.leads(tenant, query)
+
+
+@app.get("/api/v1/tenants/<tenant>/dialogs", tags=[TAG], security=SECURITY,
+         summary="WhatsApp dialogs, latest message first")  # fmt: skip
+def list_dialogs(tenant: str, qualification: Annotated[queries.Qualification | None, Query()] = None,
+                 ad_id: Annotated[str | None, Query(max_length=64)] = None,
+                 with_ad: Annotated[bool | None, Query()] = None, limit: Limit = 50,
+                 cursor: Cursor = None) -> Page[queries.Dialog]:  # fmt: skip
+    authorize(tenant)
+    query = queries.DialogQuery(qualification=qualification, ad_id=ad_id, with_ad=with_ad, limit=limit, cursor=cursor)
+    return queries.dialogs(tenant, query)
+
+
+@app.get("/api/v1/tenants/<tenant>/capi-events", tags=[TAG], security=SECURITY, summary="The Conversions API log")
+def list_capi_events(tenant: str, status: Annotated[queries.CapiStatus | None, Query()] = None,
+                     level: Annotated[int | None, Query(ge=0, le=3)] = None, limit: Limit = 50,
+                     cursor: Cursor = None) -> Page[queries.CapiEvent]:  # fmt: skip
+    authorize(tenant)
+    return queries.capi_log(tenant, queries.CapiQuery(status=status, level=level, limit=limit, cursor=cursor))
+
+
+@app.get("/api/v1/tenants/<tenant>/metrics", tags=[TAG], security=SECURITY,
+         summary="Ad spend, leads and cost per lead per day")  # fmt: skip
+def metrics(tenant: str, days: Annotated[int, Query(ge=1, le=366)] = 30) -> reports.MetricsSummary:
+    authorize(tenant)
+    return reports.metrics(tenant, reports.MetricsQuery(days=days))
+
+
+@app.get("/api/v1/tenants/<tenant>/usage", tags=[TAG], security=SECURITY,
+         summary="Model usage today (against the daily budget) and per day")  # fmt: skip
+def usage(tenant: str, days: Annotated[int, Query(ge=1, le=90)] = 7) -> reports.UsageSummary:
+    authorize(tenant)
+    return reports.usage(tenant, reports.UsageQuery(days=days))
+
+
+def _base_url() -> str:
+    event = app.current_event.raw_event
+    host = http.header(event, "host") or event.get("requestContext", {}).get("domainName", "localhost")
+    return f"{http.header(event, 'x-forwarded-proto') or 'http'}://{host}"
+
+
+@app.post("/api/v1/tenants/<tenant>/creatives/uploads", tags=[TAG], security=SECURITY, status_code=201,
+          summary="Start a creative upload (up to 500 MiB): one presigned PUT URL per part")  # fmt: skip
+def start_upload(tenant: str, body: uploads.UploadRequest) -> uploads.UploadStarted:
+    authorize(tenant)
+    return uploads.start(tenant, body, _base_url())
+
+
+@app.post("/api/v1/tenants/<tenant>/creatives/uploads/<upload>/complete", tags=[TAG], security=SECURITY,
+          status_code=201, summary="Join the uploaded parts (their ETags) into a creative")  # fmt: skip
+def complete_upload(tenant: str, upload: int, body: uploads.CompleteRequest) -> uploads.Creative:
+    authorize(tenant)
+    return uploads.complete(tenant, upload, body)
+
+
+@app.put("/api/v1/tenants/<tenant>/creatives/uploads/<upload>/parts/<part>", include_in_schema=False)
+def put_part(tenant: str, upload: int, part: int, token: Annotated[str, Query(max_length=100)]) -> Response[str]:
+    """Local blob store only: the stand-in for S3's presigned part URL (the token in the URL is the credential)."""
+    try:
+        etag = uploads.put_local_part(tenant, upload, part, token, http.raw_body(app.current_event.raw_event))
+    except PermissionError as error:
+        raise ApiError(403, "forbidden", str(error)) from None
+    return Response(200, "text/plain", "", headers={"ETag": etag})

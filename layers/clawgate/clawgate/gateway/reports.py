@@ -1,0 +1,138 @@
+"""Summaries for the control UI and the operator API: ad spend, leads and cost per lead per day (from
+`metrics_history`), model usage against the tenant's daily budget, and the tenant's agents."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from pydantic import BaseModel, Field
+
+from clawgate.agent.usage import spent_today
+from clawgate.db import tenant_tx
+from clawgate.tenancy.registry import cached_tenant
+
+
+class AgentInfo(BaseModel):
+    id: str
+    name: str
+    emoji: str | None
+    model: str
+    description: str | None
+
+
+def agents(tenant: str) -> list[AgentInfo]:
+    return [AgentInfo(id=a.id, name=a.name, emoji=a.emoji, model=a.model, description=a.description)
+            for a in cached_tenant(tenant).agents]  # fmt: skip
+
+
+class MetricsQuery(BaseModel):
+    days: int = Field(default=30, ge=1, le=366)
+
+
+class MetricsDay(BaseModel):
+    date: date
+    spend: float
+    leads: int
+    cost_per_lead: float | None
+    impressions: int
+    clicks: int
+
+
+class MetricsSummary(BaseModel):
+    currency: str
+    level: str  # account when the sync stores account rows, else the sum of campaign rows
+    days: list[MetricsDay]
+    spend: float
+    leads: int
+    cost_per_lead: float | None
+
+
+def _cpl(spend: Decimal | float, leads: int) -> float | None:
+    return round(float(spend) / leads, 2) if leads else None
+
+
+def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
+    with tenant_tx(tenant, "ro") as conn:
+        level_row = conn.execute(
+            "SELECT CASE WHEN EXISTS (SELECT 1 FROM metrics_history WHERE level = 'account'"
+            " AND date > current_date - %s::int) THEN 'account' ELSE 'campaign' END",
+            (query.days,),
+        ).fetchone()
+        level = str(level_row[0]) if level_row else "account"
+        rows = conn.execute(
+            "SELECT date, sum(spend), sum(leads), sum(impressions), sum(clicks) FROM metrics_history"
+            " WHERE level = %s AND date > current_date - %s::int GROUP BY date ORDER BY date",
+            (level, query.days),
+        ).fetchall()
+    days = [MetricsDay(date=day, spend=round(float(spend), 2), leads=int(leads), cost_per_lead=_cpl(spend, int(leads)),
+                       impressions=int(impressions), clicks=int(clicks))
+            for day, spend, leads, impressions, clicks in rows]  # fmt: skip
+    spend = round(sum(d.spend for d in days), 2)
+    leads = sum(d.leads for d in days)
+    return MetricsSummary(currency=cached_tenant(tenant).currency, level=level, days=days, spend=spend, leads=leads,
+                          cost_per_lead=_cpl(spend, leads))  # fmt: skip
+
+
+class UsageQuery(BaseModel):
+    days: int = Field(default=7, ge=1, le=90)
+
+
+class ModelUsage(BaseModel):
+    agent_id: str | None
+    model: str
+    calls: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+class UsageDay(BaseModel):
+    date: date
+    calls: int
+    cost_usd: float
+
+
+class UsageSummary(BaseModel):
+    timezone: str
+    budget_usd: float
+    spent_today_usd: float
+    remaining_today_usd: float
+    today: list[ModelUsage]
+    days: list[UsageDay]
+
+
+def usage(tenant: str, query: UsageQuery) -> UsageSummary:
+    """Today is the tenant's day (its timezone), as the budget counts it."""
+    settings = cached_tenant(tenant)
+    tz = settings.timezone
+    with tenant_tx(tenant, "ro") as conn:
+        spent = float(spent_today(conn, tz))
+        today = conn.execute(
+            "SELECT agent_id, model, count(*), sum(input_tokens + cache_read_tokens + cache_write_tokens),"
+            " sum(output_tokens), sum(cost_usd) FROM usage"
+            " WHERE created_at >= (date_trunc('day', now() AT TIME ZONE %s) AT TIME ZONE %s)"
+            " GROUP BY agent_id, model ORDER BY sum(cost_usd) DESC",
+            (tz, tz),
+        ).fetchall()
+        daily = conn.execute(
+            "SELECT (created_at AT TIME ZONE %s)::date AS day, count(*), sum(cost_usd) FROM usage"
+            " WHERE created_at >= (date_trunc('day', now() AT TIME ZONE %s) AT TIME ZONE %s)"
+            " - make_interval(days => %s::int)"
+            " GROUP BY day ORDER BY day",
+            (tz, tz, tz, query.days - 1),
+        ).fetchall()
+    budget = float(settings.budget.daily_usd)
+    return UsageSummary(
+        timezone=tz,
+        budget_usd=budget,
+        spent_today_usd=round(spent, 6),
+        remaining_today_usd=round(max(budget - spent, 0.0), 6),
+        today=[
+            ModelUsage(
+                agent_id=a, model=m, calls=c, input_tokens=int(i), output_tokens=int(o), cost_usd=round(float(cost), 6)
+            )
+            for a, m, c, i, o, cost in today
+        ],
+        days=[UsageDay(date=day, calls=calls, cost_usd=round(float(cost), 6)) for day, calls, cost in daily],
+    )
