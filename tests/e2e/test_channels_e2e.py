@@ -19,7 +19,7 @@ from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import TenantFile
 
 from tests.channel_fixtures import environment, tenant_secrets
-from tests.channel_payloads import raw, tg_message, tg_update, wa_body, wa_status, wa_text
+from tests.channel_payloads import raw, tg_message, tg_update, wa_body, wa_message, wa_status, wa_text
 from tests.conftest import TEST_APP_SECRET
 from tests.runtime import RunningRuntime
 
@@ -188,3 +188,19 @@ def test_pairing_end_to_end(
         post_telegram(local, tenant, tg_update("message", tg_message("now?", chat_id=31337, user_id=31337)))
         settle(local)
     assert [m["text"] for m in telegram.sent_messages(31337)][1:] == ["fake reply to: now?"]
+
+
+def test_inbound_media_is_kept_in_the_blob_store(
+    local: RunningRuntime, tenant: TenantFile, graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    from clawgate.channels.blobs import blob_store
+
+    picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
+    graph.add_media("media-777", picture, "image/png")
+    message = wa_message("image", {"id": "media-777", "mime_type": "image/png", "sha256": "x", "caption": "my tooth"})
+    post_whatsapp(local, wa_body([message], phone_number_id=pnid(tenant)))
+    settle(local)
+    [(media,)] = rows(tenant, "SELECT payload->'media' FROM inbound_events")
+    assert media[0]["size_bytes"] == len(picture)
+    assert blob_store().get(media[0]["blob_key"]) == picture
+    assert "my tooth" in model.message_requests()[-1]["messages"][-1]["content"][0]["text"]

@@ -94,7 +94,7 @@ def test_an_unknown_message_type_is_enqueued_raw(local: RunningRuntime, inbound:
     odd = wa_message("hologram", {"id": "9", "depth": 3}, context={"id": "wamid.X"})
     assert post_whatsapp(local, raw(wa_body([odd]))).status_code == 200
     [envelope] = received(local, inbound)
-    assert (envelope["kind"], envelope["update"]) == ("message", odd)  # parsed later as kind "unsupported"
+    assert (envelope["kind"], envelope["update"]) == ("message", odd)  # parsed later as kind "event"
 
 
 def test_malformed_json_is_acknowledged_and_kept(local: RunningRuntime, inbound: Inbound) -> None:

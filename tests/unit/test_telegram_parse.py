@@ -96,11 +96,11 @@ def test_a_document_and_a_voice_note() -> None:
                                                         "is unknown]")  # fmt: skip
 
 
-def test_other_update_kinds_are_kept_as_unsupported() -> None:
+def test_other_update_kinds_are_kept_as_events() -> None:
     update = tg_update("my_chat_member", {"chat": {"id": -5, "type": "group"}, "from": tg_user(), "date": 1,
                                           "old_chat_member": {}, "new_chat_member": {}})  # fmt: skip
     message = parse(update)
-    assert (message.kind, message.peer_id, message.raw) == ("unsupported", "-5", update)
+    assert (message.kind, message.peer_id, message.raw) == ("event", "-5", update)
 
 
 def test_a_malformed_body_is_kept_raw() -> None:

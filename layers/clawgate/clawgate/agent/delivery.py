@@ -51,38 +51,52 @@ def send_reply(tenant: str, turn: Turn, text: str, key: str) -> int:
         from clawgate.gateway.chat import post_reply
 
         return post_reply(turn, text)
-    return send_to_peer(tenant, turn.channel, turn.account_id, turn.peer_id, text, key, turn.id)
+    reply_to = turn.context.get("reply_to") if turn.context.get("is_group") else None  # quote only in groups
+    return send_to_peer(tenant, turn.channel, turn.account_id, turn.peer_id, text, key, turn.id, reply_to)
 
 
 def send_to_peer(
-    tenant: str, channel: str, account_id: str | None, peer_id: str, text: str, key: str, turn_id: int | None = None
-) -> int:
-    """Send once per `key`: a replayed Deliver finds its rows and sends nothing."""
+    tenant: str, channel: str, account_id: str | None, peer_id: str, text: str, key: str,
+    turn_id: int | None = None, reply_to: str | None = None,
+) -> int:  # fmt: skip
+    """Send `text` once per `key`, chunk by chunk: each chunk is recorded as it goes out, so a retried or replayed
+    Deliver sends only the chunks that have not gone out yet."""
     from clawgate.channels import get_channel
 
+    adapter = get_channel(channel)
+    pieces = adapter.chunk(text)
     with tenant_tx(tenant) as conn:
-        if conn.execute(
-            "SELECT 1 FROM outbound_messages WHERE idempotency_key LIKE %s LIMIT 1", (key + ":%",)
-        ).fetchone():
-            logger.info("reply already sent", extra={"key": key})
-            return 0
+        done = {row[0] for row in conn.execute(
+            "SELECT chunk_index FROM outbound_messages WHERE idempotency_key LIKE %s AND status <> 'failed'",
+            (key + ":%",),
+        ).fetchall()}  # fmt: skip
     account = _account(tenant, channel, account_id)
-    sent = get_channel(channel).send_text(account, peer_id, text)
-    with tenant_tx(tenant) as conn:
-        for message in sent:
-            _record_sent(conn, turn_id, channel, account_id, peer_id, key, message)
-        if channel == "whatsapp":
-            from clawgate.meta.dialogs import record_outbound
+    sent = 0
+    for index, piece in enumerate(pieces):
+        if index in done:
+            continue
+        for message in adapter.send_text(account, peer_id, piece, reply_to if index == 0 else None):
+            with tenant_tx(tenant) as conn:
+                _record_sent(
+                    conn, turn_id, channel, account_id, peer_id, key, message.model_copy(update={"chunk_index": index})
+                )
+                if channel == "whatsapp":
+                    from clawgate.meta.dialogs import record_outbound
 
-            record_outbound(conn, account_id or "", peer_id, len(sent))
-    return len(sent)
+                    record_outbound(conn, account_id or "", peer_id, 1)
+            sent += 1
+    if done:
+        logger.info("reply partly or wholly sent before", extra={"key": key, "skipped_chunks": sorted(done)})
+    return sent
 
 
 def _account(tenant: str, channel: str, account_id: str | None) -> dict[str, Any]:
+    from clawgate.channels import account_config
+
     account = find_channel_account(channel, account_id or "")
     if account is None or account.tenant != tenant:
         raise DeliveryError(f"no {channel} account {account_id} for tenant {tenant}", retryable=False)
-    return account.config
+    return account_config(account)
 
 
 def _record_sent(

@@ -24,7 +24,7 @@ from clawgate.db import registry_tx, tenant_tx
 from clawgate.observability import bind, logger
 from clawgate.tenancy.registry import ChannelAccount, cached_tenant, find_channel_account
 
-STORE_ONLY_KINDS = frozenset({"edited", "status", "malformed"})
+STORE_ONLY_KINDS = frozenset({"edited", "status", "event", "malformed"})
 
 
 class RunRequest(BaseModel):
@@ -118,6 +118,7 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
                 per_peer[message.peer_id].append(message)
     for action in after_commit:
         action()
+    _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media])
     refs = []
     for peer_id, fresh in per_peer.items():
         admission = admit(account.tenant, account, fresh[-1])
@@ -128,6 +129,28 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
         if wanted:
             refs.append(_start_turn(account, peer_id, wanted))
     return refs
+
+
+def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> None:
+    """Inbound media into the blob store before the provider's short-lived URL expires (WhatsApp: 5 minutes); each
+    stored event gets the blob keys. Best effort: the model already reads a placeholder naming the media."""
+    from clawgate.channels import account_config
+    from clawgate.channels.blobs import MediaError, fetch_media
+
+    for message in messages:
+        fetched = []
+        for media in message.media:
+            try:
+                fetched.append(fetch_media(message.channel, account_config(account), media, tenant=account.tenant))
+            except MediaError as error:
+                logger.warning("inbound media not stored", extra={"channel": message.channel, "error": str(error)})
+                fetched.append(media)
+        with tenant_tx(account.tenant) as conn:
+            conn.execute(
+                "UPDATE inbound_events SET payload = jsonb_set(payload, '{media}', %s) WHERE channel = %s"
+                " AND provider_id = %s",
+                (Jsonb([m.model_dump(mode="json") for m in fetched]), message.channel, message.provider_id),
+            )
 
 
 def _store_event(conn: Conn, message: InboundMessage) -> bool:
@@ -172,7 +195,7 @@ def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMes
         append(conn, opened.session_id, opened.ref.turn_id, "user", _user_content(messages))
         conn.execute(
             "UPDATE inbound_events SET turn_id = %s, processed_at = now()"
-            " WHERE conversation_key = %s AND turn_id IS NULL AND kind NOT IN ('status', 'edited')",
+            " WHERE conversation_key = %s AND turn_id IS NULL AND kind NOT IN ('status', 'edited', 'event')",
             (opened.ref.turn_id, last.conversation_key),
         )
         operator = channel_profile(last.channel, account.config) == "operator"

@@ -14,7 +14,9 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, Field
 
 ChannelName = Literal["whatsapp", "telegram", "webchat", "api"]
-InboundKind = Literal["message", "status", "callback", "edited", "unsupported", "malformed"]
+# unsupported: a user message we cannot read (the agent sees a placeholder); event: a provider update that is not a
+# message (a bot added to a group, …), kept but never a turn.
+InboundKind = Literal["message", "status", "callback", "edited", "unsupported", "event", "malformed"]
 
 
 class Envelope(BaseModel):
@@ -85,6 +87,10 @@ class Channel(Protocol):
     max_text: int
 
     def parse(self, envelope: Envelope) -> list[InboundMessage]: ...
+
+    def chunk(self, text: str) -> list[str]:
+        """The pieces a reply is sent in, in order, each within the channel's limit (idempotent on a piece)."""
+        ...
 
     def send_text(
         self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None

@@ -116,8 +116,8 @@ def parse_envelope(envelope: Envelope) -> list[InboundMessage]:
                                text=str(body.get("data") or body.get("game_short_name") or ""),
                                reply_to_provider_id=str(message["message_id"]) if "message_id" in message else None,
                                is_group=(message.get("chat") or {}).get("type") in GROUP_TYPES)]  # fmt: skip
-    if kind == "unsupported":
-        return [InboundMessage(**base, kind="unsupported", text=unsupported_text("Telegram", field))]
+    if kind == "unsupported":  # an update that is not a message (my_chat_member, poll, …): stored, never a turn
+        return [InboundMessage(**base, kind="event", text=unsupported_text("Telegram", field))]
     sender_id, sender_name = _sender(body.get("from") or {})
     text, media = _message_text(body)
     reply_to = body.get("reply_to_message") or {}

@@ -33,6 +33,9 @@ class WebchatChannel:
             )
         ]
 
+    def chunk(self, text: str) -> list[str]:
+        return [text]  # the protocol splits frames over 32 KB itself
+
     def send_text(
         self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None
     ) -> list[SentMessage]:

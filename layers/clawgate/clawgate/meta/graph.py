@@ -20,6 +20,7 @@ from clawgate.settings import get_settings
 
 if TYPE_CHECKING:
     from facebook_business.api import FacebookAdsApi
+    from facebook_business.session import FacebookSession
 
     from clawgate.tenancy.model import TenantFile
 
@@ -29,6 +30,7 @@ RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, *range(80000, 80015)})
 TRANSIENT_CODES = frozenset({1, 2})
 _MAX_CACHED = 64
 _apis: dict[tuple[str, str, str], FacebookAdsApi] = {}
+_sessions: dict[int, FacebookSession] = {}
 _lock = threading.Lock()
 
 
@@ -51,9 +53,17 @@ def api(access_token: str) -> FacebookAdsApi:
         if cached is None:
             if len(_apis) >= _MAX_CACHED:
                 _apis.clear()
-            cached = FacebookAdsApi(FacebookSession(access_token=token, timeout=TIMEOUT_S), settings.graph_version)
+                _sessions.clear()
+            session = FacebookSession(access_token=token, timeout=TIMEOUT_S)
+            cached = FacebookAdsApi(session, settings.graph_version)
             _apis[key] = cached
+            _sessions[id(cached)] = session
         return cached
+
+
+def session_of(api: FacebookAdsApi) -> FacebookSession:
+    """The SDK session an API object of ours sends with (its `requests` session takes response hooks)."""
+    return _sessions[id(api)]
 
 
 def tenant_api(tenant: TenantFile) -> FacebookAdsApi:

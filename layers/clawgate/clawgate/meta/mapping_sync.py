@@ -15,7 +15,6 @@ from clawgate.db import tenant_tx
 from clawgate.meta import graph
 from clawgate.meta.conversions import Conn
 from clawgate.observability import bind, logger
-from clawgate.tenancy.registry import cached_tenant
 
 CREATIVE_FIELDS = "id,name,title,body,object_type,image_url,thumbnail_url,image_hash,video_id"
 AD_FIELDS = ["id", "name", "adset_id", "campaign_id", f"creative{{{CREATIVE_FIELDS}}}"]
@@ -64,12 +63,13 @@ def sync_mapping(slug: str) -> SyncResult:
     from facebook_business.adobjects.adaccount import AdAccount
 
     bind(tenant=slug)
-    tenant = cached_tenant(slug)
-    api = graph.tenant_api(tenant)
-    assert tenant.meta is not None  # tenant_api checked it
+    from clawgate.meta.marketing.context import load_context
+
+    context = load_context(slug)  # the ad account chosen during onboarding, else the tenant file's
+    api = graph.tenant_api(context.tenant)
     # The `creative{...}` field expansion goes as a plain parameter: the SDK's field list would warn about it.
     params = {"fields": ",".join(AD_FIELDS), "limit": PAGE_SIZE}
-    cursor = AdAccount(tenant.meta.ad_account_id, api=api).get_ads(params=params)
+    cursor = AdAccount(context.ad_account_id, api=api).get_ads(params=params)
     ads = [RemoteAd.model_validate(ad.export_all_data()) for ad in cursor]
     with tenant_tx(slug) as conn:
         creatives = upsert_creatives(conn, {ad.creative.id: ad.creative for ad in ads if ad.creative})

@@ -135,7 +135,9 @@ def marketing_api(ctx: AdsContext) -> FacebookAdsApi:
 
 def gate_of(api: FacebookAdsApi) -> UsageGate:
     """One gate per SDK session, fed by a response hook (requests' public hook API) on the session it sends with."""
-    session = api._session.requests
+    from clawgate.meta.graph import session_of
+
+    session = session_of(api).requests
     gate = getattr(session, "clawgate_usage_gate", None)
     if gate is None:
         gate = UsageGate()
