@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from typing import Any
 
+from clawgate import http
+from clawgate.observability import logger
 from clawgate.secrets import is_reference, resolve
+from clawgate.settings import get_settings
 
 
 def _resolved(value: str | None) -> str | None:
@@ -30,6 +34,20 @@ def signature_is_valid(raw: bytes, signature_header: str | None, app_secret: str
         return False
     expected = hmac.new(app_secret.encode(), raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(signature_header.removeprefix("sha256="), expected)
+
+
+def authenticate(event: dict[str, Any], source: str) -> dict[str, Any] | None:
+    """The answer a Meta webhook gives before reading the body: the GET handshake (challenge or 403), or 401 for a
+    POST whose signature does not match. None: an authentic POST, go on."""
+    settings = get_settings()
+    if http.method(event) == "GET":
+        challenge = verification_answer(http.query(event), settings.meta_verify_token)
+        return http.text_response(200, challenge) if challenge is not None else http.text_response(403, "forbidden")
+    raw = http.raw_body(event)
+    if not signature_is_valid(raw, http.header(event, "x-hub-signature-256"), settings.meta_app_secret):
+        logger.warning(f"{source} webhook: bad signature", extra={"bytes": len(raw)})
+        return http.text_response(401, "invalid signature")
+    return None
 
 
 def sign(raw: bytes, app_secret: str) -> str:

@@ -13,10 +13,9 @@ from typing import Any
 
 from clawgate import http
 from clawgate.channels import envelopes
-from clawgate.channels.meta_webhooks import signature_is_valid, verification_answer
+from clawgate.channels.meta_webhooks import authenticate
 from clawgate.observability import logger, metrics
 from clawgate.ports import QueueMessage
-from clawgate.settings import get_settings
 
 CHANNEL = "whatsapp"
 
@@ -47,14 +46,9 @@ def status_peer(status: dict[str, Any]) -> str:
 
 
 def handle(event: dict[str, Any]) -> dict[str, Any]:
-    settings = get_settings()
-    if http.method(event) == "GET":
-        challenge = verification_answer(http.query(event), settings.meta_verify_token)
-        return http.text_response(200, challenge) if challenge is not None else http.text_response(403, "forbidden")
+    if (early := authenticate(event, "whatsapp")) is not None:
+        return early
     raw = http.raw_body(event)
-    if not signature_is_valid(raw, http.header(event, "x-hub-signature-256"), settings.meta_app_secret):
-        logger.warning("whatsapp webhook: bad signature", extra={"bytes": len(raw)})
-        return http.text_response(401, "invalid signature")
     messages = split_updates(raw)
     try:
         envelopes.send(messages)
