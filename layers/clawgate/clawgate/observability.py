@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -59,6 +60,8 @@ logger = Logger(
     utc=True,
 )
 metrics = Metrics(namespace="Clawgate", service="clawgate")
+# A verification GET or a duplicate delivery legitimately emits no metric; Powertools would warn on every one.
+warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
 def bind(*, tenant: str | None = None, conversation: str | None = None, **keys: Any) -> None:
