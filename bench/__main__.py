@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 BENCHMARKS = [
@@ -17,6 +18,7 @@ BENCHMARKS = [
 
 
 def main() -> None:
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines would interleave with the figures
     only = sys.argv[1:]
     for name in BENCHMARKS:
         if only and name.split(".")[-1] not in only:

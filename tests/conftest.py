@@ -18,6 +18,7 @@ from clawgate.settings import reset_settings
 from clawgate.tenancy.model import TenantFile, parse_tenant
 
 os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF lines on stdout would only be noise here
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ClawgateTest")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 pytest_plugins = ["tests.channel_fixtures"]  # graph, telegram, webhook_key, inbound

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clawgate.meta import lead_ads
-from clawgate.observability import logger
+from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
 
 if TYPE_CHECKING:
@@ -12,5 +12,6 @@ if TYPE_CHECKING:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return lead_ads.handle_records(event)

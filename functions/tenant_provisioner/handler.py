@@ -2,10 +2,11 @@
 
 from typing import Any
 
-from clawgate.observability import logger
+from clawgate.observability import logger, metrics
 from clawgate.tenancy.provisioner import on_event
 
 
 @logger.inject_lambda_context
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return on_event(event)

@@ -4,7 +4,7 @@ from typing import TYPE_CHECKING, Any
 
 from clawgate.agent.model_step import call_model
 from clawgate.agent.turns import StepInput
-from clawgate.observability import logger
+from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
 
 if TYPE_CHECKING:
@@ -13,5 +13,6 @@ if TYPE_CHECKING:
 
 @logger.inject_lambda_context(clear_state=True)
 @tracer.capture_lambda_handler
+@metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return call_model(StepInput.model_validate(event))

@@ -19,6 +19,7 @@ class QueueConsumer:
     fifo: bool
     target: str  # a function name, or "workflow:<name>" for an EventBridge Pipe into a state machine
     batch_size: int = 10
+    batching_window_s: int = 0  # AWS only: how long Lambda gathers a batch (needed above 10 messages)
 
 
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
@@ -53,7 +54,8 @@ WEBSOCKET_ROUTES: dict[str, str] = {
 QUEUE_CONSUMERS: tuple[QueueConsumer, ...] = (
     QueueConsumer("inbound", fifo=True, target="workflow:agent_turn"),
     QueueConsumer("lead", fifo=False, target="lead_worker"),
-    QueueConsumer("capi", fifo=False, target="capi_sender"),
+    # One Graph request per tenant and batch (up to 1,000 events): a few seconds of batching saves requests.
+    QueueConsumer("capi", fifo=False, target="capi_sender", batch_size=100, batching_window_s=5),
 )
 
 # State machine name -> the placeholder in its ASL file -> the function behind it.
@@ -70,4 +72,4 @@ WORKFLOW_TASKS: dict[str, dict[str, str]] = {
 }
 
 # Functions that call a model: they get the model key, the longest timeout, and SnapStart where the runtime allows.
-MODEL_FUNCTIONS = frozenset({"turn_call_model", "agent_run"})
+MODEL_FUNCTIONS = frozenset({"turn_call_model"})

@@ -64,6 +64,12 @@ metrics = Metrics(namespace="Clawgate", service="clawgate")
 warnings.filterwarnings("ignore", message="No application metrics to publish", category=UserWarning)
 
 
+def count(name: str, value: float = 1, unit: str = "Count") -> None:
+    """One CloudWatch metric point (EMF, flushed by the handler's `@metrics.log_metrics`). Tenants are log keys,
+    not metric dimensions: a dimension per tenant would be a metric per tenant."""
+    metrics.add_metric(name=name, unit=unit, value=value)
+
+
 def bind(*, tenant: str | None = None, conversation: str | None = None, **keys: Any) -> None:
     """Attach tenant and conversation keys to every following log line of this invocation."""
     fields = {"tenant": tenant, "conversation": conversation, **keys}

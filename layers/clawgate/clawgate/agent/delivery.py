@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from clawgate.agent.turns import Conn, StepInput, Turn, finish_turn, load_turn
 from clawgate.channels.contract import DeliveryError, SentMessage
 from clawgate.db import tenant_tx
-from clawgate.observability import bind, logger
+from clawgate.observability import bind, count, logger
 from clawgate.tenancy.registry import find_channel_account
 
 SILENT_CHANNELS = frozenset({"api", "schedule"})  # the caller reads the reply from the turn
@@ -85,6 +85,7 @@ def send_to_peer(
 
                     record_outbound(conn, account_id or "", peer_id, 1)
             sent += 1
+    count("OutboundMessages", sent)
     if done:
         logger.info("reply partly or wholly sent before", extra={"key": key, "skipped_chunks": sorted(done)})
     return sent

@@ -14,7 +14,7 @@ from clawgate.agent.sessions import append
 from clawgate.agent.tools import ToolContext, ToolFailure, ToolRefused, channel_profile, check_call
 from clawgate.agent.turns import TURN_COLUMNS, Turn
 from clawgate.db import tenant_tx
-from clawgate.observability import bind, logger
+from clawgate.observability import bind, count, logger
 from clawgate.tenancy.registry import cached_tenant
 
 RESULT_CHARS = 16_000
@@ -43,6 +43,7 @@ def run_tool(step: ToolStepInput) -> dict[str, Any]:
     context = ToolContext(step.tenant, turn.agent_id, turn.channel, turn.account_id, turn.peer_id, turn.id,
                           turn.session_id, profile)  # fmt: skip
     status, result = execute(context, name, arguments)
+    count(f"ToolCalls{status.title()}")
     text = result if isinstance(result, str) else json.dumps(result, default=str)
     with tenant_tx(step.tenant, pipeline=True) as conn:
         conn.execute(

@@ -9,6 +9,8 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 from pydantic import BaseModel
 
+from clawgate.observability import count
+
 Conn = Connection[TupleRow]
 Next = Literal["model", "tools", "deliver", "done"]
 
@@ -55,6 +57,7 @@ def load_turn(conn: Conn, turn_id: int) -> Turn:
 
 
 def finish_turn(conn: Conn, turn_id: int, status: str, *, reply: str | None = None, error: str | None = None) -> None:
+    count(f"Turns{status.title().replace('_', '')}")
     conn.execute(
         "UPDATE turns SET status = %s, reply_text = coalesce(%s, reply_text), error = coalesce(%s, error),"
         " finished_at = now() WHERE id = %s",

@@ -8,6 +8,7 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 
 from clawgate.agent.providers.base import Usage
+from clawgate.observability import count
 
 Conn = Connection[TupleRow]
 MTOK = Decimal(1_000_000)
@@ -42,6 +43,10 @@ def cost_usd(model_id: str, usage: Usage) -> Decimal:
 
 def record_usage(conn: Conn, turn_id: int, agent_id: str, provider: str, model_id: str, usage: Usage) -> Decimal:
     cost = cost_usd(model_id, usage)
+    count("ModelCalls")
+    count("ModelInputTokens", usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens)
+    count("ModelOutputTokens", usage.output_tokens)
+    count("ModelCostUSD", float(cost), unit="None")
     conn.execute(
         "INSERT INTO usage (turn_id, agent_id, model, provider, input_tokens, output_tokens, cache_read_tokens,"
         " cache_write_tokens, cost_usd) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",

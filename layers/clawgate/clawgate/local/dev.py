@@ -16,6 +16,7 @@ DEV_DEFAULTS = {"CLAWGATE_META_APP_SECRET": "dev-app-secret", "CLAWGATE_META_VER
 
 
 def _dev_defaults() -> None:
+    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")  # EMF is for CloudWatch; set false to see it
     for name, value in DEV_DEFAULTS.items():
         if not os.environ.get(name):
             os.environ[name] = value
