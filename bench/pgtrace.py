@@ -47,7 +47,8 @@ def traced_pool(url: str) -> Iterator[RoundTrips]:
     """Swap the process pool for one whose connections trace the protocol."""
     trips = RoundTrips()
     db_pool.close_pool()
-    db_pool._pool = ConnectionPool(url, min_size=1, max_size=4, kwargs={"autocommit": True}, configure=trips.configure)
+    kwargs = {"autocommit": True, "prepare_threshold": None}  # as clawgate.db.pool configures them
+    db_pool._pool = ConnectionPool(url, min_size=1, max_size=4, kwargs=kwargs, configure=trips.configure)
     try:
         yield trips
     finally:

@@ -43,7 +43,13 @@ def get_pool() -> ConnectionPool:
     with _lock:
         if _pool is None:
             _pool = ConnectionPool(
-                database_url(), min_size=1, max_size=8, open=True, name="clawgate", kwargs={"autocommit": True}
+                database_url(),
+                min_size=1,
+                max_size=8,
+                open=True,
+                name="clawgate",
+                # No server-side prepared statements: RDS Proxy would pin every connection that uses them.
+                kwargs={"autocommit": True, "prepare_threshold": None},
             )
         return _pool
 

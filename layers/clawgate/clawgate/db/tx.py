@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from typing import Literal
 
 from psycopg import Connection
+from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 
 from clawgate.db.pool import get_pool
@@ -55,17 +56,16 @@ def scoped_tx(role: str, search_path: str, *, pipeline: bool = False) -> Iterato
                 conn.execute(SET_SCOPE, (role, search_path))
                 yield conn
             return
-        conn.autocommit = False  # in autocommit mode a pipeline syncs after every statement
         try:
             with conn.pipeline():
+                conn.execute("BEGIN")  # explicit: psycopg's own BEGIN would wait for the server first
                 conn.execute(SET_SCOPE, (role, search_path))
                 yield conn
-                conn.commit()
+                conn.execute("COMMIT")
         except BaseException:
-            conn.rollback()
+            if conn.info.transaction_status != TransactionStatus.IDLE:
+                conn.execute("ROLLBACK")
             raise
-        finally:
-            conn.autocommit = True
 
 
 @contextmanager
