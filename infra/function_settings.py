@@ -1,7 +1,11 @@
 """Per-function settings: size, timeout and exactly what each function may reach.
 
-Keys are folder names under `functions/`. A function without an entry gets `DEFAULT`: the database and the tenants'
-`secret:` references, nothing else. Adding a queue, a bucket or a platform secret to a function is a line here.
+Keys are folder names under `functions/`, every one of them (tests/infra check it). Whatever a function reaches in
+AWS is granted from here and nowhere else, each grant with the environment variable the package reads for it:
+queues (CLAWGATE_<QUEUE>_QUEUE_URL), workflows (CLAWGATE_<WORKFLOW>_STATE_MACHINE_ARN), @connections
+(CLAWGATE_WEBSOCKET_ENDPOINT), the blob bucket (CLAWGATE_BLOB_BUCKET, per key area), the database
+(CLAWGATE_DATABASE_SECRET_ARN, CLAWGATE_DATABASE_HOST) and platform secrets (as `secret:platform/...` references).
+Functions without the database run outside the VPC; functions in it reach Meta, Telegram and Anthropic through the NAT.
 """
 
 from __future__ import annotations
@@ -48,18 +52,24 @@ PLATFORM_SECRETS: dict[str, PlatformSecret] = {
 }
 
 
+# The blob bucket's key layout: `<tenant>/<area>/...` (channels/blobs.py, jobs/reports.py, gateway/uploads.py).
+BLOB_AREAS = ("media", "reports", "creatives")
+UPLOAD_AREA = "creatives"
+
+
 @dataclass(frozen=True)
 class FunctionSettings:
     memory_mb: int = 512
     timeout_s: int = 30
     database: bool = True
-    tenant_secrets: bool = True
+    tenant_secrets: bool = True  # the `secret:` references of tenant files (channel and Meta tokens)
     platform_secrets: tuple[str, ...] = ()
     sends_to: tuple[str, ...] = ()  # queue names: inbound | capi | lead
-    starts_workflows: tuple[str, ...] = ()  # Express workflows it runs synchronously
-    posts_to_connections: bool = False  # WebSocket @connections
-    blobs: bool = False  # read/write the blob bucket (media, report charts, creatives)
-    uploads: bool = False  # also presign multipart uploads into it (needs blobs)
+    starts_workflows: tuple[str, ...] = ()  # Express workflows it runs synchronously (ports.workflows().run)
+    posts_to_connections: bool = False  # WebSocket @connections (ports.connections())
+    reads_blobs: tuple[str, ...] = ()  # BLOB_AREAS it reads
+    writes_blobs: tuple[str, ...] = ()  # BLOB_AREAS it writes
+    uploads: bool = False  # opens multipart uploads of creatives and presigns their part URLs (gateway/uploads.py)
     bedrock: bool = False
     snap_start: bool = False
 
@@ -67,14 +77,22 @@ class FunctionSettings:
     def in_vpc(self) -> bool:
         return self.database
 
+    @property
+    def blob_areas(self) -> tuple[str, ...]:
+        areas = {*self.reads_blobs, *self.writes_blobs, *((UPLOAD_AREA,) if self.uploads else ())}
+        return tuple(area for area in BLOB_AREAS if area in areas)
+
 
 DEFAULT = FunctionSettings()
 # Webhooks verify, split and enqueue: no database, no tenant secrets, outside the VPC, answered well within 10 s.
+# Their cold import is ~40 ms (`python -m bench imports`), so 256 MB costs no latency worth paying for.
 WEBHOOK = FunctionSettings(memory_mb=256, timeout_s=10, database=False, tenant_secrets=False)
-WEBSOCKET = FunctionSettings(memory_mb=256, timeout_s=10, tenant_secrets=False)
+# The other functions import psycopg, pydantic and botocore (~400 ms on one vCPU): 512 MB keeps a cold start near 1 s.
+WEBSOCKET = FunctionSettings(timeout_s=10, tenant_secrets=False)
 TURN_STEP = FunctionSettings(timeout_s=60)
-# API Gateway gives an integration at most 30 s.
+# API Gateway gives an HTTP integration at most 30 s and a WebSocket integration 29 s.
 HTTP_API_TIMEOUT_S = 30
+WEBSOCKET_TIMEOUT_S = 29
 
 FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "whatsapp_webhook": replace(
@@ -84,16 +102,26 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "telegram_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
     "ws_connect": WEBSOCKET,
     "ws_disconnect": WEBSOCKET,
-    "ws_message": replace(WEBSOCKET, timeout_s=29, sends_to=("inbound",), posts_to_connections=True),
-    "turn_ingest": replace(TURN_STEP, blobs=True, sends_to=("capi",)),
+    # Reads ws_connections and devices on every frame (registry), answers over @connections, queues chat.send.
+    "ws_message": replace(WEBSOCKET, timeout_s=WEBSOCKET_TIMEOUT_S, sends_to=("inbound",), posts_to_connections=True),
+    # Media downloads (up to WhatsApp's 100 MB documents) go to the blob store; webchat typing over @connections.
+    "turn_ingest": replace(TURN_STEP, writes_blobs=("media",), sends_to=("capi",), posts_to_connections=True),
     "turn_call_model": replace(TURN_STEP, memory_mb=1024, timeout_s=180, posts_to_connections=True),
-    "turn_run_tool": replace(TURN_STEP, blobs=True, sends_to=("capi",)),
-    "turn_deliver": replace(TURN_STEP, blobs=True, posts_to_connections=True, sends_to=("capi",)),
-    "turn_fail": replace(TURN_STEP, posts_to_connections=True),
-    "agent_run": replace(DEFAULT, memory_mb=1024, timeout_s=HTTP_API_TIMEOUT_S, starts_workflows=("agent_turn",)),
-    "operator_api": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, blobs=True, uploads=True),
-    "jobs_run": replace(DEFAULT, memory_mb=1024, timeout_s=900, blobs=True, starts_workflows=("agent_turn",)),
+    # ads_upload_creative holds a creative (videos up to 500 MiB) in memory on its way to Meta.
+    "turn_run_tool": replace(TURN_STEP, memory_mb=2048, timeout_s=120, reads_blobs=("creatives",), sends_to=("capi",)),
+    "turn_deliver": replace(TURN_STEP, posts_to_connections=True),
+    "turn_fail": replace(TURN_STEP, timeout_s=30, posts_to_connections=True),
+    # Waits for the Express turn it starts; it never calls a model itself.
+    "agent_run": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)),
+    # Sends operator messages (WhatsApp, Telegram: tenant tokens; webchat: @connections) and creative uploads.
+    "operator_api": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, uploads=True, posts_to_connections=True),
+    # Reports (charts into the blob store, Telegram), Graph syncs, scheduled turns through agent_turn.
+    "jobs_run": replace(
+        DEFAULT, memory_mb=1024, timeout_s=900, writes_blobs=("reports",), starts_workflows=("agent_turn",)
+    ),
+    # Batches of Conversions API events, one Graph request per tenant; a dead token is told to the operator.
     "capi_sender": replace(DEFAULT, timeout_s=60),
+    # Fetches each lead from Graph, records it, queues its CAPI event, tells the operator on Telegram.
     "lead_worker": replace(DEFAULT, timeout_s=60, sends_to=("capi",)),
     "tenant_provisioner": replace(DEFAULT, timeout_s=300, tenant_secrets=False),
     "db_migrator": replace(DEFAULT, timeout_s=900, tenant_secrets=False),

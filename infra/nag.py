@@ -63,8 +63,8 @@ REASONS: dict[str, str] = {
         "@connections ids exist only at run time; the grant is limited to this API's stage and its @connections routes."
     ),
     "BucketObjects": (
-        "Object keys are per tenant and per upload (tenant/<slug>/...), known only at run time; the grant is "
-        "limited to object reads and writes in this one bucket."
+        "Object keys are <tenant>/<area>/<name>, known only at run time; each grant is one key area (media, reports "
+        "or creatives) of this one bucket, with only the object actions the function performs there."
     ),
     "BucketDeployment": (
         "CDK's BucketDeployment copies the web UI asset from the CDK asset bucket into the web bucket; its role is "

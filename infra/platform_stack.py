@@ -17,7 +17,7 @@ from infra.constructs.monitoring import Monitoring
 from infra.constructs.network import Network
 from infra.constructs.provisioning import Provisioning
 from infra.constructs.queues import Queues
-from infra.constructs.storage import Storage
+from infra.constructs.storage import Storage, WebUiConfig
 from infra.constructs.workflows import JOBS, Workflows
 from infra.function_settings import PLATFORM_SECRETS
 from infra.project import Project
@@ -62,6 +62,9 @@ class PlatformStack(Stack):
         for name, queue in self.queues.by_name.items():
             self.functions.grant_queue(name, queue)
         self.apis = Apis(self, "Apis", functions=self.functions)
+        self.web_ui = self.storage.deploy_web_ui(
+            WebUiConfig(websocket_url=self.apis.websocket_stage.url, api_url=self.apis.http_url)
+        )
         self.functions.grant_connections(self.apis.websocket_stage)
         self.functions.grant_blobs(self.storage.blobs)
         self.workflows = Workflows(self, "Workflows", project=project, functions=self.functions)

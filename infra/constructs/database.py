@@ -1,4 +1,5 @@
-"""Aurora Serverless v2 PostgreSQL that pauses at 0 ACU, reached only through RDS Proxy, with its master secret."""
+"""Aurora Serverless v2 PostgreSQL, reached only through RDS Proxy, with its master secret. It is allowed to scale to
+0 ACU, but does not pause while the proxy holds connections to it (docs/deploy.md, "Monthly cost")."""
 
 from __future__ import annotations
 

@@ -26,7 +26,7 @@ from infra import nag
 from infra.assets import Asset, Assets
 from infra.constructs.database import Database
 from infra.constructs.network import Network
-from infra.function_settings import PLATFORM_SECRETS, FunctionSettings, settings_for
+from infra.function_settings import PLATFORM_SECRETS, UPLOAD_AREA, FunctionSettings, settings_for
 
 RUNTIME = lambda_.Runtime.PYTHON_3_12
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH
@@ -102,11 +102,14 @@ class Functions(Construct):
             nag.acknowledge_as(function, "Connections", _connections_finding(stage))
 
     def grant_blobs(self, blobs: s3.IBucket) -> None:
-        for name, function in self._wanting(lambda s: s.blobs):
-            actions = ["s3:GetObject", "s3:PutObject"]
-            if self.settings(name).uploads:
-                actions += ["s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
-            self._grant_objects(function, blobs, actions)
+        """Object access per key area (`<tenant>/<area>/...`); nothing on the bucket itself (no listing)."""
+        for name, function in self._wanting(lambda s: bool(s.blob_areas)):
+            settings = self.settings(name)
+            function.add_environment("CLAWGATE_BLOB_BUCKET", blobs.bucket_name)
+            for area in settings.blob_areas:
+                actions = blob_actions(settings, area)
+                function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[area_arn(blobs, area)]))
+                nag.acknowledge_as(function, "BucketObjects", nag.resource_finding(blobs, area_suffix(area)))
 
     def _add(self, name: str, asset: Asset) -> None:
         settings = self.settings(name)
@@ -161,11 +164,6 @@ class Functions(Construct):
             nag.acknowledge_as(function, "BedrockModels", nag.wildcard_finding(stack, BEDROCK_MODELS_ARN))
             nag.acknowledge_as(function, "BedrockProfiles", nag.wildcard_finding(stack, BEDROCK_PROFILES_ARN))
 
-    def _grant_objects(self, function: lambda_.Function, bucket: s3.IBucket, actions: list[str]) -> None:
-        function.add_environment("CLAWGATE_BLOB_BUCKET", bucket.bucket_name)
-        function.add_to_role_policy(iam.PolicyStatement(actions=actions, resources=[bucket.arn_for_objects("*")]))
-        nag.acknowledge_as(function, "BucketObjects", nag.resource_finding(bucket, "/*"))
-
     def _wanting(self, wants: Callable[[FunctionSettings], bool]) -> list[tuple[str, lambda_.Function]]:
         return [(name, fn) for name, fn in self.by_name.items() if wants(self.settings(name))]
 
@@ -178,6 +176,36 @@ class Functions(Construct):
             compatible_architectures=[lambda_.Architecture.ARM_64],
             description=description,
         )
+
+
+# CreateMultipartUpload, UploadPart (presigned) and CompleteMultipartUpload are s3:PutObject; HeadObject is
+# s3:GetObject; a completed upload of the wrong size is deleted.
+UPLOAD_ACTIONS = (
+    "s3:PutObject",
+    "s3:GetObject",
+    "s3:DeleteObject",
+    "s3:AbortMultipartUpload",
+    "s3:ListMultipartUploadParts",
+)
+
+
+def blob_actions(settings: FunctionSettings, area: str) -> list[str]:
+    actions: set[str] = set()
+    if area in settings.reads_blobs:
+        actions.add("s3:GetObject")
+    if area in settings.writes_blobs:
+        actions.add("s3:PutObject")
+    if settings.uploads and area == UPLOAD_AREA:
+        actions.update(UPLOAD_ACTIONS)
+    return sorted(actions)
+
+
+def area_suffix(area: str) -> str:
+    return f"/*/{area}/*"
+
+
+def area_arn(bucket: s3.IBucket, area: str) -> str:
+    return bucket.arn_for_objects(area_suffix(area).removeprefix("/"))
 
 
 def _base_environment(name: str) -> dict[str, str]:

@@ -33,6 +33,15 @@ def queue_kinds() -> dict[str, bool]:
     return kinds
 
 
+def event_source(consumer: entrypoints.QueueConsumer, queue: sqs.IQueue) -> event_sources.SqsEventSource:
+    """Lambda reads batches and is told which messages failed (the handlers answer `batchItemFailures`), so one bad
+    message is retried alone and reaches the dead-letter queue after MAX_RECEIVES, without its batch."""
+    window = Duration.seconds(consumer.batching_window_s) if consumer.batching_window_s else None
+    return event_sources.SqsEventSource(
+        queue, batch_size=consumer.batch_size, max_batching_window=window, report_batch_item_failures=True
+    )
+
+
 class Queues(Construct):
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
@@ -46,9 +55,7 @@ class Queues(Construct):
             queue = self.by_name[consumer.queue]
             workflow = workflow_of(consumer.target)
             if workflow is None:
-                functions.by_name[consumer.target].add_event_source(
-                    event_sources.SqsEventSource(queue, batch_size=consumer.batch_size, report_batch_item_failures=True)
-                )
+                functions.by_name[consumer.target].add_event_source(event_source(consumer, queue))
             else:
                 self._pipe(consumer, queue, workflows[workflow])
 

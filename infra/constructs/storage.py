@@ -1,9 +1,11 @@
 """S3: blobs (inbound media, report charts, operator creative uploads up to 500 MB as presigned multipart PUTs; the
 package keeps them in one store, `CLAWGATE_BLOB_BUCKET`) and the web UI, which CloudFront serves through origin
-access control. All private, encrypted, TLS-only, access-logged and retained."""
+access control, with a `config.json` naming the WebSocket and HTTP APIs. All private, encrypted, TLS-only,
+access-logged and retained."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import (
@@ -20,6 +22,19 @@ from constructs import Construct
 from infra import nag
 
 BUCKET_DEPLOYMENT_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:Abort*", "s3:DeleteObject*")
+WEB_CONFIG_FILE = "config.json"
+
+
+@dataclass(frozen=True)
+class WebUiConfig:
+    """config.json beside the web UI (tokens resolved at deploy time): web/app.js connects to `websocket_url`;
+    `api_url` is the base of the operator API for HTTP calls."""
+
+    websocket_url: str  # wss://... of the WebSocket stage
+    api_url: str  # https://... of the HTTP API, ending in a slash
+
+    def as_json(self) -> dict[str, str]:
+        return {"websocket_url": self.websocket_url, "api_url": self.api_url}
 
 
 class Storage(Construct):
@@ -34,19 +49,6 @@ class Storage(Construct):
             object_ownership=s3.ObjectOwnership.OBJECT_WRITER,  # CloudFront standard logs are written with ACLs
             lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(90))],
             removal_policy=RemovalPolicy.RETAIN,
-        )
-        # Blobs: inbound media, report charts, and operator creative uploads (presigned multipart PUTs from the UI).
-        self.blobs = self._bucket(
-            "Blobs",
-            cors=[
-                s3.CorsRule(
-                    allowed_methods=[s3.HttpMethods.PUT],
-                    allowed_origins=["*"],  # the presigned URL is the credential
-                    allowed_headers=["*"],
-                    exposed_headers=["ETag"],
-                )
-            ],
-            lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(2))],
         )
         self.web = self._bucket("WebUi")
         self.distribution = cloudfront.Distribution(
@@ -65,8 +67,28 @@ class Storage(Construct):
             log_file_prefix="cloudfront/",
         )
         nag.acknowledge(self.distribution, "AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR4")
-        if (web_dir / "index.html").is_file():
-            self._deploy_web_ui(web_dir)
+        # Blobs: inbound media, report charts, and operator creative uploads. The browser PUTs each part to its
+        # presigned URL and reads the part's ETag for CompleteMultipartUpload, so CORS allows PUT from the web UI
+        # and exposes ETag.
+        self.blobs = self._bucket(
+            "Blobs",
+            cors=[
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.PUT],
+                    allowed_origins=[self.web_origin],
+                    allowed_headers=["*"],
+                    exposed_headers=["ETag"],
+                    max_age=3600,
+                )
+            ],
+            lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(2))],
+        )
+        self._web_dir = web_dir
+
+    @property
+    def web_origin(self) -> str:
+        """The web UI's origin, as a browser sends it in `Origin`."""
+        return f"https://{self.distribution.distribution_domain_name}"
 
     def _bucket(
         self, id: str, cors: list[s3.CorsRule] | None = None, lifecycle_rules: list[s3.LifecycleRule] | None = None
@@ -85,11 +107,18 @@ class Storage(Construct):
             lifecycle_rules=lifecycle_rules,
         )
 
-    def _deploy_web_ui(self, web_dir: Path) -> None:
+    def deploy_web_ui(self, config: WebUiConfig) -> s3_deployment.BucketDeployment | None:
+        """`web/` and, beside it, the `config.json` that tells the UI where the control plane is. One deployment:
+        a second one would prune the other's files. CloudFront is invalidated after each change."""
+        if not (self._web_dir / "index.html").is_file():
+            return None
         deployment = s3_deployment.BucketDeployment(
             self,
             "WebUiFiles",
-            sources=[s3_deployment.Source.asset(str(web_dir))],
+            sources=[
+                s3_deployment.Source.asset(str(self._web_dir)),
+                s3_deployment.Source.json_data(WEB_CONFIG_FILE, config.as_json()),
+            ],
             destination_bucket=self.web,
             distribution=self.distribution,
             distribution_paths=["/*"],
@@ -102,3 +131,4 @@ class Storage(Construct):
             nag.wildcard_finding(stack, "arn:{partition}:s3:::cdk-hnb659fds-assets-{account}-{region}/*"),
         ]
         nag.acknowledge_as(deployment.handler_role, "BucketDeployment", *findings)
+        return deployment

@@ -32,6 +32,9 @@ channels:
     - {agent: director, bot_token: "secret:acme/telegram-director", dm_policy: allowlist, allow_from: [123456789]}
 meta: {ad_account_id: act_1234567890, page_id: "153125381133", access_token: "secret:acme/meta"}
 capi: {dataset_id: "1234567890", threshold: 3}
+ads:
+  heartbeat: true
+  schedules: {scoring: "off", morning_report: "cron(0 8 ? * MON-FRI *)"}
 """
 
 BISTRO = """

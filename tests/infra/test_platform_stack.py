@@ -7,9 +7,11 @@ from aws_cdk.assertions import Match, Template
 from clawgate import entrypoints
 
 from infra.constructs.queues import queue_kinds
+from infra.constructs.storage import WEB_CONFIG_FILE
 from infra.constructs.workflows import workflow_tasks
 from infra.function_settings import settings_for
 from infra.nag import logical_id
+from infra.project import Project
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -168,3 +170,43 @@ def test_platform_upgrade_runs_migrations_after_the_database(synthesized: Synthe
 
 def _compact(value: object) -> str:
     return json.dumps(value)
+
+
+def web_ui_config(synthesized: Synthesized) -> dict[str, object]:
+    """config.json as the deployment writes it: the asset's file with each deploy-time marker put back."""
+    platform = synthesized.built.platform
+    (deployment,) = synthesized.template(platform).find_resources("Custom::CDKBucketDeployment").values()
+    properties = deployment["Properties"]
+    assert properties["DestinationBucketName"] == {"Ref": logical_id(platform.storage.web)}
+    assert properties["Prune"] is True  # one deployment holds web/ and config.json, so neither prunes the other
+    for key, markers in zip(properties["SourceObjectKeys"], properties["SourceMarkers"], strict=True):
+        config = synthesized.outdir / f"asset.{key.removesuffix('.zip')}" / WEB_CONFIG_FILE
+        if config.is_file():
+            text = config.read_text()
+            for marker, value in markers.items():
+                text = text.replace(marker, json.dumps(value))
+            loaded: dict[str, object] = json.loads(text)
+            return loaded
+    raise AssertionError("no config.json among the web UI deployment's sources")
+
+
+def test_web_ui_gets_a_config_json_naming_the_control_plane(synthesized: Synthesized) -> None:
+    platform = synthesized.built.platform
+    config = web_ui_config(synthesized)
+    assert set(config) == {"websocket_url", "api_url"}
+    assert "websocket_url" in (Project.at().web_dir / "app.js").read_text()  # the key the UI reads
+    websocket = json.dumps(config["websocket_url"])
+    assert websocket.startswith('{"Fn::Join": ["", ["\\"wss://", {"Ref": "' + logical_id(platform.apis.websocket))
+    assert websocket.endswith('"/prod\\""]]}')
+    api = json.dumps(config["api_url"])
+    assert api.startswith('{"Fn::Join": ["", ["\\"https://", {"Ref": "' + logical_id(platform.apis.http))
+
+
+def test_blob_bucket_cors_lets_the_web_ui_put_parts_and_read_etags(synthesized: Synthesized) -> None:
+    platform = synthesized.built.platform
+    resources = synthesized.template_json(platform)["Resources"]
+    (rule,) = resources[logical_id(platform.storage.blobs)]["Properties"]["CorsConfiguration"]["CorsRules"]
+    assert rule["AllowedMethods"] == ["PUT"]
+    assert rule["ExposedHeaders"] == ["ETag"]
+    distribution = logical_id(platform.storage.distribution)
+    assert rule["AllowedOrigins"] == [{"Fn::Join": ["", ["https://", {"Fn::GetAtt": [distribution, "DomainName"]}]]}]

@@ -4,13 +4,16 @@ import json
 
 import pytest
 from aws_cdk.assertions import Match
-from clawgate.jobs.schedules import schedules_for
+from clawgate.jobs.runner import JobRequest
+from clawgate.jobs.schedules import DEFAULT_SCHEDULES, schedules_for
 from clawgate.tenancy.model import parse_tenant
 
 from infra.tenant_stack import TENANT_RESOURCE_TYPE, TenantStack
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
+
+SCHEDULE = "AWS::Scheduler::Schedule"
 
 
 def tenant_stack(synthesized: Synthesized, slug: str) -> TenantStack:
@@ -56,9 +59,16 @@ def test_a_placeholder_secret_per_reference(synthesized: Synthesized) -> None:
     )
 
 
+def schedule_inputs(synthesized: Synthesized, slug: str) -> dict[str, dict[str, object]]:
+    """Job name -> the schedule's target input."""
+    template = synthesized.template(tenant_stack(synthesized, slug))
+    inputs = [json.loads(s["Properties"]["Target"]["Input"]) for s in template.find_resources(SCHEDULE).values()]
+    return {str(value["job"]): value for value in inputs}
+
+
 def test_schedules_run_in_the_tenants_timezone_against_the_jobs_workflow(synthesized: Synthesized) -> None:
     stack = tenant_stack(synthesized, "acme")
-    schedules = synthesized.template(stack).find_resources("AWS::Scheduler::Schedule")
+    schedules = synthesized.template(stack).find_resources(SCHEDULE)
     wanted = schedules_for(stack.tenant)
     assert len(schedules) == len(wanted)
     for schedule in schedules.values():
@@ -67,8 +77,29 @@ def test_schedules_run_in_the_tenants_timezone_against_the_jobs_workflow(synthes
         assert properties["ScheduleExpression"] == wanted[json.loads(properties["Target"]["Input"])["job"]]
         assert properties["Target"]["Arn"]["Fn::ImportValue"].startswith("Clawgate:")
         assert json.loads(properties["Target"]["Input"])["tenant"] == "acme"
-    jobs = {json.loads(s["Properties"]["Target"]["Input"])["job"] for s in schedules.values()}
-    assert {"metrics_sync", "morning_report"} <= jobs
+    assert {"metrics_sync", "morning_report"} <= set(schedule_inputs(synthesized, "acme"))
+
+
+def test_tenant_overrides_and_the_opt_in_heartbeat_reach_the_schedules(synthesized: Synthesized) -> None:
+    stack = tenant_stack(synthesized, "acme")
+    jobs = set(schedule_inputs(synthesized, "acme"))
+    assert "heartbeat" in jobs  # ads.heartbeat: true
+    assert "scoring" not in jobs  # ads.schedules.scoring: off
+    expressions = {
+        json.loads(s["Properties"]["Target"]["Input"])["job"]: s["Properties"]["ScheduleExpression"]
+        for s in synthesized.template(stack).find_resources(SCHEDULE).values()
+    }
+    assert expressions["morning_report"] == "cron(0 8 ? * MON-FRI *)"
+    assert expressions["heartbeat"] == DEFAULT_SCHEDULES["heartbeat"]
+
+
+def test_every_schedule_says_which_slot_it_fires_for(synthesized: Synthesized) -> None:
+    """The jobs table is unique on (name, scheduled_for): a schedule that fires twice runs its job once."""
+    inputs = schedule_inputs(synthesized, "acme")
+    assert inputs
+    for job, value in inputs.items():
+        assert value["scheduled_for"] == "<aws.scheduler.scheduled-time>", job
+        assert JobRequest.model_validate({**value, "scheduled_for": "2026-05-04T09:00:00Z"}).job == job
 
 
 def test_tenant_without_an_ad_account_has_no_schedules(synthesized: Synthesized) -> None:
