@@ -14,7 +14,7 @@ from clawgate.channels.meta_webhooks import sign
 from clawgate.channels.telegram_webhook import webhook_secret
 from clawgate.cli import main
 from clawgate.db import tenant_tx
-from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeTelegram
+from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeOpenAI, FakeTelegram
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import TenantFile
 
@@ -204,3 +204,22 @@ def test_inbound_media_is_kept_in_the_blob_store(
     assert media[0]["size_bytes"] == len(picture)
     assert blob_store().get(media[0]["blob_key"]) == picture
     assert "my tooth" in model.message_requests()[-1]["messages"][-1]["content"][0]["text"]
+
+
+def test_a_voice_note_reaches_the_model_as_its_transcript(
+    local: RunningRuntime, make_tenant: Callable[..., TenantFile], graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    with FakeOpenAI() as whisper:
+        whisper.transcript = "Can I book a cleaning on Friday?"
+        voiced = make_tenant(transcription={"base_url": f"{whisper.url}/v1", "model": "whisper-large-v3"})
+        apply_tenant(voiced)
+        graph.add_media("voice-1", b"OggS" + b"\x00" * 512, "audio/ogg")
+        note = wa_message("audio", {"id": "voice-1", "mime_type": "audio/ogg; codecs=opus", "voice": True})
+        with environment(**tenant_secrets(voiced.slug)):
+            post_whatsapp(local, wa_body([note], phone_number_id=pnid(voiced)))
+            settle(local)
+        (upload,) = whisper.transcription_requests()
+    assert upload.form["model"] == "whisper-large-v3" and upload.files["file"].data.startswith(b"OggS")
+    said = model.message_requests()[-1]["messages"][-1]["content"][0]["text"]
+    assert "Transcript: Can I book a cleaning on Friday?" in said
+    assert rows(voiced, "SELECT payload->>'text' FROM inbound_events")[0][0] == said

@@ -133,7 +133,8 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
 
 def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> None:
     """Inbound media into the blob store before the provider's short-lived URL expires (WhatsApp: 5 minutes); each
-    stored event gets the blob keys. Best effort: the model already reads a placeholder naming the media."""
+    stored event gets the blob keys, and a voice note its transcript where the tenant configured transcription.
+    Best effort: without them the model reads a placeholder naming the media."""
     from clawgate.channels import account_config
     from clawgate.channels.blobs import MediaError, fetch_media
 
@@ -145,12 +146,28 @@ def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> Non
             except MediaError as error:
                 logger.warning("inbound media not stored", extra={"channel": message.channel, "error": str(error)})
                 fetched.append(media)
+        message.media = fetched
+        _transcribe_voice(account.tenant, message)
         with tenant_tx(account.tenant) as conn:
             conn.execute(
-                "UPDATE inbound_events SET payload = jsonb_set(payload, '{media}', %s) WHERE channel = %s"
-                " AND provider_id = %s",
-                (Jsonb([m.model_dump(mode="json") for m in fetched]), message.channel, message.provider_id),
-            )
+                "UPDATE inbound_events SET payload = payload || %s WHERE channel = %s AND provider_id = %s",
+                (Jsonb({"media": [m.model_dump(mode="json") for m in fetched], "text": message.text}),
+                 message.channel, message.provider_id),
+            )  # fmt: skip
+
+
+def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:
+    from clawgate.channels.blobs import blob_store
+    from clawgate.channels.placeholders import media_text
+    from clawgate.channels.transcription import transcribe
+
+    config = cached_tenant(tenant_slug).transcription
+    voice = next((m for m in message.media if m.kind in ("voice", "audio") and m.blob_key), None)
+    if config is None or voice is None or voice.blob_key is None:
+        return
+    transcript = transcribe(config, blob_store().get(voice.blob_key), voice.mime_type)
+    if transcript:
+        message.text = media_text(voice.kind, mime_type=voice.mime_type, filename=voice.filename, transcript=transcript)
 
 
 def _store_event(conn: Conn, message: InboundMessage) -> bool:

@@ -163,6 +163,14 @@ class Ads(Strict):
     heartbeat: bool = False  # opt-in: a scheduled turn when something changed, never past the daily budget
 
 
+class Transcription(Strict):
+    """Voice notes become text through any OpenAI-compatible `/audio/transcriptions` endpoint (Whisper, a router)."""
+
+    base_url: str = Field(pattern=r"^https?://")
+    api_key: SecretRef | None = None
+    model: str = "whisper-1"
+
+
 class TenantFile(Strict):
     slug: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     name: str = Field(min_length=1)
@@ -174,6 +182,7 @@ class TenantFile(Strict):
     meta: Meta | None = None
     capi: Capi | None = None
     providers: dict[Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")], Provider] = {}
+    transcription: Transcription | None = None
     ads: Ads = Ads()
 
     @model_validator(mode="after")

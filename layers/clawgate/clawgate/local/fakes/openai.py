@@ -11,6 +11,7 @@ from typing import Any
 from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response
 
 COMPLETIONS_PATH = "/v1/chat/completions"
+TRANSCRIPTIONS_PATH = "/v1/audio/transcriptions"
 
 
 class FakeOpenAI(FakeServer):
@@ -41,7 +42,16 @@ class FakeOpenAI(FakeServer):
     def error_body(self, status: int) -> dict[str, Any]:
         return {"error": {"message": f"fake error {status}", "type": "server_error", "code": status}}
 
+    transcript: str = "fake transcript"
+
+    def transcription_requests(self) -> list[RecordedRequest]:
+        return self.requests_to(TRANSCRIPTIONS_PATH)
+
     def handle(self, request: RecordedRequest) -> Response:
+        if request.path.rstrip("/") == TRANSCRIPTIONS_PATH and request.method == "POST":
+            if "file" not in request.files or not request.form.get("model"):
+                return Response.json(self.error_body(400), 400)
+            return Response.json({"text": self.transcript})
         if request.path.rstrip("/") != COMPLETIONS_PATH or request.method != "POST":
             return Response.json(self.error_body(404), 404)
         if self.api_key is not None and request.bearer_token != self.api_key:
