@@ -223,3 +223,27 @@ def test_a_voice_note_reaches_the_model_as_its_transcript(
     said = model.message_requests()[-1]["messages"][-1]["content"][0]["text"]
     assert "Transcript: Can I book a cleaning on Friday?" in said
     assert rows(voiced, "SELECT payload->>'text' FROM inbound_events")[0][0] == said
+
+
+def test_a_message_whose_turn_failed_to_start_is_answered_when_meta_redelivers_it(
+    local: RunningRuntime, tenant: TenantFile, graph: FakeGraph, model: FakeAnthropic, database: str
+) -> None:
+    import psycopg
+
+    role = f"tenant_{tenant.slug}_rw"
+    message = wa_text("Are you open on Sunday?")
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute(f'REVOKE INSERT ON tenant_{tenant.slug}.turns FROM "{role}"')  # Ingest dies mid-way
+        try:
+            post_whatsapp(local, wa_body([message], phone_number_id=pnid(tenant)))
+            settle(local)
+        finally:
+            admin.execute(f'GRANT INSERT ON tenant_{tenant.slug}.turns TO "{role}"')
+    assert rows(tenant, "SELECT turn_id, processed_at FROM inbound_events") == [(None, None)]  # kept, unanswered
+    model.script_text("Yes, 10 to 14.")
+    local.runtime.queues.get("inbound")._seen.clear()  # Meta retries after SQS's deduplication window
+    post_whatsapp(local, wa_body([message], phone_number_id=pnid(tenant)))
+    settle(local)
+    assert [b["text"]["body"] for b in graph.sent_whatsapp()] == ["Yes, 10 to 14."]
+    assert rows(tenant, "SELECT count(*) FROM turns") == [(1,)]
+    assert rows(tenant, "SELECT messages_in FROM wa_dialogs") == [(1,)]  # the dialog counted it once

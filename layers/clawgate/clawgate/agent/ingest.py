@@ -57,12 +57,12 @@ def ingest(event: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def ingest_records(records: list[dict[str, Any]]) -> list[TurnRef]:
-    by_conversation: dict[tuple[str, str], list[InboundMessage]] = defaultdict(list)
+    by_account: dict[tuple[str, str], list[InboundMessage]] = defaultdict(list)
     for record in records:
         for message in _parse_record(record.get("body", "")):
-            by_conversation[(message.channel, message.account_id)].append(message)
+            by_account[(message.channel, message.account_id)].append(message)
     refs = []
-    for (channel, account_id), messages in by_conversation.items():
+    for (channel, account_id), messages in by_account.items():
         account = find_channel_account(channel, account_id)
         if account is None:
             _keep_unrouted(channel, account_id, "no tenant owns this account", [m.raw for m in messages])
@@ -109,12 +109,14 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
     after_commit: list[Callable[[], None]] = []
     with tenant_tx(account.tenant) as conn:
         for message in messages:
-            if not _store_event(conn, message):
-                continue  # a provider retry: already stored, already answered
+            stored = _store_event(conn, message)
+            if stored == "done":
+                continue  # a provider retry of something already answered (or stored only)
             if message.kind == "status":
                 apply_status(conn, account.tenant, message)
             elif message.kind not in STORE_ONLY_KINDS:
-                after_commit += _channel_hooks(conn, account, message)
+                if stored == "new":  # a redelivery after a failed turn start was counted already
+                    after_commit += _channel_hooks(conn, account, message)
                 per_peer[message.peer_id].append(message)
     for action in after_commit:
         action()
@@ -170,14 +172,21 @@ def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:
         message.text = media_text(voice.kind, mime_type=voice.mime_type, filename=voice.filename, transcript=transcript)
 
 
-def _store_event(conn: Conn, message: InboundMessage) -> bool:
-    row = conn.execute(
-        "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (channel, provider_id) DO NOTHING RETURNING id",
+Stored = Literal["new", "pending", "done"]
+
+
+def _store_event(conn: Conn, message: InboundMessage) -> Stored:
+    """new: first delivery. pending: stored before but never part of a turn (the Ingest that stored it failed
+    before the turn started): answer it now. done: part of a turn already, or a kind that is only stored."""
+    inserted, processed = conn.execute(
+        "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload,"
+        " processed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)"
+        " ON CONFLICT (channel, provider_id) DO UPDATE SET channel = EXCLUDED.channel"
+        " RETURNING xmax = 0, processed_at IS NOT NULL",
         (message.channel, message.account_id, message.provider_id, message.conversation_key, message.peer_id,
-         message.kind, Jsonb(message.model_dump(mode="json"))),
-    ).fetchone()  # fmt: skip
-    return row is not None
+         message.kind, Jsonb(message.model_dump(mode="json")), message.kind in STORE_ONLY_KINDS),
+    ).fetchone() or (False, True)  # fmt: skip
+    return "new" if inserted else "done" if processed else "pending"
 
 
 def _channel_hooks(conn: Conn, account: ChannelAccount, message: InboundMessage) -> list[Callable[[], None]]:
