@@ -24,6 +24,7 @@ CDK_JSON = REPO_ROOT / "cdk.json"
 PLATFORM_STACK = "Clawgate"
 REGION_KEY = "clawgate:region"
 AVAILABILITY_ZONES_KEY = "clawgate:availabilityZones"
+RDS_PROXY_KEY = "clawgate:rdsProxy"  # false: no RDS Proxy, so that Aurora can pause (docs/deploy.md)
 
 
 @dataclass
@@ -38,6 +39,18 @@ def cdk_json_context() -> dict[str, Any]:
     """The CDK CLI passes cdk.json's context itself; an in-process synthesis reads it here (lowest precedence)."""
     context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
     return context
+
+
+def context_flag(app: App, key: str, *, default: bool) -> bool:
+    """A boolean from cdk.json or `-c key=value` (the CLI passes command-line values as strings)."""
+    value = app.node.try_get_context(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("true", "false"):
+        return str(value).lower() == "true"
+    raise ValueError(f"context {key} must be true or false, not {value!r}")
 
 
 def build_app(
@@ -58,6 +71,7 @@ def build_app(
         project=project,
         assets=assets,
         availability_zones=app.node.get_context(AVAILABILITY_ZONES_KEY),
+        rds_proxy=context_flag(app, RDS_PROXY_KEY, default=True),
         env=env,
     )
     tenants = [

@@ -39,6 +39,7 @@ class PlatformStack(Stack):
         project: Project,
         assets: Assets,
         availability_zones: Sequence[str],
+        rds_proxy: bool = True,
         env: Environment | None = None,
     ) -> None:
         super().__init__(
@@ -46,8 +47,8 @@ class PlatformStack(Stack):
         )
         project.check_functions()
         nag.acknowledge(self, *STACK_WIDE_FINDINGS)
-        self.network = Network(self, "Network", availability_zones=availability_zones)
-        self.database = Database(self, "Database", network=self.network)
+        self.network = Network(self, "Network", availability_zones=availability_zones, rds_proxy=rds_proxy)
+        self.database = Database(self, "Database", network=self.network, rds_proxy=rds_proxy)
         self.storage = Storage(self, "Storage", web_dir=project.web_dir)
         self.platform_secrets = PlatformSecrets(self, "PlatformSecrets")
         self.functions = Functions(

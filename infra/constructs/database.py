@@ -1,5 +1,8 @@
-"""Aurora Serverless v2 PostgreSQL, reached only through RDS Proxy, with its master secret. It is allowed to scale to
-0 ACU, but does not pause while the proxy holds connections to it (docs/deploy.md, "Monthly cost")."""
+"""Aurora Serverless v2 PostgreSQL with its master secret, allowed to scale to 0 ACU and pause. With RDS Proxy (the
+default) the functions connect through the proxy, and Aurora never pauses: the proxy keeps connections to it open.
+Without (`-c clawgate:rdsProxy=false`) they connect to the cluster endpoint, and the server closes sessions idle for
+IDLE_SESSION_TIMEOUT, so that the pooled connection of a frozen Lambda does not keep Aurora awake
+(docs/deploy.md, "RDS Proxy or a database that pauses")."""
 
 from __future__ import annotations
 
@@ -16,10 +19,11 @@ DATABASE_NAME = "clawgate"
 MASTER_USER = "clawgate_admin"
 MAX_CAPACITY_ACU = 4
 AUTO_PAUSE_AFTER = Duration.minutes(10)
+IDLE_SESSION_TIMEOUT = Duration.minutes(5)  # the pool pings a connection unused for a minute before using it
 
 
 class Database(Construct):
-    def __init__(self, scope: Construct, id: str, *, network: Network) -> None:
+    def __init__(self, scope: Construct, id: str, *, network: Network, rds_proxy: bool = True) -> None:
         super().__init__(scope, id)
         identifier = f"{Stack.of(self).stack_name.lower()}-database"
         # Created before the cluster so that the exported PostgreSQL log gets a retention.
@@ -39,6 +43,7 @@ class Database(Construct):
             serverless_v2_min_capacity=0,
             serverless_v2_max_capacity=MAX_CAPACITY_ACU,
             serverless_v2_auto_pause_duration=AUTO_PAUSE_AFTER,
+            parameters=None if rds_proxy else {"idle_session_timeout": _milliseconds(IDLE_SESSION_TIMEOUT)},
             credentials=rds.Credentials.from_generated_secret(MASTER_USER),
             default_database_name=DATABASE_NAME,
             vpc=network.vpc,
@@ -56,7 +61,12 @@ class Database(Construct):
         assert self.cluster.secret is not None
         self.secret = self.cluster.secret
         self.secret.apply_removal_policy(RemovalPolicy.RETAIN)
-        self.proxy = self.cluster.add_proxy(
+        self.proxy = self._proxy(network) if rds_proxy else None
+        nag.acknowledge_as(self.cluster, "AwsSolutions-SMG4[database]", "AwsSolutions-SMG4")
+
+    def _proxy(self, network: Network) -> rds.DatabaseProxy:
+        assert network.proxy is not None
+        return self.cluster.add_proxy(
             "Proxy",
             secrets=[self.secret],
             vpc=network.vpc,
@@ -65,8 +75,12 @@ class Database(Construct):
             require_tls=True,
             idle_client_timeout=Duration.minutes(10),
         )
-        nag.acknowledge_as(self.cluster, "AwsSolutions-SMG4[database]", "AwsSolutions-SMG4")
 
     @property
     def endpoint(self) -> str:
-        return self.proxy.endpoint
+        """What the functions connect to: the proxy, or the cluster's writer endpoint."""
+        return self.proxy.endpoint if self.proxy else self.cluster.cluster_endpoint.hostname
+
+
+def _milliseconds(duration: Duration) -> str:
+    return str(int(duration.to_milliseconds()))

@@ -1,6 +1,6 @@
 """The VPC: public subnets for one NAT gateway, private subnets with egress for functions and RDS Proxy (they call
 Meta, Telegram and Anthropic and need Secrets Manager), isolated subnets for Aurora. docs/deploy.md explains the
-egress choice and its cost."""
+egress choice and its cost. Aurora accepts the proxy, or, in a deployment without one, the database clients."""
 
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ DATABASE_PORT = 5432
 
 
 class Network(Construct):
-    def __init__(self, scope: Construct, id: str, *, availability_zones: Sequence[str], nat_gateways: int = 1) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        availability_zones: Sequence[str],
+        rds_proxy: bool = True,
+        nat_gateways: int = 1,
+    ) -> None:
         super().__init__(scope, id)
         self.vpc = ec2.Vpc(
             self,
@@ -39,10 +47,17 @@ class Network(Construct):
         )
         self.database_clients = self._security_group("DatabaseClients", "Functions that may open database connections")
         self.functions = self._security_group("Functions", "Functions in the VPC that need no database")
-        self.proxy = self._security_group("Proxy", "RDS Proxy: accepts the database clients")
-        self.database = self._security_group("Database", "Aurora: accepts only RDS Proxy")
-        self.proxy.add_ingress_rule(self.database_clients, ec2.Port.tcp(DATABASE_PORT), "database clients to proxy")
-        self.database.add_ingress_rule(self.proxy, ec2.Port.tcp(DATABASE_PORT), "proxy to Aurora")
+        self.proxy: ec2.SecurityGroup | None = None
+        if rds_proxy:
+            self.proxy = self._security_group("Proxy", "RDS Proxy: accepts the database clients")
+            self.database = self._security_group("Database", "Aurora: accepts only RDS Proxy")
+            self.proxy.add_ingress_rule(self.database_clients, ec2.Port.tcp(DATABASE_PORT), "database clients to proxy")
+            self.database.add_ingress_rule(self.proxy, ec2.Port.tcp(DATABASE_PORT), "proxy to Aurora")
+        else:
+            self.database = self._security_group("Database", "Aurora: accepts only the database clients")
+            self.database.add_ingress_rule(
+                self.database_clients, ec2.Port.tcp(DATABASE_PORT), "database clients to Aurora"
+            )
 
     @property
     def app_subnets(self) -> ec2.SubnetSelection:

@@ -15,7 +15,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 class Settings:
     database_url: str | None = None
     database_secret_arn: str | None = None
-    database_host: str | None = None  # in AWS: the RDS Proxy endpoint (the secret names the cluster)
+    database_host: str | None = None  # in AWS: the RDS Proxy or the cluster endpoint (the secret names the cluster)
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".clawgate")
     port: int = 8787
     meta_app_secret: str | None = None
