@@ -39,7 +39,7 @@ def read_skill(ctx: ToolContext, args: ReadSkill) -> str:
 
 
 def _write_memory(ctx: ToolContext, text: str, append: bool) -> str:
-    with tenant_tx(ctx.tenant) as conn:
+    with tenant_tx(ctx.tenant, pipeline=True) as conn:
         row = conn.execute(
             "INSERT INTO workspace_files (agent_id, name, content, updated_by) VALUES (%s, 'MEMORY.md', %s, 'agent')"
             " ON CONFLICT (agent_id, name) DO UPDATE SET updated_by = 'agent', updated_at = now(),"
@@ -90,7 +90,7 @@ class WorkspaceWrite(BaseModel):
 def workspace_write(ctx: ToolContext, args: WorkspaceWrite) -> str:
     if args.name not in WORKSPACE_FILES and not (args.name.startswith("skills/") and args.name.endswith("/SKILL.md")):
         raise ToolFailure(f"{args.name!r} is not a workspace file name")
-    with tenant_tx(ctx.tenant) as conn:
+    with tenant_tx(ctx.tenant, pipeline=True) as conn:
         conn.execute(
             "INSERT INTO workspace_files (agent_id, name, content, updated_by) VALUES (%s, %s, %s, 'agent')"
             " ON CONFLICT (agent_id, name) DO UPDATE SET content = EXCLUDED.content, updated_by = 'agent',"
