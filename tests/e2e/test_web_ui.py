@@ -44,6 +44,7 @@ def ensure_chromium() -> Path:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     from playwright import sync_api  # a dev dependency: missing, it is an install bug, not a reason to skip
+
     executable = ensure_chromium()
     with sync_api.sync_playwright() as playwright:
         launched = playwright.chromium.launch(executable_path=str(executable), args=CHROMIUM_ARGS)
