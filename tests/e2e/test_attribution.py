@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +19,7 @@ from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeTelegram
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import TenantFile, parse_tenant
 
-from tests.channel_fixtures import BOT_TOKEN, WHATSAPP_TOKEN, environment
+from tests.channel_fixtures import BOT_TOKEN, WHATSAPP_TOKEN
 from tests.channel_payloads import raw, wa_body, wa_text
 from tests.conftest import TEST_APP_SECRET
 from tests.runtime import RunningRuntime
@@ -70,18 +70,6 @@ class Shop:
 
     def capi_log(self) -> list[tuple[Any, ...]]:
         return self.rows("SELECT level, event_name, status, attempts, error FROM capi_events_log ORDER BY level, id")
-
-
-@pytest.fixture
-def graph() -> Iterator[FakeGraph]:
-    with FakeGraph() as fake, environment(CLAWGATE_GRAPH_URL=fake.url):
-        yield fake
-
-
-@pytest.fixture
-def telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram(token=BOT_TOKEN) as fake, environment(CLAWGATE_TELEGRAM_API_URL=fake.url):
-        yield fake
 
 
 def referral(ad_id: str, clid: str | None = "Aff-n8ZTODiE79d22Kt") -> dict[str, Any]:

@@ -16,7 +16,7 @@ from clawgate.local.fakes import FakeAnthropic, FakeTelegram, RecordedRequest, R
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import TenantFile
 
-from tests.channel_fixtures import environment, webhook_key  # noqa: F401 — fixtures
+from tests.channel_fixtures import environment
 from tests.channel_payloads import tg_message, tg_update
 from tests.runtime import RunningRuntime
 
@@ -26,7 +26,7 @@ OPERATOR = 123456789
 
 
 @pytest.fixture
-def bots(webhook_key: str) -> Iterator[FakeTelegram]:  # noqa: F811
+def bots(webhook_key: str) -> Iterator[FakeTelegram]:
     with FakeTelegram() as fake, environment(CLAWGATE_TELEGRAM_API_URL=fake.url):
         yield fake
 
@@ -111,7 +111,7 @@ def test_a_reply_that_fails_half_way_is_finished_without_repeating_a_chunk(
     local: RunningRuntime,
     seed_tenant: TenantFile,
     model: FakeAnthropic,
-    webhook_key: str,  # noqa: F811
+    webhook_key: str,
 ) -> None:
     with SecondSendFails() as flaky, environment(CLAWGATE_TELEGRAM_API_URL=flaky.url):
         flaky.sends = 0
