@@ -11,7 +11,6 @@ import statistics
 import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 from clawgate.db import tenant_tx
@@ -19,12 +18,12 @@ from clawgate.jobs.metrics import sync_metrics
 from clawgate.jobs.reports import build_report, send_report
 from clawgate.jobs.runner import JobRequest, run_job
 from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeTelegram, RecordedRequest, Response
-from clawgate.local.fakes import base as fake_base
-from clawgate.local.postgres import start_embedded
 from clawgate.meta.marketing.context import load_context
 from clawgate.settings import reset_settings
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import parse_tenant
+
+from bench.database import bench_database_url
 
 SLUG = "bench_ads"
 ACCOUNT = "act_900000000001"
@@ -135,9 +134,7 @@ def scheduled_tokens(model: FakeAnthropic) -> None:
 
 
 def main() -> None:
-    url = os.environ.get("CLAWGATE_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp()) / "pg", keep_data=False)
-    os.environ["CLAWGATE_DATABASE_URL"] = url
-    fake_base._Handler.disable_nagle_algorithm = True  # see bench/attribution.py: the fake's ACKs, not our cost
+    bench_database_url()
     with TimedGraph() as graph, FakeTelegram(token=BOT) as telegram, FakeAnthropic() as model:
         os.environ.update(
             CLAWGATE_GRAPH_URL=graph.url, CLAWGATE_TELEGRAM_API_URL=telegram.url, ANTHROPIC_API_KEY="bench",

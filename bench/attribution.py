@@ -7,11 +7,9 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from clawgate import ports
@@ -21,7 +19,6 @@ from clawgate.channels.contract import Envelope
 from clawgate.channels.whatsapp_webhook import split_updates
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeGraph
-from clawgate.local.postgres import start_embedded
 from clawgate.meta.attribution import on_whatsapp_message
 from clawgate.meta.capi_sender import handle_records
 from clawgate.ports import QueueMessage
@@ -29,6 +26,7 @@ from clawgate.settings import reset_settings
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import parse_tenant
 
+from bench.database import bench_database_url
 from bench.pgtrace import RoundTrips, traced_pool
 
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "200"))
@@ -138,8 +136,7 @@ def sender_throughput(graph: FakeGraph) -> None:
 
 
 def main() -> None:
-    url = os.environ.get("CLAWGATE_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp()) / "pg", keep_data=False)
-    os.environ["CLAWGATE_DATABASE_URL"] = url
+    url = bench_database_url()
     os.environ.update(CLAWGATE_SECRET_BENCH_WA="bench-wa-token", CLAWGATE_SECRET_BENCH_META="bench-meta-token")
     queues = CollectingQueues()
     with FakeGraph() as graph:

@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import gzip
 import os
-import tempfile
 import time
-from pathlib import Path
 
 from clawgate.gateway import devices
 from clawgate.gateway.client import ControlClient
 from clawgate.local.background import running_runtime
 from clawgate.local.fakes import FakeAnthropic
-from clawgate.local.postgres import start_embedded
 from clawgate.settings import PROJECT_ROOT, reset_settings
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import parse_tenant
 from clawgate.tenancy.tokens import create_token
 
+from bench.database import bench_database_url
 from bench.turns import percentile
 
 TURNS = int(os.environ.get("BENCH_CHATS", "50"))
@@ -81,8 +79,7 @@ def ui_sizes() -> None:
 def main() -> None:
     print("== control plane ==")
     ui_sizes()
-    url = os.environ.get("CLAWGATE_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp()) / "pg", keep_data=False)
-    os.environ["CLAWGATE_DATABASE_URL"] = url
+    bench_database_url()
     with FakeAnthropic() as fake:
         os.environ.update(ANTHROPIC_API_KEY="bench", ANTHROPIC_BASE_URL=fake.url)
         reset_settings()

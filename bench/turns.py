@@ -8,7 +8,6 @@ import json
 import os
 import resource
 import statistics
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -21,13 +20,13 @@ from clawgate.agent.tool_step import ToolStepInput, run_tool
 from clawgate.agent.tools.builtin import workspace_files
 from clawgate.agent.turns import StepInput, Turn
 from clawgate.local.fakes import FakeAnthropic
-from clawgate.local.postgres import start_embedded
 from clawgate.observability import metrics
 from clawgate.settings import reset_settings
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import parse_tenant
 from clawgate.tenancy.registry import cached_tenant
 
+from bench.database import bench_database_url
 from bench.pgtrace import RoundTrips, traced_pool
 
 TURNS = int(os.environ.get("BENCH_TURNS", "200"))
@@ -166,8 +165,7 @@ def prompt_sizes() -> None:
 
 
 def main() -> None:
-    url = os.environ.get("CLAWGATE_DATABASE_URL") or start_embedded(Path(tempfile.mkdtemp()) / "pg", keep_data=False)
-    os.environ["CLAWGATE_DATABASE_URL"] = url
+    url = bench_database_url()
     with FakeAnthropic() as fake:
         os.environ.update(ANTHROPIC_API_KEY="bench", ANTHROPIC_BASE_URL=fake.url)
         reset_settings()

@@ -6,12 +6,9 @@ import hashlib
 import secrets
 
 from clawgate.db import registry_tx
+from clawgate.tenancy.registry import UnknownTenantError
 
 TOKEN_PREFIX = "cgt_"
-
-
-class UnknownTenantError(LookupError):
-    pass
 
 
 def token_hash(token: str) -> str:
