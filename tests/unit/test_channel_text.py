@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from clawgate.channels.text import chunk_text, telegram_markdown, utf16_length
-from clawgate.channels.whatsapp import recipient, whatsapp_format
+from clawgate.channels.whatsapp import whatsapp_format
+from clawgate.conversations.people import whatsapp_address
 
 
 def test_short_text_is_one_chunk() -> None:
@@ -58,5 +59,6 @@ def test_telegram_markdown_only_when_safe(text: str, expected: str | None) -> No
 
 def test_whatsapp_formatting_and_recipients() -> None:
     assert whatsapp_format("# Hours\n**Mon–Fri** 9–18") == "*Hours*\n*Mon–Fri* 9–18"
-    assert recipient("US.13491208655302741918") == {"recipient": "US.13491208655302741918"}
-    assert recipient("16505551234") == {"to": "16505551234"}
+    # without a tenant to look the person up in: a BSUID goes by `recipient`, a phone-number peer `to` itself
+    assert whatsapp_address(None, "US.13491208655302741918").fields() == {"recipient": "US.13491208655302741918"}
+    assert whatsapp_address(None, "16505551234").fields() == {"to": "16505551234"}

@@ -101,6 +101,16 @@ def test_the_sender_is_the_business_scoped_user_and_the_wa_id_is_kept() -> None:
     assert (username_user.peer_id, username_user.wa_id) == ("US.999", None)
 
 
+def test_a_username_and_a_parent_bsuid_are_kept_as_the_senders_identity() -> None:
+    body = wa_body([wa_text("hi", user_id="US.998", wa_id=None)])
+    contact = {"profile": {"name": "Sheena", "username": "@sheena"}, "user_id": "US.998",
+               "parent_user_id": "US.ENT.11815799212886844830"}  # fmt: skip
+    body["entry"][0]["changes"][0]["value"]["contacts"] = [contact]
+    [message] = parsed(body)
+    assert message.sender_identity == {"username": "@sheena", "parent_bsuid": "US.ENT.11815799212886844830"}
+    assert one(wa_text("hi")).sender_identity == {}
+
+
 def test_a_click_to_whatsapp_referral_is_handed_on_intact() -> None:
     referral = {"source_url": "https://fb.me/3cr4Wqqkv", "source_id": "120226305854810726", "source_type": "ad",
                 "headline": "Chat with us", "body": "Summer succulents", "media_type": "image",

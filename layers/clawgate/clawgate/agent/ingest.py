@@ -112,7 +112,9 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
             stored = _store_event(conn, message)
             if stored == "done":
                 continue  # a provider retry of something already answered (or stored only)
-            if message.kind == "status":
+            if message.kind == "status" and message.status == "system":
+                _system_notice(conn, account, message)
+            elif message.kind == "status":
                 apply_status(conn, account.tenant, message)
             elif message.kind not in STORE_ONLY_KINDS:
                 if stored == "new":  # a redelivery after a failed turn start was counted already
@@ -189,14 +191,28 @@ def _store_event(conn: Conn, message: InboundMessage) -> Stored:
     return "new" if inserted else "done" if processed else "pending"
 
 
+def _system_notice(conn: Conn, account: ChannelAccount, message: InboundMessage) -> None:
+    """A notice from the channel about the user (WhatsApp `user_changed_user_id`: the conversation moves)."""
+    if message.channel == "whatsapp":
+        from clawgate.conversations.moves import move_whatsapp_user
+
+        move_whatsapp_user(conn, account.account_id, message.raw)
+
+
 def _channel_hooks(conn: Conn, account: ChannelAccount, message: InboundMessage) -> list[Callable[[], None]]:
     """A channel's bookkeeping inside Ingest's transaction; returns what to do once that transaction has committed
-    (WhatsApp: dialog, CTWA lead and Conversions API level 1, whose queue message may only leave after the commit)."""
+    (WhatsApp: the person, dialog, CTWA lead and Conversions API level 1, whose queue message may only leave after
+    the commit)."""
     if message.channel != "whatsapp":
         return []
+    from clawgate.conversations.people import record_whatsapp_person
     from clawgate.meta.attribution import on_whatsapp_message
     from clawgate.meta.conversions import enqueue
 
+    record_whatsapp_person(
+        conn, message.peer_id, wa_id=message.wa_id, name=message.sender_name,
+        username=message.sender_identity.get("username"), parent_bsuid=message.sender_identity.get("parent_bsuid"),
+    )  # fmt: skip
     jobs = on_whatsapp_message(conn, account.tenant, account.config, message)
     return [lambda: enqueue(jobs)] if jobs else []
 

@@ -52,6 +52,7 @@ class InboundMessage(BaseModel):
     sender_id: str | None = None  # who wrote (differs from peer_id in groups)
     sender_name: str | None = None
     wa_id: str | None = None
+    sender_identity: dict[str, str] = {}  # more the channel knows of the sender: WhatsApp username, parent_bsuid
     text: str = ""  # what the model reads: body, caption, button title, or a placeholder naming the media
     media: list[MediaRef] = []
     reply_to_provider_id: str | None = None

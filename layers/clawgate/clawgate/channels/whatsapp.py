@@ -12,16 +12,17 @@ from clawgate.channels import transport
 from clawgate.channels.contract import ChannelName, DeliveryError, Envelope, InboundMessage, SentMessage
 from clawgate.channels.text import chunk_text
 from clawgate.channels.whatsapp_parse import parse_envelope
+from clawgate.conversations.people import WhatsAppAddress, whatsapp_address
 from clawgate.observability import logger, mask_phone
 from clawgate.settings import get_settings
 
 MAX_TEXT = 4096
 OUTSIDE_WINDOW = 131047  # more than 24 hours since the customer last wrote: only templates may be sent
+BSUID_NOT_SUPPORTED = 131062  # this message cannot go to a business-scoped user id (`recipient`): only to a phone
 PAIR_RATE_LIMIT = 131056  # too many messages to the same user: back off 4^n seconds
 THROUGHPUT_LIMIT = 130429  # the number's messages per second exceeded
 RATE_LIMIT_CODES = frozenset({4, 17, 32, 613, 80007})
 TRANSIENT_CODES = frozenset({1, 2, 131000, 131016, 133004})
-_BSUID = re.compile(r"^[A-Z]{2}\.")
 _BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
 _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 
@@ -29,11 +30,6 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+)$", re.MULTILINE)
 def whatsapp_format(text: str) -> str:
     """CommonMark as the model writes it → WhatsApp's markup (`*bold*`; headings become bold lines)."""
     return _BOLD.sub(r"*\1*", _HEADING.sub(lambda m: f"*{m.group(1).strip()}*", text))
-
-
-def recipient(peer_id: str) -> dict[str, str]:
-    """A business-scoped user id (`US.1349…`) goes in `recipient`, a phone number (wa_id) in `to`."""
-    return {"recipient": peer_id} if _BSUID.match(peer_id) else {"to": peer_id}
 
 
 def delivery_error(status: int, payload: Any) -> DeliveryError:
@@ -44,7 +40,7 @@ def delivery_error(status: int, payload: Any) -> DeliveryError:
     code = int(code) if isinstance(code, int | str) and str(code).isdigit() else None
     details = (error.get("error_data") or {}).get("details") if isinstance(error.get("error_data"), dict) else None
     message = f"Graph {status} (#{code}): {details or error.get('message') or 'no message'}"
-    if code == OUTSIDE_WINDOW:
+    if code in (OUTSIDE_WINDOW, BSUID_NOT_SUPPORTED):
         return DeliveryError(message, code=code, retryable=False)
     if code == PAIR_RATE_LIMIT:
         return DeliveryError(message, code=code, retryable=True, retry_after_s=4.0)  # then 16, 64: BackoffRate 4
@@ -75,6 +71,25 @@ def graph_post(path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
+def send_message(phone_number_id: str, token: str, address: WhatsAppAddress, message: dict[str, Any]) -> dict[str, Any]:
+    """POST one message (text, template…) to an address. Meta answers 131062 when a message cannot go to a BSUID:
+    then it goes `to` a phone known from elsewhere, and without one the refusal stands (Deliver records it and
+    tells the operator)."""
+    body = {"messaging_product": "whatsapp", "recipient_type": "individual", **address.fields(), **message}
+    try:
+        return graph_post(f"{phone_number_id}/messages", token, body)
+    except DeliveryError as error:
+        if error.code != BSUID_NOT_SUPPORTED or address.to:
+            raise
+        if not address.fallback_phone:
+            raise DeliveryError(f"{error} — this message cannot go to a business-scoped user id and no phone number"
+                                " is known for this person", code=error.code, retryable=False) from None  # fmt: skip
+    logger.info("whatsapp: BSUID refused (131062), sent to the known phone instead")
+    fallback = {**body, "to": address.fallback_phone}
+    fallback.pop("recipient", None)
+    return graph_post(f"{phone_number_id}/messages", token, fallback)
+
+
 class WhatsAppChannel:
     name: ChannelName = "whatsapp"
     max_text: int = MAX_TEXT
@@ -89,20 +104,22 @@ class WhatsAppChannel:
     def send_text(
         self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None
     ) -> list[SentMessage]:
+        """Each chunk `to` the person's phone when one is known, else to their BSUID (`recipient`)."""
         phone_number_id = str(account.get("phone_number_id") or account.get("account_id") or "")
         if not phone_number_id:
             raise DeliveryError("account config has no phone_number_id (use channels.account_config)", retryable=False)
         token = secrets.resolve(str(account["access_token"]))
+        address = whatsapp_address(account.get("tenant"), peer_id)
         sent: list[SentMessage] = []
         for index, chunk in enumerate(self.chunk(text)):
-            body: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual"}
-            body |= {**recipient(peer_id), "type": "text", "text": {"body": chunk, "preview_url": False}}
+            body: dict[str, Any] = {"type": "text", "text": {"body": chunk, "preview_url": False}}
             if reply_to and index == 0:
                 body["context"] = {"message_id": reply_to}
-            answer = graph_post(f"{phone_number_id}/messages", token, body)
+            answer = send_message(phone_number_id, token, address, body)
             wamid = ((answer.get("messages") or [{}])[0]).get("id")
             sent.append(SentMessage(provider_message_id=wamid, chunk_index=index, text=chunk))
-        logger.info("whatsapp sent", extra={"to": mask_phone(peer_id), "chunks": len(sent)})
+        by_phone = bool(address.to)
+        logger.info("whatsapp sent", extra={"to": mask_phone(peer_id), "chunks": len(sent), "by_phone": by_phone})
         return sent
 
     def show_activity(self, account: dict[str, Any], message: InboundMessage) -> None:

@@ -59,6 +59,7 @@ def _message(envelope: Envelope) -> InboundMessage:
         sender_id=peer,
         sender_name=(contact.get("profile") or {}).get("name"),
         wa_id=message.get("from") or contact.get("wa_id"),
+        sender_identity=_identity(contact),
         text=text,
         media=media,
         reply_to_provider_id=(message.get("context") or {}).get("id"),
@@ -67,6 +68,14 @@ def _message(envelope: Envelope) -> InboundMessage:
         sent_at=_timestamp(message.get("timestamp")),
         raw=message,
     )
+
+
+def _identity(contact: dict[str, Any]) -> dict[str, str]:
+    """A username (users who adopted one may hide their phone) and a parent BSUID (`US.ENT.…`), when Meta sends them."""
+    profile = contact.get("profile") or {}
+    found = {"username": profile.get("username") or contact.get("username"),
+             "parent_bsuid": contact.get("parent_user_id")}  # fmt: skip
+    return {key: str(value) for key, value in found.items() if value}
 
 
 def _status(envelope: Envelope) -> InboundMessage:

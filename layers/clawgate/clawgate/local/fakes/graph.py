@@ -63,6 +63,7 @@ class FakeGraph(FakeServer):
         self.media_bytes: dict[str, bytes] = {}
         self.insights: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.whatsapp_sent: list[dict[str, Any]] = []
+        self.refuse_bsuid = False  # answer 131062 to a send addressed only by `recipient` (a BSUID)
         self.read_receipts: list[dict[str, Any]] = []
         self.capi_batches: list[dict[str, Any]] = []
         self.created: list[dict[str, Any]] = []
@@ -231,13 +232,16 @@ class FakeGraph(FakeServer):
         if isinstance(text, dict) and len(str(text.get("body", ""))) > 4096:
             return error_response(100, "(#100) Param text['body'] must be at most 4096 characters long.")
         recipient = str(body.get("to") or body.get("recipient") or "")
+        if self.refuse_bsuid and not body.get("to"):
+            return error_response(131062, "(#131062) Business-scoped user ID recipients not supported for this message")
         wamid = "wamid." + base64.b64encode(secrets.token_bytes(30)).decode().rstrip("=")
         with self._lock:
             self.whatsapp_sent.append({"phone_number_id": phone_number_id, "wamid": wamid, **body})
         message: dict[str, Any] = {"id": wamid}
         if body.get("type") == "template":
             message["message_status"] = "accepted"
-        contacts = [{"input": recipient, "wa_id": re.sub(r"\D", "", recipient) or recipient}]
+        contact_id = {"wa_id": re.sub(r"\D", "", recipient)} if body.get("to") else {"user_id": recipient}
+        contacts = [{"input": recipient, **contact_id}]
         return Response.json({"messaging_product": "whatsapp", "contacts": contacts, "messages": [message]})
 
     def _download(self, request: RecordedRequest) -> Response:
