@@ -12,16 +12,15 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from clawgate import ports
 from clawgate.agent.ingest import ingest
-from clawgate.channels import get_channel
-from clawgate.channels.contract import Envelope
 from clawgate.channels.whatsapp_webhook import split_updates
+from clawgate.core import ports
+from clawgate.core.channels import Envelope, get_adapter
+from clawgate.core.ports import QueueMessage
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeGraph
 from clawgate.meta.attribution import on_whatsapp_message
 from clawgate.meta.capi_sender import handle_records
-from clawgate.ports import QueueMessage
 from clawgate.settings import reset_settings
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import parse_tenant
@@ -71,7 +70,7 @@ def p50_ms(values: list[float]) -> float:
 
 def hook_cost(trips: RoundTrips) -> None:
     """The attribution hook in its own transaction (Ingest runs it inside its transaction: subtract 2 for that)."""
-    channel = get_channel("whatsapp")
+    channel = get_adapter("whatsapp")
     for label, referral in (("ad-referral first message", True), ("follow-up message", False)):
         seconds, counts = [], []
         for i in range(MESSAGES):

@@ -18,7 +18,7 @@ from clawgate.agent.model_step import build_request, call_model
 from clawgate.agent.providers.anthropic import AnthropicProvider
 from clawgate.agent.tool_step import ToolStepInput, run_tool
 from clawgate.agent.tools.builtin import workspace_files
-from clawgate.agent.turns import StepInput, Turn
+from clawgate.core.turns import StepInput, Turn
 from clawgate.local.fakes import FakeAnthropic
 from clawgate.observability import metrics
 from clawgate.settings import reset_settings

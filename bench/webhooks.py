@@ -69,9 +69,9 @@ def _time(calls: int, run: Callable[[int], Any]) -> tuple[float, float]:
 
 
 def in_process() -> None:
-    from clawgate import ports
     from clawgate.channels import telegram_webhook, whatsapp_webhook
-    from clawgate.channels.meta_webhooks import sign
+    from clawgate.core import ports
+    from clawgate.core.meta_webhooks import sign
 
     ports.install(ports.Ports(queues=NullQueues()))
     secret = telegram_webhook.webhook_secret("acme/director")
@@ -91,8 +91,8 @@ def in_process() -> None:
 def over_http() -> None:
     import httpx
     import uvicorn
-    from clawgate.channels.meta_webhooks import sign
     from clawgate.channels.telegram_webhook import webhook_secret
+    from clawgate.core.meta_webhooks import sign
     from clawgate.local.runtime import LocalRuntime
     from clawgate.local.server import build_app
 

@@ -52,7 +52,7 @@ PLATFORM_SECRETS: dict[str, PlatformSecret] = {
 }
 
 
-# The blob bucket's key layout: `<tenant>/<area>/...` (channels/blobs.py, jobs/reports.py, gateway/uploads.py).
+# The blob bucket's key layout: `<tenant>/<area>/...` (channels/media.py, jobs/reports.py, gateway/uploads.py).
 BLOB_AREAS = ("media", "reports", "creatives")
 UPLOAD_AREA = "creatives"
 

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
+from clawgate.core.ports import QueueMessage
 from clawgate.local.fakes import FakeGraph, FakeTelegram
-from clawgate.ports import QueueMessage
 from clawgate.settings import reset_settings
 
 from tests.runtime import RunningRuntime

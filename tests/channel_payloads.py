@@ -7,7 +7,7 @@ import json
 import uuid
 from typing import Any
 
-from clawgate.channels.contract import Envelope
+from clawgate.core.channels import Envelope
 
 PHONE_NUMBER_ID = "106540352242922"
 WABA_ID = "102290129340398"

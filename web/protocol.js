@@ -1,4 +1,4 @@
-// The control-plane protocol (see layers/clawgate/clawgate/gateway/protocol.py): request/response by id, events,
+// The control-plane protocol (see layers/clawgate/clawgate/core/protocol.py): request/response by id, events,
 // and frames over 32 KB split into chunk frames {type:"chunk", id, index, count, data} and joined on receipt.
 
 const MAX_FRAME_BYTES = 32 * 1024;

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clawgate.agent.delivery import deliver
-from clawgate.agent.turns import StepInput
+from clawgate.core.turns import StepInput
 from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
 

@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
-from clawgate.agent.tools import TOOLS
-from clawgate.channels.meta_webhooks import sign
+from clawgate.core.meta_webhooks import sign
+from clawgate.core.tools import all_tools
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeAnthropic
 from clawgate.meta.marketing.context import load_context
@@ -19,7 +19,7 @@ from tests.ads_fixtures import ADSET, Ads, ads_tenant, graph, operator_turn, tel
 from tests.channel_payloads import raw, wa_body, wa_text
 from tests.conftest import TEST_APP_SECRET
 
-ADS_TOOLS = {name for name, tool in TOOLS.items() if tool.risk == "ads"}
+ADS_TOOLS = {name for name, tool in all_tools().items() if tool.risk == "ads"}
 
 
 def set_budget(amount: int) -> tuple[str, dict[str, Any]]:
@@ -100,7 +100,7 @@ def test_meta_rate_limit_headers_make_the_tools_wait_without_calling_graph_again
 def test_a_campaign_is_created_paused_from_creatives_uploaded_from_the_blob_store(
     ads: Ads, model: FakeAnthropic
 ) -> None:
-    from clawgate.channels.blobs import blob_store
+    from clawgate.core.blobs import blob_store
 
     image, video = b"\x89PNG\r\n\x1a\n" + b"i" * 500, b"\x00\x00\x00\x18ftypmp42" + b"v" * 3000
     blob_store().put(f"{ads.slug}/creatives/smile.png", image, "image/png")

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
-from clawgate.channels.meta_webhooks import sign
 from clawgate.channels.telegram_webhook import webhook_secret
 from clawgate.cli import main
+from clawgate.core.meta_webhooks import sign
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeOpenAI, FakeTelegram
 from clawgate.tenancy.apply import apply_tenant
@@ -193,7 +193,7 @@ def test_pairing_end_to_end(
 def test_inbound_media_is_kept_in_the_blob_store(
     local: RunningRuntime, tenant: TenantFile, graph: FakeGraph, model: FakeAnthropic
 ) -> None:
-    from clawgate.channels.blobs import blob_store
+    from clawgate.core.blobs import blob_store
 
     picture = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
     graph.add_media("media-777", picture, "image/png")

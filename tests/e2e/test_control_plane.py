@@ -121,7 +121,7 @@ def test_any_first_frame_but_connect_closes_the_socket(local: RunningRuntime) ->
 
 
 def test_a_silent_socket_is_closed(local: RunningRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
-    from clawgate.gateway import protocol
+    from clawgate.core import protocol
 
     monkeypatch.setattr(protocol, "CONNECT_TIMEOUT_S", 0.2)
     with open_client(local) as ws, pytest.raises(ConnectionClosed) as closed:

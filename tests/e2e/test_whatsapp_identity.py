@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from clawgate.channels.meta_webhooks import sign
+from clawgate.core.meta_webhooks import sign
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeTelegram
 from clawgate.tenancy.apply import apply_tenant

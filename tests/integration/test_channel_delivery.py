@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clawgate.channels import get_channel
-from clawgate.channels.blobs import MediaTooLargeError, fetch_media
-from clawgate.channels.contract import DeliveryError, InboundMessage, MediaRef
+from clawgate.channels.media import fetch_media
+from clawgate.core.channels import DeliveryError, InboundMessage, MediaRef, MediaTooLargeError, get_adapter
 from clawgate.local.fakes import FakeGraph, FakeTelegram, telegram_error
 
 from tests.channel_fixtures import BOT_TOKEN, WHATSAPP_TOKEN, environment
@@ -36,7 +35,7 @@ def inbound(channel: str, **fields: Any) -> InboundMessage:
 # WhatsApp ----------------------------------------------------------------------------------------------------------
 def test_a_long_whatsapp_reply_is_chunked_under_4096_from_the_agents_number(graph: FakeGraph) -> None:
     graph.access_token = WHATSAPP_TOKEN  # any other token gets error 190
-    sent = get_channel("whatsapp").send_text(WA_ACCOUNT, USER_ID, LONG_REPLY)
+    sent = get_adapter("whatsapp").send_text(WA_ACCOUNT, USER_ID, LONG_REPLY)
     bodies = graph.sent_whatsapp()
     assert len(sent) == len(bodies) > 1
     assert all(len(b["text"]["body"]) < 4096 for b in bodies)
@@ -47,7 +46,7 @@ def test_a_long_whatsapp_reply_is_chunked_under_4096_from_the_agents_number(grap
 
 
 def test_a_phone_number_peer_is_sent_with_to(graph: FakeGraph) -> None:
-    get_channel("whatsapp").send_text(WA_ACCOUNT, "16505551234", "**Open** today", reply_to="wamid.Q")
+    get_adapter("whatsapp").send_text(WA_ACCOUNT, "16505551234", "**Open** today", reply_to="wamid.Q")
     [body] = graph.sent_whatsapp()
     assert (body["to"], body["text"]["body"]) == ("16505551234", "*Open* today")
     assert body["context"] == {"message_id": "wamid.Q"}
@@ -63,7 +62,7 @@ def test_graph_errors_map_to_retryable_or_not(
 ) -> None:
     graph.fail_graph(code, status=status, path_contains="/messages")
     with pytest.raises(DeliveryError) as caught:
-        get_channel("whatsapp").send_text(WA_ACCOUNT, USER_ID, "hello")
+        get_adapter("whatsapp").send_text(WA_ACCOUNT, USER_ID, "hello")
     error = caught.value
     assert (error.code, error.retryable, error.retry_after_s) == (code, retryable, retry_after)
     assert WHATSAPP_TOKEN not in str(error)
@@ -71,12 +70,12 @@ def test_graph_errors_map_to_retryable_or_not(
 
 def test_an_unreachable_graph_is_retryable(graph: FakeGraph) -> None:
     with environment(CLAWGATE_GRAPH_URL="http://127.0.0.1:9"), pytest.raises(DeliveryError) as caught:
-        get_channel("whatsapp").send_text(WA_ACCOUNT, USER_ID, "hello")
+        get_adapter("whatsapp").send_text(WA_ACCOUNT, USER_ID, "hello")
     assert caught.value.retryable is True
 
 
 def test_whatsapp_read_receipt_and_typing_indicator_go_in_one_call(graph: FakeGraph) -> None:
-    channel = get_channel("whatsapp")
+    channel = get_adapter("whatsapp")
     channel.show_activity(WA_ACCOUNT, inbound("whatsapp"))
     [receipt] = graph.read_receipts
     assert receipt == {"phone_number_id": PHONE_NUMBER_ID, "messaging_product": "whatsapp", "status": "read",
@@ -87,14 +86,14 @@ def test_whatsapp_read_receipt_and_typing_indicator_go_in_one_call(graph: FakeGr
 
 # Telegram ----------------------------------------------------------------------------------------------------------
 def test_a_long_telegram_reply_is_chunked_under_4096(telegram: FakeTelegram) -> None:
-    sent = get_channel("telegram").send_text(TG_ACCOUNT, "42", LONG_REPLY + " 🙂" * 2000)
+    sent = get_adapter("telegram").send_text(TG_ACCOUNT, "42", LONG_REPLY + " 🙂" * 2000)
     texts = [m["text"] for m in telegram.sent_messages(42)]
     assert len(sent) == len(texts) > 1 and all(len(t.encode("utf-16-le")) // 2 < 4096 for t in texts)
     assert [s.provider_message_id for s in sent] == [str(m["message"]["message_id"]) for m in telegram.sent_messages()]
 
 
 def test_telegram_markdown_when_safe_and_plain_text_otherwise(telegram: FakeTelegram) -> None:
-    channel = get_channel("telegram")
+    channel = get_adapter("telegram")
     channel.send_text(TG_ACCOUNT, "42", "**CPL** is down")
     channel.send_text(TG_ACCOUNT, "42", "campaign_name * 2")
     telegram.fail_next(400, telegram_error(400, "Bad Request: can't parse entities"), path_contains="sendMessage")
@@ -106,17 +105,17 @@ def test_telegram_markdown_when_safe_and_plain_text_otherwise(telegram: FakeTele
 def test_telegram_429_is_retryable_after_retry_after(telegram: FakeTelegram) -> None:
     telegram.fail_rate_limited(retry_after=35, method="sendMessage")
     with pytest.raises(DeliveryError) as caught:
-        get_channel("telegram").send_text(TG_ACCOUNT, "42", "hello")
+        get_adapter("telegram").send_text(TG_ACCOUNT, "42", "hello")
     assert (caught.value.code, caught.value.retryable, caught.value.retry_after_s) == (429, True, 35.0)
     assert BOT_TOKEN not in str(caught.value)
     telegram.fail_next(403, telegram_error(403, "Forbidden: bot was blocked by the user"))
     with pytest.raises(DeliveryError) as blocked:
-        get_channel("telegram").send_text(TG_ACCOUNT, "42", "hello")
+        get_adapter("telegram").send_text(TG_ACCOUNT, "42", "hello")
     assert (blocked.value.code, blocked.value.retryable) == (403, False)
 
 
 def test_telegram_typing_and_a_pressed_button(telegram: FakeTelegram) -> None:
-    channel = get_channel("telegram")
+    channel = get_adapter("telegram")
     channel.show_activity(TG_ACCOUNT, inbound("telegram", peer_id="42"))
     press = inbound("telegram", peer_id="42", kind="callback", raw={"callback_query": {"id": "cbq-1"}})
     channel.show_activity(TG_ACCOUNT, press)

@@ -8,11 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from clawgate.channels.dm_policy import admit
-from clawgate.channels.operator import notify_operator
-from clawgate.channels.statuses import apply_status
+from clawgate.agent.dm_policy import admit
+from clawgate.agent.statuses import apply_status
 from clawgate.channels.telegram_webhook import webhook_secret
 from clawgate.cli import main
+from clawgate.core.notify import notify_operator
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.local.fakes import FakeTelegram
 from clawgate.tenancy.apply import apply_tenant, telegram_account_id
@@ -48,7 +48,7 @@ def account_of(tenant: TenantFile, channel: str) -> ChannelAccount:
 
 
 def message(account: ChannelAccount, sender: str, **fields: Any) -> Any:
-    from clawgate.channels.contract import InboundMessage
+    from clawgate.core.channels import InboundMessage
 
     base = {"channel": account.channel, "kind": "message", "account_id": account.account_id,
             "provider_id": uuid.uuid4().hex, "peer_id": sender, "sender_id": sender, "text": "hi",
@@ -121,11 +121,11 @@ def outbound_row(tenant: TenantFile, provider_message_id: str, peer: str = "US.1
 
 
 def statuses(wamid_: str, *names: str, code: int | None = None) -> list[Any]:
-    from clawgate.channels import get_channel
     from clawgate.channels.whatsapp_webhook import split_updates
+    from clawgate.core.channels import get_adapter
 
     body = wa_body(statuses=[wa_status(wamid_, n, code=code if n == "failed" else None) for n in names])
-    return [get_channel("whatsapp").parse(envelope_of(q.body))[0] for q in split_updates(raw(body))]
+    return [get_adapter("whatsapp").parse(envelope_of(q.body))[0] for q in split_updates(raw(body))]
 
 
 def row_status(tenant: TenantFile, provider_message_id: str) -> tuple[Any, ...]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 import pytest
-from clawgate.channels.meta_webhooks import sign
+from clawgate.core.meta_webhooks import sign
 from clawgate.db import registry_tx
 from clawgate.local.stepfunctions import ExecutionFailedError, function_arn
 from websockets.exceptions import ConnectionClosed

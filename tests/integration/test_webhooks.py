@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from clawgate.channels.meta_webhooks import sign
 from clawgate.channels.telegram_webhook import webhook_secret
-from clawgate.ports import QueueMessage
+from clawgate.core.meta_webhooks import sign
+from clawgate.core.ports import QueueMessage
 
 from tests.channel_payloads import (
     PHONE_NUMBER_ID,

@@ -10,12 +10,12 @@ from decimal import Decimal
 
 import pytest
 from clawgate.jobs.canvas import Canvas
-from clawgate.jobs.cron import CronError, parse_cron
 from clawgate.jobs.schedules import due_jobs, schedules_for
 from clawgate.meta.marketing.budgets import confirmation_needs
 from clawgate.meta.marketing.calls import GraphRateLimited, UsageGate, parse_usage
 from clawgate.meta.marketing.insights import parse_row
 from clawgate.meta.marketing.money import display, to_major, to_minor
+from clawgate.tenancy.cron import CronError, parse_cron
 from clawgate.tenancy.model import TenantFileError, parse_tenant
 
 from tests.conftest import tenant_data

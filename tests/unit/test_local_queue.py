@@ -6,8 +6,8 @@ from __future__ import annotations
 import threading
 import time
 
+from clawgate.core.ports import QueueMessage
 from clawgate.local.queue import LocalQueue
-from clawgate.ports import QueueMessage
 
 
 def test_order_is_kept_per_group_and_one_batch_is_in_flight_per_group() -> None:

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clawgate.channels import get_channel
-from clawgate.channels.contract import InboundMessage
 from clawgate.channels.telegram_webhook import _resolve_key, build_message, webhook_secret
+from clawgate.core.channels import InboundMessage, get_adapter
 from clawgate.settings import reset_settings
 
 from tests.channel_payloads import envelope_of, raw, tg_message, tg_update, tg_user
 
-TELEGRAM = get_channel("telegram")
+TELEGRAM = get_adapter("telegram")
 ACCOUNT = "acme/director"
 BOT = "acme_director_bot"
 

@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from clawgate.channels import get_channel
-from clawgate.channels.contract import InboundMessage
 from clawgate.channels.whatsapp_webhook import split_updates
+from clawgate.core.channels import InboundMessage, get_adapter
 
 from tests.channel_payloads import (
     PHONE_NUMBER_ID,
@@ -23,7 +22,7 @@ from tests.channel_payloads import (
     wamid,
 )
 
-WHATSAPP = get_channel("whatsapp")
+WHATSAPP = get_adapter("whatsapp")
 
 
 def parsed(body: dict[str, Any]) -> list[InboundMessage]:

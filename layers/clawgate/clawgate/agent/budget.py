@@ -1,5 +1,5 @@
 """The tenant's daily model budget. When it is spent: customer turns get a polite fixed reply and no model call,
-operator turns are told why, scheduled turns do not run, and the operator is told once a day."""
+operator turns are told why, scheduled turns do not run, and the operator is told once a day (`BudgetSpent`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,11 @@ from zoneinfo import ZoneInfo
 
 from psycopg.types.json import Jsonb
 
-from clawgate.agent.turns import Conn, TurnRef, finish_turn
+from clawgate.agent.turns import Conn, finish_turn
 from clawgate.agent.usage import spent_today
+from clawgate.core import events
+from clawgate.core.events import BudgetSpent
+from clawgate.core.turns import TurnRef
 from clawgate.observability import logger
 from clawgate.tenancy.model import TenantFile
 
@@ -42,10 +45,5 @@ def _tell_operator_once(conn: Conn, tenant: TenantFile, spent: float) -> None:
         " RETURNING key",
         (Jsonb(today),),
     ).fetchone()
-    if first_today:
-        from clawgate.channels.operator import notify_operator
-
-        budget = tenant.budget.daily_usd
-        text = f"{tenant.name}: today's model budget is spent (${spent:.2f} of ${budget:.2f}); customers get a fixed"
-        text += " reply until tomorrow."
-        notify_operator(tenant.slug, text)
+    if first_today:  # the notice goes out once this transaction commits (channels.operator subscribes)
+        events.publish(conn, BudgetSpent(tenant.slug, tenant.name, spent, tenant.budget.daily_usd))

@@ -8,8 +8,8 @@ from typing import Any
 from clawgate.agent.providers import provider_for, split_model
 from clawgate.agent.providers.base import ModelRequest
 from clawgate.agent.sessions import estimate_tokens, to_messages
-from clawgate.agent.turns import Turn
 from clawgate.agent.usage import record_usage
+from clawgate.core.turns import Turn
 from clawgate.db import tenant_tx
 from clawgate.observability import logger
 from clawgate.tenancy.model import TenantFile

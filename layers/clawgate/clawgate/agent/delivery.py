@@ -8,11 +8,14 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from clawgate.agent.turns import Conn, StepInput, Turn, finish_turn, load_turn
-from clawgate.channels.contract import DeliveryError, SentMessage
+from clawgate.agent.turns import Conn, finish_turn, load_turn
+from clawgate.core import events
+from clawgate.core.channels import DeliveryError, SentMessage, get_adapter
+from clawgate.core.notify import notify_operator
+from clawgate.core.turns import StepInput, Turn
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, count, logger
-from clawgate.tenancy.registry import find_channel_account
+from clawgate.tenancy.registry import account_config, find_channel_account
 
 SILENT_CHANNELS = frozenset({"api", "schedule"})  # the caller reads the reply from the turn
 
@@ -47,23 +50,17 @@ def deliver(step: StepInput) -> dict[str, Any]:
 def send_reply(tenant: str, turn: Turn, text: str, key: str) -> int:
     if turn.channel in SILENT_CHANNELS:
         return 0
-    if turn.channel == "webchat":
-        from clawgate.gateway.chat import post_reply
-
-        return post_reply(turn, text)
     reply_to = turn.context.get("reply_to") if turn.context.get("is_group") else None  # quote only in groups
-    return send_to_peer(tenant, turn.channel, turn.account_id, turn.peer_id, text, key, turn.id, reply_to)
+    return send_to_peer(tenant, turn.channel, turn.account_id, turn.peer_id, text, key, turn, reply_to)
 
 
 def send_to_peer(
     tenant: str, channel: str, account_id: str | None, peer_id: str, text: str, key: str,
-    turn_id: int | None = None, reply_to: str | None = None,
+    turn: Turn | None = None, reply_to: str | None = None,
 ) -> int:  # fmt: skip
-    """Send `text` once per `key`, chunk by chunk: each chunk is recorded as it goes out, so a retried or replayed
-    Deliver sends only the chunks that have not gone out yet."""
-    from clawgate.channels import get_channel
-
-    adapter = get_channel(channel)
+    """Send `text` once per `key`, chunk by chunk: each chunk is recorded as it goes out (and `ReplySent`
+    published in that transaction), so a retried or replayed Deliver sends only the chunks not gone out yet."""
+    adapter = get_adapter(channel)
     pieces = adapter.chunk(text)
     with tenant_tx(tenant) as conn:
         done = {row[0] for row in conn.execute(
@@ -75,15 +72,13 @@ def send_to_peer(
     for index, piece in enumerate(pieces):
         if index in done:
             continue
-        for message in adapter.send_text(account, peer_id, piece, reply_to if index == 0 else None):
+        for message in adapter.send_text(account, peer_id, piece, reply_to if index == 0 else None, turn=turn):
+            turn_id = turn.id if turn else None
             with tenant_tx(tenant) as conn:
                 _record_sent(
                     conn, turn_id, channel, account_id, peer_id, key, message.model_copy(update={"chunk_index": index})
                 )
-                if channel == "whatsapp":
-                    from clawgate.meta.dialogs import record_outbound
-
-                    record_outbound(conn, account_id or "", peer_id, 1)
+                events.publish(conn, events.ReplySent(tenant, channel, account_id, peer_id, turn_id, index))
             sent += 1
     count("OutboundMessages", sent)
     if done:
@@ -92,8 +87,6 @@ def send_to_peer(
 
 
 def _account(tenant: str, channel: str, account_id: str | None) -> dict[str, Any]:
-    from clawgate.channels import account_config
-
     account = find_channel_account(channel, account_id or "")
     if account is None or account.tenant != tenant:
         raise DeliveryError(f"no {channel} account {account_id} for tenant {tenant}", retryable=False)
@@ -113,8 +106,6 @@ def _record_sent(
 
 
 def _record_refusal(tenant: str, turn: Turn, error: DeliveryError) -> None:
-    from clawgate.channels.operator import notify_operator
-
     with tenant_tx(tenant) as conn:
         conn.execute(
             "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, idempotency_key, body, status,"

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from clawgate.agent.delivery import send_reply
 from clawgate.agent.turns import finish_turn, load_turn
-from clawgate.channels.contract import DeliveryError
+from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, logger
 from clawgate.tenancy.registry import cached_tenant
@@ -22,7 +22,7 @@ class FailInput(BaseModel):
 
 
 def fail(step: FailInput) -> dict[str, Any]:
-    from clawgate.channels.operator import notify_operator
+    from clawgate.core.notify import notify_operator
 
     bind(tenant=step.tenant, turn=step.turn_id)
     summary = f"{step.error.get('Error', 'Error')}: {str(step.error.get('Cause', ''))[:500]}"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -15,14 +14,22 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from clawgate.agent import budget
+from clawgate.agent.dm_policy import admit
 from clawgate.agent.routing import resolve_agent
 from clawgate.agent.sessions import append, session_key
+from clawgate.agent.statuses import apply_status
 from clawgate.agent.tools import channel_profile
-from clawgate.agent.turns import Conn, TurnRef
-from clawgate.channels.contract import Envelope, InboundMessage
+from clawgate.agent.transcription import transcribe
+from clawgate.agent.turns import Conn
+from clawgate.core import events
+from clawgate.core.blobs import blob_store
+from clawgate.core.channels import Envelope, InboundMessage, MediaError, get_adapter
+from clawgate.core.events import InboundStored
+from clawgate.core.placeholders import media_text
+from clawgate.core.turns import TurnRef
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.observability import bind, logger
-from clawgate.tenancy.registry import ChannelAccount, cached_tenant, find_channel_account
+from clawgate.tenancy.registry import ChannelAccount, account_config, cached_tenant, find_channel_account
 
 STORE_ONLY_KINDS = frozenset({"edited", "status", "event", "malformed"})
 
@@ -72,8 +79,6 @@ def ingest_records(records: list[dict[str, Any]]) -> list[TurnRef]:
 
 
 def _parse_record(body: str) -> list[InboundMessage]:
-    from clawgate.channels import get_channel
-
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError:
@@ -83,7 +88,7 @@ def _parse_record(body: str) -> list[InboundMessage]:
         _keep_unrouted(envelope.channel, envelope.account_id, "malformed provider body", envelope.raw or "")
         return []
     try:
-        return get_channel(envelope.channel).parse(envelope)
+        return get_adapter(envelope.channel).parse(envelope)
     except Exception:
         logger.exception("channel parse failed; kept raw", extra={"channel": envelope.channel})
         _keep_unrouted(envelope.channel, envelope.account_id, "parse failed", body)
@@ -101,12 +106,8 @@ def _keep_unrouted(channel: str, account_id: str | None, reason: str, payload: o
 
 
 def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> list[TurnRef]:
-    from clawgate.channels.dm_policy import admit
-    from clawgate.channels.statuses import apply_status
-
     bind(tenant=account.tenant)
     per_peer: dict[str, list[InboundMessage]] = defaultdict(list)
-    after_commit: list[Callable[[], None]] = []
     with tenant_tx(account.tenant) as conn:
         for message in messages:
             stored = _store_event(conn, message)
@@ -117,11 +118,9 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
             elif message.kind == "status":
                 apply_status(conn, account.tenant, message)
             elif message.kind not in STORE_ONLY_KINDS:
-                if stored == "new":  # a redelivery after a failed turn start was counted already
-                    after_commit += _channel_hooks(conn, account, message)
+                if stored == "new":  # a redelivery after a failed turn start was reported already
+                    events.publish(conn, InboundStored(account.tenant, account.config, message))
                 per_peer[message.peer_id].append(message)
-    for action in after_commit:
-        action()
     _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media])
     refs = []
     for peer_id, fresh in per_peer.items():
@@ -139,14 +138,12 @@ def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> Non
     """Inbound media into the blob store before the provider's short-lived URL expires (WhatsApp: 5 minutes); each
     stored event gets the blob keys, and a voice note its transcript where the tenant configured transcription.
     Best effort: without them the model reads a placeholder naming the media."""
-    from clawgate.channels import account_config
-    from clawgate.channels.blobs import MediaError, fetch_media
-
     for message in messages:
+        adapter = get_adapter(message.channel)
         fetched = []
         for media in message.media:
             try:
-                fetched.append(fetch_media(message.channel, account_config(account), media, tenant=account.tenant))
+                fetched.append(adapter.fetch_media(account_config(account), media, tenant=account.tenant))
             except MediaError as error:
                 logger.warning("inbound media not stored", extra={"channel": message.channel, "error": str(error)})
                 fetched.append(media)
@@ -161,10 +158,6 @@ def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> Non
 
 
 def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:
-    from clawgate.channels.blobs import blob_store
-    from clawgate.channels.placeholders import media_text
-    from clawgate.channels.transcription import transcribe
-
     config = cached_tenant(tenant_slug).transcription
     voice = next((m for m in message.media if m.kind in ("voice", "audio") and m.blob_key), None)
     if config is None or voice is None or voice.blob_key is None:
@@ -197,24 +190,6 @@ def _system_notice(conn: Conn, account: ChannelAccount, message: InboundMessage)
         from clawgate.conversations.moves import move_whatsapp_user
 
         move_whatsapp_user(conn, account.account_id, message.raw)
-
-
-def _channel_hooks(conn: Conn, account: ChannelAccount, message: InboundMessage) -> list[Callable[[], None]]:
-    """A channel's bookkeeping inside Ingest's transaction; returns what to do once that transaction has committed
-    (WhatsApp: the person, dialog, CTWA lead and Conversions API level 1, whose queue message may only leave after
-    the commit)."""
-    if message.channel != "whatsapp":
-        return []
-    from clawgate.conversations.people import record_whatsapp_person
-    from clawgate.meta.attribution import on_whatsapp_message
-    from clawgate.meta.conversions import enqueue
-
-    record_whatsapp_person(
-        conn, message.peer_id, wa_id=message.wa_id, name=message.sender_name,
-        username=message.sender_identity.get("username"), parent_bsuid=message.sender_identity.get("parent_bsuid"),
-    )  # fmt: skip
-    jobs = on_whatsapp_message(conn, account.tenant, account.config, message)
-    return [lambda: enqueue(jobs)] if jobs else []
 
 
 def _user_content(messages: list[InboundMessage]) -> list[dict[str, Any]]:
@@ -293,10 +268,8 @@ def _open_turn(
 
 
 def _show_activity(account: ChannelAccount, message: InboundMessage) -> None:
-    from clawgate.channels import get_channel
-
     try:
-        get_channel(message.channel).show_activity(account.config, message)
+        get_adapter(message.channel).show_activity(account.config, message)
     except Exception:  # best effort: a missing typing indicator must not fail the turn
         logger.warning("show_activity failed", exc_info=True)
 

@@ -11,7 +11,7 @@ from psycopg.types.json import Jsonb
 from clawgate.agent.compaction import maybe_compact
 from clawgate.agent.prompt import ChannelContext, system_blocks
 from clawgate.agent.providers import provider_for, split_model
-from clawgate.agent.providers.base import ModelAnswer, ModelRequest, TextSink
+from clawgate.agent.providers.base import ModelAnswer, ModelRequest
 from clawgate.agent.sessions import (
     TRANSCRIPT_OF_TURN,
     Rows,
@@ -22,8 +22,10 @@ from clawgate.agent.sessions import (
     transcript_rows,
 )
 from clawgate.agent.tools import channel_profile, offered_tools
-from clawgate.agent.turns import TURN_COLUMNS, StepInput, Turn
+from clawgate.agent.turns import TURN_COLUMNS
 from clawgate.agent.usage import record_usage
+from clawgate.core.channels import TextSink, find_adapter
+from clawgate.core.turns import StepInput, Turn
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, logger
 from clawgate.tenancy.model import Agent, TenantFile
@@ -65,12 +67,9 @@ def call_model(step: StepInput) -> dict[str, Any]:
 
 
 def text_sink(turn: Turn) -> TextSink | None:
-    """Webchat turns stream the reply's text to the control UI as `chat.delta` events."""
-    if turn.channel != "webchat" or not turn.context.get("connection_id"):
-        return None
-    from clawgate.gateway.chat import delta_sink
-
-    return delta_sink(turn)
+    """Where the channel wants the reply's text while the model writes it (web chat: `chat.delta` events)."""
+    adapter = find_adapter(turn.channel)
+    return adapter.stream(turn) if adapter else None
 
 
 def build_request(

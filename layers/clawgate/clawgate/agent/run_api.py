@@ -8,7 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from clawgate import http, ports
+from clawgate import http
+from clawgate.core import ports
 from clawgate.db import tenant_tx
 from clawgate.observability import bind
 from clawgate.tenancy.registry import cached_tenant

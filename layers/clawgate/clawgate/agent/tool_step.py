@@ -12,7 +12,8 @@ from pydantic import BaseModel, ValidationError
 
 from clawgate.agent.sessions import append
 from clawgate.agent.tools import ToolContext, ToolFailure, ToolRefused, channel_profile, check_call
-from clawgate.agent.turns import TURN_COLUMNS, Turn
+from clawgate.agent.turns import TURN_COLUMNS
+from clawgate.core.turns import Turn
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, count, logger
 from clawgate.tenancy.registry import cached_tenant

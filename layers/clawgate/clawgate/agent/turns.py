@@ -1,47 +1,14 @@
-"""The turn record shared by the steps, and the payload that travels between states (ids only)."""
+"""Reading and finishing the turn record (the types are `clawgate.core.turns`)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, Literal
-
 from psycopg import Connection
 from psycopg.rows import TupleRow
-from pydantic import BaseModel
 
+from clawgate.core.turns import Turn
 from clawgate.observability import count
 
 Conn = Connection[TupleRow]
-Next = Literal["model", "tools", "deliver", "done"]
-
-
-class TurnRef(BaseModel):
-    """What the state machine carries between states: never a transcript (256 KB payload limit)."""
-
-    tenant: str
-    turn_id: int
-    next: Next = "model"
-
-
-class StepInput(BaseModel):
-    tenant: str
-    turn_id: int
-    attempt: int = 0
-
-
-@dataclass(frozen=True)
-class Turn:
-    id: int
-    session_id: int
-    agent_id: str
-    channel: str
-    account_id: str | None
-    peer_id: str
-    status: str
-    trigger: str
-    step_count: int
-    reply_text: str | None
-    context: dict[str, Any]
 
 
 TURN_COLUMNS = (

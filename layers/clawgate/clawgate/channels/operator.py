@@ -1,10 +1,14 @@
 """Telling the tenant's operator something (a message outside the 24-hour window, a pairing request, a failure):
 a Telegram message to the operator chats — the `allow_from` ids of the tenant's `operator: true` bots, and
-`meta.operator_chat_id` — sent by the operator bot. Best effort: logged, never raises."""
+`meta.operator_chat_id` — sent by the operator bot. Best effort: logged, never raises.
+
+This is the default implementation of the `core.notify` port, and the subscriber that turns events meant for the
+operator (`BudgetSpent`) into notices once their transaction has committed."""
 
 from __future__ import annotations
 
 from clawgate import secrets
+from clawgate.core import events, notify
 from clawgate.observability import logger
 from clawgate.tenancy.model import TenantFile
 
@@ -50,3 +54,9 @@ def notify_operator(tenant_slug: str, text: str) -> bool:
             logger.warning("operator notification failed", extra={"tenant": tenant_slug, "error": str(error)[:200]})
     logger.info("operator notified", extra={"tenant": tenant_slug, "chats": delivered, "of": len(targets)})
     return delivered > 0
+
+
+@events.subscribe(events.BudgetSpent)
+def budget_notice(event: events.BudgetSpent) -> None:
+    text = f"{event.tenant_name}: today's model budget is spent (${event.spent_usd:.2f} of ${event.budget_usd:.2f});"
+    notify.notify_operator(event.tenant, text + " customers get a fixed reply until tomorrow.")  # the port

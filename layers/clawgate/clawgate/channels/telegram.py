@@ -5,10 +5,14 @@ replies with sendMessage (Markdown when it is safe, else plain text) and shows `
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from clawgate import secrets
-from clawgate.channels.contract import (
+from clawgate.channels.media import fetch_media
+from clawgate.channels.telegram_api import TelegramApiError, call
+from clawgate.channels.telegram_webhook import chat_of, conversation_key, update_kind
+from clawgate.channels.text import chunk_text, telegram_markdown, utf16_length
+from clawgate.core.channels import (
     ChannelName,
     Envelope,
     InboundKind,
@@ -16,10 +20,11 @@ from clawgate.channels.contract import (
     MediaRef,
     SentMessage,
 )
-from clawgate.channels.placeholders import location_text, media_text, unsupported_text
-from clawgate.channels.telegram_api import TelegramApiError, call
-from clawgate.channels.telegram_webhook import chat_of, conversation_key, update_kind
-from clawgate.channels.text import chunk_text, telegram_markdown, utf16_length
+from clawgate.core.placeholders import location_text, media_text, unsupported_text
+
+if TYPE_CHECKING:
+    from clawgate.core.channels import TextSink
+    from clawgate.core.turns import Turn
 from clawgate.observability import logger
 
 MAX_TEXT = 4096
@@ -154,7 +159,7 @@ class TelegramChannel:
         return chunk_text(text, self.max_text, utf16_length)
 
     def send_text(
-        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None
+        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None, *, turn: Turn | None = None
     ) -> list[SentMessage]:
         token = secrets.resolve(str(account["bot_token"]))
         sent: list[SentMessage] = []
@@ -195,6 +200,12 @@ class TelegramChannel:
             call(token, "sendChatAction", {"chat_id": _chat_id(message.peer_id), "action": "typing"})
         except Exception as error:
             logger.warning("telegram typing failed", extra={"error": str(error)[:200]})
+
+    def stream(self, turn: Turn) -> TextSink | None:
+        return None  # the reply goes out whole, chunk by chunk
+
+    def fetch_media(self, account: dict[str, Any], media: MediaRef, *, tenant: str) -> MediaRef:
+        return fetch_media(self.name, account, media, tenant=tenant)
 
 
 CHANNEL = TelegramChannel()

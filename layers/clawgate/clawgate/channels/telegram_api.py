@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from clawgate.channels import transport
-from clawgate.channels.contract import DeliveryError
+from clawgate.core import transport
+from clawgate.core.channels import DeliveryError
 from clawgate.settings import get_settings
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from clawgate import http
-from clawgate.channels import envelopes
+from clawgate.core import envelopes
+from clawgate.core.ports import QueueMessage
 from clawgate.observability import logger, metrics
-from clawgate.ports import QueueMessage
 from clawgate.settings import get_settings
 
 CHANNEL = "telegram"

@@ -5,14 +5,19 @@ one call). Graph errors become `DeliveryError`s the turn's Retry and Catch under
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from clawgate import secrets
-from clawgate.channels import transport
-from clawgate.channels.contract import ChannelName, DeliveryError, Envelope, InboundMessage, SentMessage
+from clawgate.channels.media import fetch_media
 from clawgate.channels.text import chunk_text
 from clawgate.channels.whatsapp_parse import parse_envelope
 from clawgate.conversations.people import WhatsAppAddress, whatsapp_address
+from clawgate.core import transport
+from clawgate.core.channels import ChannelName, DeliveryError, Envelope, InboundMessage, MediaRef, SentMessage
+
+if TYPE_CHECKING:
+    from clawgate.core.channels import TextSink
+    from clawgate.core.turns import Turn
 from clawgate.observability import logger, mask_phone
 from clawgate.settings import get_settings
 
@@ -102,12 +107,12 @@ class WhatsAppChannel:
         return chunk_text(whatsapp_format(text), self.max_text)
 
     def send_text(
-        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None
+        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None, *, turn: Turn | None = None
     ) -> list[SentMessage]:
         """Each chunk `to` the person's phone when one is known, else to their BSUID (`recipient`)."""
         phone_number_id = str(account.get("phone_number_id") or account.get("account_id") or "")
         if not phone_number_id:
-            raise DeliveryError("account config has no phone_number_id (use channels.account_config)", retryable=False)
+            raise DeliveryError("account config has no phone_number_id (see registry.account_config)", retryable=False)
         token = secrets.resolve(str(account["access_token"]))
         address = whatsapp_address(account.get("tenant"), peer_id)
         sent: list[SentMessage] = []
@@ -133,6 +138,12 @@ class WhatsAppChannel:
             graph_post(f"{message.account_id}/messages", token, body)
         except Exception as error:
             logger.warning("whatsapp read/typing failed", extra={"error": str(error)[:200]})
+
+    def stream(self, turn: Turn) -> TextSink | None:
+        return None  # the reply goes out whole, chunk by chunk
+
+    def fetch_media(self, account: dict[str, Any], media: MediaRef, *, tenant: str) -> MediaRef:
+        return fetch_media(self.name, account, media, tenant=tenant)
 
 
 CHANNEL = WhatsAppChannel()

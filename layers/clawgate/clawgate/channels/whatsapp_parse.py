@@ -8,9 +8,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
-from clawgate.channels.contract import Envelope, InboundKind, InboundMessage, MediaRef
-from clawgate.channels.placeholders import location_text, media_text, unsupported_text
 from clawgate.channels.whatsapp_webhook import conversation_key, matching_contact, message_peer, status_peer
+from clawgate.core.channels import Envelope, InboundKind, InboundMessage, MediaRef
+from clawgate.core.placeholders import location_text, media_text, unsupported_text
 
 MediaKind = Literal["image", "video", "audio", "voice", "document", "sticker"]
 Parsed = tuple[str, list[MediaRef]]  # (text for the model, media)

@@ -12,10 +12,10 @@ import json
 from typing import Any
 
 from clawgate import http
-from clawgate.channels import envelopes
-from clawgate.channels.meta_webhooks import authenticate
+from clawgate.core import envelopes
+from clawgate.core.meta_webhooks import authenticate
+from clawgate.core.ports import QueueMessage
 from clawgate.observability import logger, metrics
-from clawgate.ports import QueueMessage
 
 CHANNEL = "whatsapp"
 

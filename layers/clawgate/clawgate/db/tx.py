@@ -13,6 +13,7 @@ from psycopg import Connection
 from psycopg.pq import TransactionStatus
 from psycopg.rows import TupleRow
 
+from clawgate.core import events
 from clawgate.db.pool import get_pool
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9_]{1,40}$")
@@ -49,8 +50,11 @@ def scoped_tx(role: str, search_path: str, *, pipeline: bool = False) -> Iterato
     With `pipeline`, statements are queued and sent together: the client waits for the server only when a result
     is fetched and at COMMIT, so a transaction of writes costs one round trip. The price: a statement's error is
     raised at the next fetch or at the end of the block, not by its own `execute` — use it where no code catches
-    errors of single statements (the agent-turn steps)."""
-    with get_pool().connection() as conn:
+    errors of single statements (the agent-turn steps).
+
+    Effects registered with `events.after_commit` (or by after-commit subscribers of an event published here) run
+    once the transaction has committed and its connection is back in the pool."""
+    with events.unit_of_work(), get_pool().connection() as conn:
         if not pipeline:
             with conn.transaction():
                 conn.execute(SET_SCOPE, (role, search_path))

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field, ValidationError
 
+from clawgate.core.protocol import CONNECT_TIMEOUT_S, ProtocolError
 from clawgate.db import registry_tx
-from clawgate.gateway import connections, devices
-from clawgate.gateway.protocol import CONNECT_TIMEOUT_S, ProtocolError
+from clawgate.gateway import devices
 from clawgate.observability import bind, logger
+from clawgate.tenancy import connections
 from clawgate.tenancy.tokens import verify_token
 
 MAX_FAILURES = 10

@@ -3,8 +3,8 @@ frame may reach another Lambda instance; a lock per message makes exactly one re
 
 from __future__ import annotations
 
+from clawgate.core.protocol import Chunk, ProtocolError
 from clawgate.db import registry_tx
-from clawgate.gateway.protocol import Chunk, ProtocolError
 
 
 def receive(connection_id: str, chunk: Chunk) -> str | None:

@@ -11,7 +11,7 @@ from collections import deque
 from typing import Any
 from urllib.parse import urlsplit
 
-from clawgate.gateway import protocol
+from clawgate.core import protocol
 
 
 class ControlClient:

@@ -10,9 +10,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, ValidationError
 
 from clawgate.agent.sessions import session_key
-from clawgate.gateway import chat, connections, devices, queries, reports
+from clawgate.channels.webchat import conversation
+from clawgate.core.protocol import ProtocolError
+from clawgate.gateway import chat, devices, queries, reports
 from clawgate.gateway.pages import BadCursorError
-from clawgate.gateway.protocol import ProtocolError
+from clawgate.tenancy import connections
 
 Params = TypeVar("Params", bound=BaseModel)
 
@@ -72,7 +74,7 @@ def _chat_send(caller: Caller, params: chat.SendParams) -> Any:
     _check_agent(caller.tenant, params.agent)
     provider_id = chat.enqueue(caller.tenant, caller.device, caller.device_name, caller.connection_id, params)
     return {"queued": True, "message_id": params.message_id, "provider_id": provider_id,
-            "conversation": chat.conversation(caller.tenant, caller.device)}  # fmt: skip
+            "conversation": conversation(caller.tenant, caller.device)}  # fmt: skip
 
 
 class HistoryParams(BaseModel):

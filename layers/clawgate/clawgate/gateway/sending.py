@@ -4,7 +4,7 @@ idempotency key through the channel adapter, with an outbound row like any reply
 from __future__ import annotations
 
 from clawgate.agent.delivery import send_to_peer
-from clawgate.channels.contract import DeliveryError
+from clawgate.core.channels import DeliveryError
 from clawgate.tenancy.apply import telegram_account_id
 from clawgate.tenancy.registry import cached_tenant, find_channel_account
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from clawgate.gateway import auth, chunks, connections, protocol, reports
+from clawgate.core import protocol
+from clawgate.core.protocol import ProtocolError, Request
+from clawgate.gateway import auth, chunks, reports
 from clawgate.gateway.methods import METHODS, Caller
-from clawgate.gateway.protocol import ProtocolError, Request
 from clawgate.observability import bind, logger
+from clawgate.tenancy import connections
 
 OK = {"statusCode": 200}
 

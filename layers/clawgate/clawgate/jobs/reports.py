@@ -77,8 +77,8 @@ def build_report(ctx: AdsContext, kind: str, until: date) -> Report:
 
 
 def send_report(ctx: AdsContext, report: Report, until: date) -> dict[str, Any]:
-    from clawgate.channels.blobs import blob_store
     from clawgate.channels.telegram_api import call
+    from clawgate.core.blobs import blob_store
 
     key = blob_store().put(f"{ctx.slug}/reports/{report.kind}/{until.isoformat()}.png", report.chart, "image/png")
     caption = f"Spend, leads and cost per lead, last {report.chart_days} days"[:CAPTION_CHARS]

@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from clawgate.db import tenant_tx
+from clawgate.jobs import JobSkipped
 from clawgate.meta.marketing.context import AdsNotConfigured
 from clawgate.observability import bind, logger
 
@@ -25,10 +26,6 @@ class JobRequest(BaseModel):
     job: str
     scheduled_for: datetime | None = None
     params: dict[str, Any] = {}
-
-
-class JobSkipped(Exception):
-    """Nothing to do, or not allowed now (no changes, budget spent...); the reason is recorded."""
 
 
 def job_functions() -> dict[str, JobFunction]:

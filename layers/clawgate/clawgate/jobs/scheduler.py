@@ -8,7 +8,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from clawgate import ports
+from clawgate.core import ports
 from clawgate.jobs.schedules import due_jobs
 from clawgate.observability import logger
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from clawgate.jobs.cron import parse_cron
+from clawgate.tenancy.cron import parse_cron
 from clawgate.tenancy.model import TenantFile
 
 DEFAULT_SCHEDULES: dict[str, str] = {

@@ -12,8 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from clawgate.core.ports import QueueMessage
 from clawgate.observability import logger
-from clawgate.ports import QueueMessage
 
 DEDUP_WINDOW_S = 300.0
 Consumer = Callable[[list[QueueMessage]], Any]

@@ -1,4 +1,4 @@
-"""Wires the local runtime: handlers, queues, state machines and `@connections`, installed behind clawgate.ports."""
+"""Wires the local runtime: handlers, queues, state machines and `@connections`, installed behind `core.ports`."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from clawgate import ports
+from clawgate.core import ports
+from clawgate.core.ports import QueueMessage
 from clawgate.entrypoints import QUEUE_CONSUMERS, WORKFLOW_TASKS, QueueConsumer
 from clawgate.local.connections import LocalConnections
 from clawgate.local.lambdas import LocalLambdas
 from clawgate.local.queue import LocalQueue, LocalQueues
 from clawgate.local.stepfunctions import REGION, LocalStateMachines, function_arn
-from clawgate.ports import QueueMessage
 from clawgate.settings import PROJECT_ROOT
 
 ASL_DIR = PROJECT_ROOT / "infra" / "statemachines"

@@ -18,9 +18,9 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketDisconnected
 
+from clawgate.core import protocol
 from clawgate.db import get_pool
 from clawgate.entrypoints import HTTP_ROUTES, WEBSOCKET_ROUTES
-from clawgate.gateway import protocol
 from clawgate.local.apigw import http_event, http_response, websocket_event
 from clawgate.local.runtime import LocalRuntime
 from clawgate.observability import logger

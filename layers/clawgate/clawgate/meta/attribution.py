@@ -1,4 +1,5 @@
-"""Click-to-WhatsApp attribution, run by Ingest for every new WhatsApp message inside its tenant transaction:
+"""Click-to-WhatsApp attribution, run for every new WhatsApp message inside Ingest's tenant transaction (it subscribes
+to `InboundStored`, see `meta.subscribers`):
 the dialog upsert (ad id → creative and direction through ad_creative_mapping), the `ctwa` lead of an ad-started
 conversation (once per dialog), an `organic` lead for a conversation that started without an ad when the WhatsApp
 account asks for them (`organic_leads: true` in the tenant file), and the Conversions API level 1 milestone.
@@ -11,23 +12,22 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from clawgate.channels.contract import InboundMessage
-from clawgate.meta import conversions
+from clawgate.core import events
+from clawgate.core.channels import InboundMessage
 from clawgate.meta.dialogs import Conn, Dialog, record_inbound
 
 LeadSource = Literal["ctwa", "organic"]
 
 
-def on_whatsapp_message(
-    conn: Conn, tenant: str, account_config: dict[str, Any], message: InboundMessage
-) -> list[conversions.CapiJob]:
-    """The hook itself; returns the Conversions API jobs to enqueue once Ingest's transaction has committed."""
+def on_whatsapp_message(conn: Conn, tenant: str, account_config: dict[str, Any], message: InboundMessage) -> None:
+    """Dialog, lead, and level 1 of the Conversions API (`MilestoneReached`) when the message reaches the threshold."""
     dialog = record_inbound(conn, message)
     if message.referral and dialog.ad_id:
         insert_lead(conn, dialog, "ctwa")
     elif dialog.inserted and not message.referral and account_config.get("organic_leads"):
         insert_lead(conn, dialog, "organic")
-    return conversions.record_dialog_milestone(conn, tenant, dialog.id, 1) if dialog.l1_due else []
+    if dialog.l1_due:
+        events.publish(conn, events.MilestoneReached(tenant, dialog.id, 1))
 
 
 def insert_lead(conn: Conn, dialog: Dialog, source: LeadSource) -> int | None:

@@ -193,7 +193,7 @@ def release(tenant: str, events: list[PendingEvent]) -> None:
 
 def alert_invalid_token(tenant: str, log_ids: list[int], failure: graph.GraphFailure) -> None:
     """Tell the operator once (not once per event) that Meta refuses the tenant's token."""
-    from clawgate.channels.operator import notify_operator
+    from clawgate.core.notify import notify_operator
 
     with tenant_tx(tenant) as conn:
         earlier = conn.execute(

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from psycopg import Connection
 from psycopg.rows import TupleRow
 
-from clawgate import ports
-from clawgate.ports import QueueMessage
+from clawgate.core import ports
+from clawgate.core.ports import QueueMessage
 
 Conn = Connection[TupleRow]
 QUEUE = "capi"

@@ -9,9 +9,9 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
-from clawgate.channels.contract import InboundMessage
+from clawgate.core import events
+from clawgate.core.channels import InboundMessage
 from clawgate.db import tenant_tx
-from clawgate.meta import conversions
 
 Conn = Connection[TupleRow]
 QUALIFICATIONS = ("new", "interested", "scheduled", "not_interested")
@@ -84,10 +84,9 @@ def update_qualification(
     tenant: str, phone_number_id: str, user_id: str, qualification: str, summary: str | None
 ) -> str:
     """Record the qualification; `interested` and `scheduled` reach Conversions API levels 2 and 3, recorded in the
-    same transaction and sent after it commits."""
+    same transaction (`MilestoneReached`) and sent after it commits."""
     if qualification not in QUALIFICATIONS:
         raise ValueError(f"qualification must be one of {QUALIFICATIONS}")
-    jobs: list[conversions.CapiJob] = []
     with tenant_tx(tenant) as conn:
         row = conn.execute(
             "INSERT INTO wa_dialogs (phone_number_id, user_id, qualification, summary) VALUES (%s, %s, %s, %s)"
@@ -97,6 +96,5 @@ def update_qualification(
         ).fetchone()
         assert row is not None
         for level in QUALIFICATION_LEVELS.get(qualification, ()):
-            jobs += conversions.record_dialog_milestone(conn, tenant, int(row[0]), level)
-    conversions.enqueue(jobs)
+            events.publish(conn, events.MilestoneReached(tenant, int(row[0]), level))
     return f"dialog {row[0]} is now {qualification}"

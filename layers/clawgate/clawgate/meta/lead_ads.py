@@ -117,7 +117,7 @@ def fetch(account: ChannelAccount, leadgen_id: str) -> FetchedLead:
     except (FacebookRequestError, requests.RequestException) as error:
         failure = graph.failure(error)
         if failure.invalid_token:
-            from clawgate.channels.operator import notify_operator
+            from clawgate.core.notify import notify_operator
 
             text = (f"Meta refused the page token while fetching lead {leadgen_id} (error 190). The lead waits in"
                     " the queue; renew the token behind meta.access_token.")  # fmt: skip
@@ -143,7 +143,7 @@ def insert(conn: Conn, notice: LeadgenNotice, lead: FetchedLead) -> int | None:
 
 
 def notify(tenant: str, notice: LeadgenNotice, lead: FetchedLead) -> None:
-    from clawgate.channels.operator import notify_operator
+    from clawgate.core.notify import notify_operator
 
     contact = " · ".join(v for v in (lead.name, lead.value(*PHONE_FIELDS), lead.value(*EMAIL_FIELDS)) if v)
     source = f"form {lead.form_id or notice.form_id}, ad {lead.ad_id or notice.ad_id or 'unknown'}"

@@ -144,7 +144,7 @@ AdsJob = Literal[
 
 def _schedule(value: str) -> str:
     if value != "off":
-        from clawgate.jobs.cron import parse_cron
+        from clawgate.tenancy.cron import parse_cron
 
         parse_cron(value)
     return value

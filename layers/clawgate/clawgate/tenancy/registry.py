@@ -19,6 +19,12 @@ class ChannelAccount:
     config: dict[str, Any]
 
 
+def account_config(account: ChannelAccount) -> dict[str, Any]:
+    """What a channel adapter's `send_text`/`fetch_media` take as `account`: the registry config plus the account id
+    (a WhatsApp account's phone_number_id is its account id, not part of its config), the tenant and the agent."""
+    return {**account.config, "account_id": account.account_id, "tenant": account.tenant, "agent_id": account.agent_id}
+
+
 @dataclass(frozen=True)
 class TenantSummary:
     slug: str

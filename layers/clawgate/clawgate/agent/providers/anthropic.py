@@ -14,9 +14,9 @@ from clawgate.agent.providers.base import (
     ModelRateLimited,
     ModelRequest,
     ModelTimeout,
-    TextSink,
     Usage,
 )
+from clawgate.core.channels import TextSink
 
 TIMEOUT_S = 60.0
 

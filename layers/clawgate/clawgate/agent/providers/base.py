@@ -6,9 +6,10 @@ and `ModelTimeout` with backoff and jitter (their `errorType` is the class name)
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from clawgate.core.channels import TextSink
 
 
 class ModelError(Exception):
@@ -61,9 +62,6 @@ class ModelAnswer:
     @property
     def tool_uses(self) -> list[dict[str, Any]]:
         return [block for block in self.content if block.get("type") == "tool_use"]
-
-
-TextSink = Callable[[str], None]
 
 
 class Provider(Protocol):

@@ -3,7 +3,8 @@ rest of the product can be tried without a key. It never calls tools."""
 
 from __future__ import annotations
 
-from clawgate.agent.providers.base import ModelAnswer, ModelRequest, TextSink, Usage
+from clawgate.agent.providers.base import ModelAnswer, ModelRequest, Usage
+from clawgate.core.channels import TextSink
 
 LABEL = "[offline stand-in model — set ANTHROPIC_API_KEY for real answers]"
 

@@ -15,9 +15,9 @@ from clawgate.agent.providers.base import (
     ModelRateLimited,
     ModelRequest,
     ModelTimeout,
-    TextSink,
     Usage,
 )
+from clawgate.core.channels import TextSink
 
 STOP_REASONS = {"stop": "end_turn", "tool_calls": "tool_use", "length": "max_tokens"}
 

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from clawgate.agent.skills import merged_skills
-from clawgate.agent.tools.registry import ToolContext, ToolFailure, tool
+from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
 from clawgate.tenancy.workspace import WORKSPACE_FILES
 
@@ -142,20 +142,8 @@ class Handoff(BaseModel):
 
 @tool("handoff", "Hand this conversation to a human operator, with the reason.", "safe")
 def handoff(ctx: ToolContext, args: Handoff) -> str:
-    from clawgate.channels.operator import notify_operator
+    from clawgate.core.notify import notify_operator
 
     text = f"Handoff requested ({ctx.channel} {ctx.peer_id}, agent {ctx.agent_id}): {args.reason}"
     notified = notify_operator(ctx.tenant, text)
     return "a colleague has been notified" if notified else "recorded; no operator channel is configured"
-
-
-class UpdateDialog(BaseModel):
-    qualification: Literal["new", "interested", "scheduled", "not_interested"]
-    summary: str | None = Field(default=None, max_length=2_000)
-
-
-@tool("update_dialog", "Record this WhatsApp conversation's qualification and a short summary.", "safe", {"whatsapp"})
-def update_dialog(ctx: ToolContext, args: UpdateDialog) -> str:
-    from clawgate.meta.dialogs import update_qualification
-
-    return update_qualification(ctx.tenant, ctx.account_id or "", ctx.peer_id, args.qualification, args.summary)

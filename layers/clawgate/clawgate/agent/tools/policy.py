@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clawgate.agent.tools.registry import TOOLS, Profile, Risk, Tool
+from clawgate.core.tools import Profile, Risk, Tool, all_tools
 from clawgate.tenancy.model import Agent
 
 PROFILE_RISKS: dict[Profile, frozenset[Risk]] = {
@@ -33,7 +33,7 @@ def offered_tools(agent: Agent, channel: str, profile: Profile) -> list[Tool]:
     allowed_risks = PROFILE_RISKS[profile]
     tools = [
         t
-        for t in TOOLS.values()
+        for t in all_tools().values()
         if t.risk in allowed_risks and (t.channels is None or channel in t.channels) and t.name not in agent.tools.deny
     ]
     if agent.tools.allow:

@@ -62,7 +62,7 @@ def upload_image(api: FacebookAdsApi, account_id: str, data: bytes, name: str) -
 
 
 def upload_creative(ctx: AdsContext, actor: Actor, creative_id: int, reason: str) -> dict[str, Any]:
-    from clawgate.channels.blobs import blob_store
+    from clawgate.core.blobs import blob_store
 
     with tenant_tx(ctx.slug, "ro") as conn:
         row = conn.execute(

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
 
-from clawgate.agent.tools.registry import ToolContext, tool
+from clawgate.core.tools import ToolContext, tool
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing.calls import graph_call, marketing_api
 from clawgate.meta.marketing.insights import InsightRow, Level, fetch_insights, ratios

@@ -10,7 +10,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
 from clawgate import secrets
-from clawgate.agent.tools.registry import ToolContext, ToolFailure, tool
+from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing.audit import record
 from clawgate.meta.marketing.context import CONFIG_KEYS, write_config
@@ -110,7 +110,7 @@ def _whatsapp_account(ctx: ToolContext, phone_number_id: str | None) -> WhatsApp
 
 
 def _graph(method: str, path: str, token_ref: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    from clawgate.channels import transport
+    from clawgate.core import transport
     from clawgate.settings import get_settings
 
     settings = get_settings()

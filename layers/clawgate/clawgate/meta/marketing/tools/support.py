@@ -8,7 +8,7 @@ from contextlib import contextmanager
 
 from pydantic import Field
 
-from clawgate.agent.tools.registry import ToolContext, ToolFailure
+from clawgate.core.tools import ToolContext, ToolFailure
 from clawgate.meta.marketing.audit import Actor
 from clawgate.meta.marketing.calls import GraphAuthError, GraphError, GraphRateLimited
 from clawgate.meta.marketing.context import AdsContext, AdsNotConfigured, load_context

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from clawgate import ports
+from clawgate.core import ports, protocol
 from clawgate.db import registry_tx
-from clawgate.gateway import protocol
 from clawgate.observability import logger
 
 

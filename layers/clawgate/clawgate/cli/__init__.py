@@ -1,4 +1,6 @@
-"""The `clawgate` command. Each subcommand parses its arguments and delegates to the domain modules."""
+"""The `clawgate` command. Each subcommand parses its arguments and delegates to the domain modules; the command
+groups of one domain each live beside this module (`cli/channels.py`, `cli/jobs.py`, …). The CLI is wiring, at the
+top of the layers: it may start the local runtime and its database, which the domains never import."""
 
 from __future__ import annotations
 
@@ -147,14 +149,14 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_parser("upgrade", help="bring the registry and every tenant schema up to date").set_defaults(
         run=cmd_db_upgrade
     )
-    from clawgate.channels.cli import register as register_channels
-    from clawgate.meta.cli import register as register_meta
+    from clawgate.cli.channels import register as register_channels
+    from clawgate.cli.meta import register as register_meta
 
     register_channels(commands)
-    from clawgate.jobs.cli import register as register_jobs
+    from clawgate.cli.jobs import register as register_jobs
 
     register_jobs(commands)
-    from clawgate.gateway.cli import register as register_devices
+    from clawgate.cli.gateway import register as register_devices
 
     register_devices(commands)
     register_meta(commands)
@@ -172,7 +174,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LookupError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

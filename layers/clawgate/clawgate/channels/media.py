@@ -1,85 +1,20 @@
-"""The blob store (S3 bucket `CLAWGATE_BLOB_BUCKET` in AWS, `<data_dir>/blobs` locally) and inbound media fetched
-into it with a size limit: WhatsApp `GET /{media_id}` then the short-lived URL with the bearer token; Telegram
-`getFile` then `/file/bot<token>/<file_path>` (20 MB at most on the Bot API)."""
+"""Inbound media fetched into the blob store (`clawgate.core.blobs`) with a size limit: WhatsApp `GET /{media_id}`
+then the short-lived URL with the bearer token; Telegram `getFile` then `/file/bot<token>/<file_path>` (20 MB at most
+on the Bot API)."""
 
 from __future__ import annotations
 
-import hashlib
-import re
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from clawgate import secrets
-from clawgate.channels import transport
-from clawgate.channels.contract import MediaRef
+from clawgate.core import transport
+from clawgate.core.blobs import blob_store, media_key
+from clawgate.core.channels import MediaError, MediaRef, MediaTooLargeError
 from clawgate.observability import logger
 from clawgate.settings import get_settings
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
 TELEGRAM_MAX_BYTES = 20 * 1024 * 1024
-
-
-class MediaError(Exception):
-    pass
-
-
-class MediaTooLargeError(MediaError):
-    pass
-
-
-class BlobStore(Protocol):
-    def put(self, key: str, data: bytes, content_type: str | None = None) -> str: ...
-
-    def get(self, key: str) -> bytes: ...
-
-
-class LocalBlobs:
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def _path(self, key: str) -> Path:
-        path = (self.root / key).resolve()
-        if not path.is_relative_to(self.root.resolve()):
-            raise ValueError(f"blob key escapes the store: {key!r}")
-        return path
-
-    def put(self, key: str, data: bytes, content_type: str | None = None) -> str:
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-        return key
-
-    def get(self, key: str) -> bytes:
-        return self._path(key).read_bytes()
-
-
-class S3Blobs:
-    def __init__(self, bucket: str) -> None:
-        import boto3
-
-        self.bucket = bucket
-        self._client = boto3.client("s3")
-
-    def put(self, key: str, data: bytes, content_type: str | None = None) -> str:
-        # encryption: the bucket's default
-        self._client.put_object(
-            Bucket=self.bucket, Key=key, Body=data, ContentType=content_type or "binary/octet-stream"
-        )
-        return key
-
-    def get(self, key: str) -> bytes:
-        body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-        return body
-
-
-def blob_store() -> BlobStore:
-    settings = get_settings()
-    return S3Blobs(settings.blob_bucket) if settings.blob_bucket else LocalBlobs(settings.data_dir / "blobs")
-
-
-def media_key(tenant: str, channel: str, media_id: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", media_id)[:80]
-    return f"{tenant}/media/{channel}/{hashlib.sha256(media_id.encode()).hexdigest()[:2]}/{safe}"
 
 
 def _download(url: str, headers: dict[str, str], max_bytes: int) -> bytes:

@@ -21,7 +21,7 @@ from clawgate.db import registry_tx
 from clawgate.observability import logger, mask_phone
 
 if TYPE_CHECKING:
-    from clawgate.channels.contract import InboundMessage
+    from clawgate.core.channels import InboundMessage
     from clawgate.tenancy.registry import ChannelAccount
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -120,7 +120,7 @@ def pairing_notice(code: str) -> str:
 
 
 def _tell_operator(tenant_slug: str, account: ChannelAccount, message: InboundMessage, code: str) -> None:
-    from clawgate.channels.operator import notify_operator
+    from clawgate.core.notify import notify_operator
 
     who = f"{message.sender_name or 'someone'} ({mask_phone(_peer(message))})"
     notify_operator(tenant_slug, f"pairing request on {account.channel} {account.account_id} from {who}: "

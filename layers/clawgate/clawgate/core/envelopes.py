@@ -8,8 +8,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from clawgate import ports
-from clawgate.ports import QueueMessage
+from clawgate.core import ports
+from clawgate.core.ports import QueueMessage
 
 # SQS takes 256 KiB per message and per SendMessageBatch; leave room for attributes.
 MAX_MESSAGE_BYTES = 240_000

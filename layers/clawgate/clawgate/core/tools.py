@@ -1,8 +1,14 @@
-"""Tools are typed Python functions: a pydantic model of arguments (which becomes the JSON schema the model sees),
-a risk class, and optionally the channels they make sense on. `@tool` registers one."""
+"""The tool registry. Tools are typed Python functions: a pydantic model of arguments (which becomes the JSON schema
+the model sees), a risk class, and optionally the channels they make sense on. `@tool` registers one.
+
+Tools live in the domain that owns what they touch (the agent's workspace tools in `agent`, the dialog and Marketing
+API tools in `meta`); the agent offers and runs them through this registry without importing those domains.
+`TOOL_MODULES` names the modules that register tools, loaded on the first `all_tools()`: a plugin list, like entry
+points, so this module knows their names and none of their code."""
 
 from __future__ import annotations
 
+import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -57,7 +63,19 @@ def _schema(name: str, description: str, args: type[BaseModel]) -> dict[str, Any
     return {"name": name, "description": description, "input_schema": schema}
 
 
-TOOLS: dict[str, Tool] = {}
+TOOL_MODULES = ("clawgate.agent.tools.builtin", "clawgate.meta.tools", "clawgate.meta.marketing.tools")
+_TOOLS: dict[str, Tool] = {}
+_loaded = False
+
+
+def all_tools() -> dict[str, Tool]:
+    """Every registered tool by name (the tool modules are imported on the first call)."""
+    global _loaded
+    if not _loaded:
+        for module in TOOL_MODULES:
+            importlib.import_module(module)
+        _loaded = True
+    return _TOOLS
 
 
 def tool(
@@ -66,7 +84,7 @@ def tool(
     def register(function: ToolFunction) -> ToolFunction:
         parameter = list(inspect.signature(function).parameters)[1]
         args = get_type_hints(function)[parameter]
-        TOOLS[name] = Tool(name, description, args, risk, function, frozenset(channels) if channels else None)
+        _TOOLS[name] = Tool(name, description, args, risk, function, frozenset(channels) if channels else None)
         return function
 
     return register

@@ -10,7 +10,9 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
-from clawgate.channels.contract import InboundMessage
+from clawgate.core import events
+from clawgate.core.channels import InboundMessage
+from clawgate.core.notify import notify_operator
 from clawgate.observability import logger, mask_phone
 
 RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
@@ -25,7 +27,7 @@ def _error_code(error: dict[str, Any] | None) -> int | None:
 
 def apply_status(conn: Connection[TupleRow], tenant_slug: str, message: InboundMessage) -> bool:
     """Move the outbound row forward; True when a row changed. A 131047 failure (outside the 24-hour window) is
-    surfaced to the operator once, when the row turns `failed`."""
+    surfaced to the operator once, when the row turns `failed`, after the transaction commits."""
     status = message.status or ""
     if status == "error" or status not in RANK:
         logger.warning("whatsapp status not applied", extra={"status": status, "error": message.error})
@@ -45,13 +47,12 @@ def apply_status(conn: Connection[TupleRow], tenant_slug: str, message: InboundM
     if status == "failed":
         logger.warning("whatsapp message failed", extra={"tenant": tenant_slug, "code": code, "to": mask_phone(row[0])})
         if code == OUTSIDE_WINDOW:
-            _tell_operator(tenant_slug, str(row[0]), message.error)
+            peer = str(row[0])
+            events.after_commit(lambda: _tell_operator(tenant_slug, peer, message.error))
     return True
 
 
 def _tell_operator(tenant_slug: str, peer_id: str, error: dict[str, Any] | None) -> None:
-    from clawgate.channels.operator import notify_operator
-
     detail = ((error or {}).get("error_data") or {}).get("details") or (error or {}).get("title") or ""
     notify_operator(
         tenant_slug,

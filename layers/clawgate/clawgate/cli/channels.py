@@ -108,7 +108,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_pairing_approve(args: argparse.Namespace) -> int:
-    from clawgate.channels.dm_policy import approve
+    from clawgate.agent.dm_policy import approve
     from clawgate.observability import mask_phone
 
     _database()
@@ -119,7 +119,7 @@ def cmd_pairing_approve(args: argparse.Namespace) -> int:
 
 
 def cmd_pairing_list(args: argparse.Namespace) -> int:
-    from clawgate.channels.dm_policy import pending
+    from clawgate.agent.dm_policy import pending
     from clawgate.observability import mask_phone
 
     _database()

@@ -1,19 +1,34 @@
-"""The channel contract: what every messenger module provides and what the agent turn consumes.
+"""The channel adapter contract: what every messenger adapter provides and what the agent turn consumes.
 
 Flow: a webhook function verifies and splits a provider POST into `Envelope`s (plain JSON on the queue, built
-without pydantic to keep the webhook's cold start small); Ingest validates the envelope, asks the channel module to
-`parse` it into `InboundMessage`s, resolves the tenant, stores the raw update, applies the DM policy and starts or
-folds into a turn; Deliver asks the channel to `send` the reply and `show_activity` while the model works.
+without pydantic to keep the webhook's cold start small, see `core.envelopes`); Ingest validates the envelope, asks
+the channel's adapter to `parse` it into `InboundMessage`s, resolves the tenant, stores the raw update, applies the
+DM policy and starts or folds into a turn, and asks the adapter to `show_activity` and `fetch_media`; CallModel asks
+it for a `stream` sink for the reply's text as it is written; Deliver has it `chunk` and `send_text` the reply.
+
+An adapter is the module `clawgate.channels.<name>` with a `CHANNEL` object whose `name` is `<name>` (a lower-case
+word without underscores, so helper modules such as `whatsapp_parse` can never be taken for one). `get_adapter`
+imports it on first use, so a new channel is one module in `channels/` (plus its webhook entry point) and nothing
+here or in the agent changes.
 """
 
 from __future__ import annotations
 
+import importlib
+import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-ChannelName = Literal["whatsapp", "telegram", "webchat", "api"]
+if TYPE_CHECKING:
+    from clawgate.core.turns import Turn
+
+# whatsapp, telegram, webchat, …; `api` and `schedule` turns have no adapter (the caller reads the reply).
+ChannelName = str
+ADAPTER_PACKAGE = "clawgate.channels"
+_ADAPTER_NAME = re.compile(r"^[a-z][a-z0-9]{1,30}$")
 # unsupported: a user message we cannot read (the agent sees a placeholder); event: a provider update that is not a
 # message (a bot added to a group, …), kept but never a turn.
 InboundKind = Literal["message", "status", "callback", "edited", "unsupported", "event", "malformed"]
@@ -22,7 +37,7 @@ InboundKind = Literal["message", "status", "callback", "edited", "unsupported", 
 class Envelope(BaseModel):
     """One queue message: one provider update, untouched, with what routing needs."""
 
-    channel: ChannelName
+    channel: ChannelName = Field(pattern=_ADAPTER_NAME.pattern)
     kind: InboundKind = "message"
     account_id: str = ""  # WhatsApp phone_number_id; Telegram "<tenant>/<agent>"; webchat "<tenant>"
     provider_id: str = ""  # the exactly-once key: wamid, "<wamid>:<status>", "<bot>:<update_id>", …
@@ -83,6 +98,17 @@ class DeliveryError(Exception):
         self.retry_after_s = retry_after_s
 
 
+class MediaError(Exception):
+    pass
+
+
+class MediaTooLargeError(MediaError):
+    pass
+
+
+TextSink = Callable[[str], None]  # receives the reply's text piece by piece while the model writes it
+
+
 class Channel(Protocol):
     name: ChannelName
     max_text: int
@@ -94,11 +120,45 @@ class Channel(Protocol):
         ...
 
     def send_text(
-        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None
+        self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None, *, turn: Turn | None = None
     ) -> list[SentMessage]:
-        """Send a reply, chunked to the channel's limit; `account` is the channel account's config."""
+        """Send one piece of text (a chunk); `account` is the channel account's config (`account_config`), `turn`
+        the turn it answers (None for an operator's or a tool's message). Raises `DeliveryError` when refused."""
+        ...
+
+    def stream(self, turn: Turn) -> TextSink | None:
+        """Where the reply's text goes while the model writes it (web chat's `chat.delta`); None: not streamed."""
+        ...
+
+    def fetch_media(self, account: dict[str, Any], media: MediaRef, *, tenant: str) -> MediaRef:
+        """Download an inbound attachment into the blob store; the returned ref has `blob_key`. Raises MediaError."""
         ...
 
     def show_activity(self, account: dict[str, Any], message: InboundMessage) -> None:
         """Read receipt + typing indicator (WhatsApp), `typing` (Telegram); best effort, never raises."""
         ...
+
+
+class UnknownChannelError(LookupError):
+    pass
+
+
+def find_adapter(name: str) -> Channel | None:
+    """The adapter of channel `name`, or None when there is none (`api`, `schedule`)."""
+    if not _ADAPTER_NAME.match(name):
+        return None
+    try:
+        module = importlib.import_module(f"{ADAPTER_PACKAGE}.{name}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{ADAPTER_PACKAGE}.{name}":
+            raise  # the adapter exists and one of its own imports is missing: a bug, not an unknown channel
+        return None
+    adapter: Channel | None = getattr(module, "CHANNEL", None)
+    return adapter if adapter is not None and adapter.name == name else None
+
+
+def get_adapter(name: str) -> Channel:
+    adapter = find_adapter(name)
+    if adapter is None:
+        raise UnknownChannelError(f"no channel adapter {name!r}")
+    return adapter

@@ -1,0 +1,21 @@
+"""What the conversations domain records when a message comes in (`clawgate.core.events`), inside Ingest's
+transaction: the person behind a new WhatsApp message (what Meta shared this time adds to what was known)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from psycopg import Connection
+
+from clawgate.conversations.people import record_whatsapp_person
+from clawgate.core import events
+
+
+@events.subscribe(events.InboundStored, in_transaction=True)
+def record_person(conn: Connection[Any], event: events.InboundStored) -> None:
+    message = event.message
+    if message.channel == "whatsapp":
+        record_whatsapp_person(
+            conn, message.peer_id, wa_id=message.wa_id, name=message.sender_name,
+            username=message.sender_identity.get("username"), parent_bsuid=message.sender_identity.get("parent_bsuid"),
+        )  # fmt: skip

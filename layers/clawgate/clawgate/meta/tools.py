@@ -1,0 +1,21 @@
+"""Meta's tool for the WhatsApp agent: `update_dialog` records a conversation's qualification (the contract name
+skills rely on). Registered in `clawgate.core.tools`; the agent offers it on WhatsApp only."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from clawgate.core.tools import ToolContext, tool
+from clawgate.meta.dialogs import update_qualification
+
+
+class UpdateDialog(BaseModel):
+    qualification: Literal["new", "interested", "scheduled", "not_interested"]
+    summary: str | None = Field(default=None, max_length=2_000)
+
+
+@tool("update_dialog", "Record this WhatsApp conversation's qualification and a short summary.", "safe", {"whatsapp"})
+def update_dialog(ctx: ToolContext, args: UpdateDialog) -> str:
+    return update_qualification(ctx.tenant, ctx.account_id or "", ctx.peer_id, args.qualification, args.summary)
