@@ -25,6 +25,7 @@ PLATFORM_STACK = "Clawgate"
 REGION_KEY = "clawgate:region"
 AVAILABILITY_ZONES_KEY = "clawgate:availabilityZones"
 RDS_PROXY_KEY = "clawgate:rdsProxy"  # false: no RDS Proxy, so that Aurora can pause (docs/deploy.md)
+AURORA_VERSION_KEY = "clawgate:auroraVersion"  # an Aurora PostgreSQL version the region offers (make preflight)
 
 
 @dataclass
@@ -72,6 +73,7 @@ def build_app(
         assets=assets,
         availability_zones=app.node.get_context(AVAILABILITY_ZONES_KEY),
         rds_proxy=context_flag(app, RDS_PROXY_KEY, default=True),
+        aurora_version=app.node.try_get_context(AURORA_VERSION_KEY),
         env=env,
     )
     tenants = [

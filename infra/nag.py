@@ -12,6 +12,9 @@ from constructs import IConstruct
 PACK = "AwsSolutions"
 BASIC_EXECUTION_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 VPC_ACCESS_POLICY = "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+PUSH_TO_CLOUDWATCH_POLICY = (
+    "Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs"
+)
 
 REASONS: dict[str, str] = {
     f"AwsSolutions-IAM4[{BASIC_EXECUTION_POLICY}]": (
@@ -21,6 +24,15 @@ REASONS: dict[str, str] = {
     f"AwsSolutions-IAM4[{VPC_ACCESS_POLICY}]": (
         "AWSLambdaVPCAccessExecutionRole only manages the ENIs Lambda needs to attach the function to the VPC "
         "(ec2:*NetworkInterface* on *), which cannot be scoped to resources that do not exist yet."
+    ),
+    f"AwsSolutions-IAM4[{PUSH_TO_CLOUDWATCH_POLICY}]": (
+        "The account's API Gateway CloudWatch role is what AWS documents for API Gateway logging; its managed policy "
+        "only creates and writes log groups and streams, and is AWS-maintained."
+    ),
+    "AwsSolutions-RDS10": (
+        "Deletion protection would block CloudFormation from removing the cluster when its own creation is rolled "
+        "back, so a failed first deploy could not be retried. The cluster is kept on stack deletion and replacement "
+        "(DeletionPolicy RetainExceptOnCreate); docs/deploy.md shows how to turn protection on after the first deploy."
     ),
     "AwsSolutions-IAM5[Resource::*]": (
         "Only X-Ray (PutTraceSegments/PutTelemetryRecords) and Step Functions' CloudWatch Logs delivery APIs are "

@@ -1,11 +1,16 @@
-"""The platform: everything tenants share. One per account and region."""
+"""The platform: everything tenants share. One per account and region.
+
+Tenant stacks find what they need of it (the provisioner's service token, the jobs state machine, the HTTP API's
+URL) in SSM parameters under PARAMETER_PREFIX, resolved when each tenant stack deploys; a CloudFormation export
+would forbid changing or replacing those resources for as long as any tenant stack imports them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import CfnOutput, Environment, Stack
-from aws_cdk import aws_stepfunctions as sfn
+from aws_cdk import CfnDeletionPolicy, CfnOutput, Environment, Stack
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_ssm as ssm
 from constructs import Construct
 
 from infra import nag
@@ -21,6 +26,9 @@ from infra.constructs.storage import Storage, WebUiConfig
 from infra.constructs.workflows import JOBS, Workflows
 from infra.function_settings import PLATFORM_SECRETS
 from infra.project import Project
+
+PARAMETER_PREFIX = "/clawgate/platform/"
+SHARED_WITH_TENANTS = ("tenant-provisioner-token", "jobs-state-machine-arn", "http-url")
 
 STACK_WIDE_FINDINGS = (
     f"AwsSolutions-IAM4[{nag.BASIC_EXECUTION_POLICY}]",
@@ -40,6 +48,7 @@ class PlatformStack(Stack):
         assets: Assets,
         availability_zones: Sequence[str],
         rds_proxy: bool = True,
+        aurora_version: str | None = None,
         env: Environment | None = None,
     ) -> None:
         super().__init__(
@@ -48,7 +57,13 @@ class PlatformStack(Stack):
         project.check_functions()
         nag.acknowledge(self, *STACK_WIDE_FINDINGS)
         self.network = Network(self, "Network", availability_zones=availability_zones, rds_proxy=rds_proxy)
-        self.database = Database(self, "Database", network=self.network, rds_proxy=rds_proxy)
+        self.database = Database(
+            self,
+            "Database",
+            network=self.network,
+            rds_proxy=rds_proxy,
+            **({"version": aurora_version} if aurora_version else {}),
+        )
         self.storage = Storage(self, "Storage", web_dir=project.web_dir)
         self.platform_secrets = PlatformSecrets(self, "PlatformSecrets")
         self.functions = Functions(
@@ -83,18 +98,23 @@ class PlatformStack(Stack):
             functions=self.functions,
         )
         self._outputs()
+        self._share_with_tenants()
+        _no_retained_log_groups(self)
 
-    @property
-    def jobs_state_machine(self) -> sfn.StateMachine:
-        return self.workflows.by_name[JOBS]
-
-    @property
-    def http_url(self) -> str:
-        return self.apis.http_url
-
-    @property
-    def tenant_provisioner_token(self) -> str:
-        return self.provisioning.service_token
+    def _share_with_tenants(self) -> None:
+        values = {
+            "tenant-provisioner-token": self.provisioning.service_token,
+            "jobs-state-machine-arn": self.workflows.by_name[JOBS].state_machine_arn,
+            "http-url": self.apis.http_url,
+        }
+        for name in SHARED_WITH_TENANTS:
+            ssm.StringParameter(
+                self,
+                "Shared" + name.title().replace("-", ""),
+                parameter_name=PARAMETER_PREFIX + name,
+                string_value=values[name],
+                description=f"Clawgate platform {name}, read by tenant stacks at deploy time",
+            )
 
     def _outputs(self) -> None:
         CfnOutput(self, "HttpApiUrl", value=self.apis.http_url, description="Base URL of webhooks and operator API")
@@ -107,3 +127,11 @@ class PlatformStack(Stack):
             value=" ".join(spec.secret_name for spec in PLATFORM_SECRETS.values()),
             description="Secrets Manager names to fill after the first deploy",
         )
+
+
+def _no_retained_log_groups(stack: Stack) -> None:
+    """CDK's own helpers (the web UI's bucket deployment) keep their log groups; ours are removed with the stack."""
+    for child in stack.node.find_all():
+        if isinstance(child, logs.CfnLogGroup) and child.cfn_options.deletion_policy == CfnDeletionPolicy.RETAIN:
+            child.cfn_options.deletion_policy = CfnDeletionPolicy.DELETE
+            child.cfn_options.update_replace_policy = CfnDeletionPolicy.DELETE

@@ -12,15 +12,15 @@ from aws_cdk import CfnOutput, CustomResource, Environment, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_secretsmanager as secretsmanager
+from aws_cdk import aws_ssm as ssm
 from clawgate import entrypoints
 from clawgate.jobs.schedules import schedules_for
 from clawgate.secrets import is_reference, secret_id
 from clawgate.tenancy.model import TenantFile
 from constructs import Construct
 
-from infra import nag
-from infra.constructs.functions import TENANT_SECRET_TAG
-from infra.platform_stack import PlatformStack
+from infra.constructs.functions import TENANT_SECRET_TAG, placeholder_secret
+from infra.platform_stack import PARAMETER_PREFIX, PlatformStack
 
 TENANT_RESOURCE_TYPE = "Custom::ClawgateTenant"
 WEBHOOK_PREFIX = "/webhooks/"
@@ -55,38 +55,41 @@ class TenantStack(Stack):
         self, scope: Construct, id: str, *, tenant: TenantFile, platform: PlatformStack, env: Environment | None = None
     ) -> None:
         super().__init__(scope, id, description=f"Clawgate tenant {tenant.slug}: {tenant.name}", env=env)
+        self.add_stack_dependency(platform)  # deployed after it (`cdk deploy --all`), without an export between them
         Tags.of(self).add("clawgate:tenant", tenant.slug)
         self.tenant = tenant
         self.secrets = [self._secret(reference) for reference in secret_references(tenant)]
         self.provisioned = CustomResource(
             self,
             "Tenant",
-            service_token=platform.tenant_provisioner_token,
+            service_token=self._platform_value("tenant-provisioner-token"),
             resource_type=TENANT_RESOURCE_TYPE,
             properties={"TenantFile": json.dumps(tenant.model_dump(mode="json"), sort_keys=True)},
             removal_policy=RemovalPolicy.RETAIN,
         )
-        self._schedules(platform)
-        self._outputs(platform.http_url)
+        self._schedules()
+        self._outputs(self._platform_value("http-url"))
+
+    def _platform_value(self, name: str) -> str:
+        """A value the platform stack published in SSM, resolved when this stack deploys (no export to lock it)."""
+        return ssm.StringParameter.value_for_string_parameter(self, PARAMETER_PREFIX + name)
 
     def _secret(self, reference: str) -> secretsmanager.Secret:
         name = secret_id(reference)
-        secret = secretsmanager.Secret(
+        secret = placeholder_secret(
             self,
             "Secret" + re.sub(r"[^A-Za-z0-9]", "", name.title()),
-            secret_name=name,
+            name=name,
             description=f"Clawgate tenant {self.tenant.slug}: {reference}. Placeholder: paste the real value.",
-            removal_policy=RemovalPolicy.RETAIN,
         )
         Tags.of(secret).add(TENANT_SECRET_TAG, "tenant")
-        nag.acknowledge(secret, "AwsSolutions-SMG4")
         return secret
 
-    def _schedules(self, platform: PlatformStack) -> None:
+    def _schedules(self) -> None:
         jobs = schedules_for(self.tenant)  # the same table `clawgate dev` schedules from
         if not jobs:
             return
-        state_machine_arn = platform.jobs_state_machine.state_machine_arn
+        state_machine_arn = self._platform_value("jobs-state-machine-arn")
         role = iam.Role(
             self,
             "SchedulerRole",

@@ -1,12 +1,18 @@
 """API Gateway: an HTTP API with a route per `entrypoints.HTTP_ROUTES` entry (webhooks and the operator API) and a
 WebSocket API with `entrypoints.WEBSOCKET_ROUTES`. Each handler authenticates its own requests (signatures, secret
-tokens, gateway tokens), so no route has an API Gateway authorizer; both stages are throttled and access-logged."""
+tokens, gateway tokens), so no route has an API Gateway authorizer; both stages are throttled and access-logged.
+
+A WebSocket (v1-style) stage can log only once the account has an API Gateway CloudWatch role
+(`AWS::ApiGateway::Account`, one per account and region); a fresh account has none, so the stack sets one and the
+stages wait for it. The role is kept when the stack goes: other APIs of the account may log through it."""
 
 from __future__ import annotations
 
 import jsii
-from aws_cdk import RemovalPolicy
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_apigateway as apigw_v1
 from aws_cdk import aws_apigatewayv2 as apigw
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk.aws_apigatewayv2_integrations import HttpLambdaIntegration, WebSocketLambdaIntegration
 from clawgate import entrypoints
@@ -18,6 +24,9 @@ from infra.constructs.functions import Functions, construct_id
 WEBSOCKET_STAGE = "prod"
 HTTP_THROTTLE = apigw.ThrottleSettings(rate_limit=500, burst_limit=1000)
 WEBSOCKET_THROTTLE = apigw.ThrottleSettings(rate_limit=100, burst_limit=200)
+# API Gateway cuts an integration at 30 s (HTTP API) or 29 s (WebSocket); ours answer before either.
+INTEGRATION_TIMEOUT = Duration.seconds(29)
+PUSH_TO_CLOUDWATCH = "service-role/AmazonAPIGatewayPushToCloudWatchLogs"
 
 
 @jsii.implements(apigw.IAccessLogSettings)
@@ -39,6 +48,7 @@ class AccessLogSettings:
 class Apis(Construct):
     def __init__(self, scope: Construct, id: str, *, functions: Functions) -> None:
         super().__init__(scope, id)
+        self.account = self._cloudwatch_role()
         self.http = apigw.HttpApi(
             self, "Http", description="Clawgate webhooks and operator API", create_default_stage=False
         )
@@ -63,9 +73,26 @@ class Apis(Construct):
             access_log_settings=self._access_log("WebSocketAccessLogs"),
         )
         for route_key, function in entrypoints.WEBSOCKET_ROUTES.items():
-            integration = WebSocketLambdaIntegration(f"Ws{construct_id(function)}", functions.invoke_targets[function])
+            integration = WebSocketLambdaIntegration(
+                f"Ws{construct_id(function)}", functions.invoke_targets[function], timeout=INTEGRATION_TIMEOUT
+            )
             self.websocket.add_route(route_key, integration=integration)
+        for stage in (self.http_stage, self.websocket_stage):
+            stage.node.add_dependency(self.account)
         nag.acknowledge(self, "AwsSolutions-APIG4")
+
+    def _cloudwatch_role(self) -> apigw_v1.CfnAccount:
+        role = iam.Role(
+            self,
+            "CloudWatchRole",
+            assumed_by=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            managed_policies=[iam.ManagedPolicy.from_aws_managed_policy_name(PUSH_TO_CLOUDWATCH)],
+        )
+        role.apply_removal_policy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE)
+        nag.acknowledge(role, f"AwsSolutions-IAM4[{nag.PUSH_TO_CLOUDWATCH_POLICY}]")
+        account = apigw_v1.CfnAccount(self, "Account", cloud_watch_role_arn=role.role_arn)
+        account.node.add_dependency(role)
+        return account
 
     @property
     def http_url(self) -> str:
@@ -78,7 +105,9 @@ class Apis(Construct):
         for route in entrypoints.HTTP_ROUTES:
             if route.function not in integrations:
                 integrations[route.function] = HttpLambdaIntegration(
-                    f"Http{construct_id(route.function)}", functions.invoke_targets[route.function]
+                    f"Http{construct_id(route.function)}",
+                    functions.invoke_targets[route.function],
+                    timeout=INTEGRATION_TIMEOUT,
                 )
             self.http.add_routes(
                 path=route.path, methods=[apigw.HttpMethod(route.method)], integration=integrations[route.function]

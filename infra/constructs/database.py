@@ -2,11 +2,16 @@
 default) the functions connect through the proxy, and Aurora never pauses: the proxy keeps connections to it open.
 Without (`-c clawgate:rdsProxy=false`) they connect to the cluster endpoint, and the server closes sessions idle for
 IDLE_SESSION_TIMEOUT, so that the pooled connection of a frozen Lambda does not keep Aurora awake
-(docs/deploy.md, "RDS Proxy or a database that pauses")."""
+(docs/deploy.md, "RDS Proxy or a database that pauses").
+
+A first deploy that fails must be retryable: the cluster and its secret get names CloudFormation generates, and
+both are kept on stack deletion and update replacement but removed when their own creation is rolled back
+(`RetainExceptOnCreate`). Deletion protection would block that rollback, so stack deletion is what `Retain` guards
+against, and the cluster and its master secret share one policy (a kept cluster nobody can log in to is lost)."""
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from constructs import Construct
@@ -14,31 +19,40 @@ from constructs import Construct
 from infra import nag
 from infra.constructs.network import Network
 
-ENGINE_VERSION = rds.AuroraPostgresEngineVersion.VER_17_4
+# The default engine version; `-c clawgate:auroraVersion=17.x` picks another. `make preflight` checks that the
+# region offers it with Serverless v2 scaling to 0 ACU and names the newest one that it does.
+DEFAULT_ENGINE_VERSION = "17.7"
 DATABASE_NAME = "clawgate"
 MASTER_USER = "clawgate_admin"
 MAX_CAPACITY_ACU = 4
 AUTO_PAUSE_AFTER = Duration.minutes(10)
 IDLE_SESSION_TIMEOUT = Duration.minutes(5)  # the pool pings a connection unused for a minute before using it
+KEEP = RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE
+
+
+def engine_version(full_version: str) -> rds.AuroraPostgresEngineVersion:
+    major = full_version.split(".")[0]
+    if not major.isdigit():
+        raise ValueError(f"clawgate:auroraVersion must look like 17.7, not {full_version!r}")
+    return rds.AuroraPostgresEngineVersion.of(full_version, major)
 
 
 class Database(Construct):
-    def __init__(self, scope: Construct, id: str, *, network: Network, rds_proxy: bool = True) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        network: Network,
+        rds_proxy: bool = True,
+        version: str = DEFAULT_ENGINE_VERSION,
+    ) -> None:
         super().__init__(scope, id)
-        identifier = f"{Stack.of(self).stack_name.lower()}-database"
-        # Created before the cluster so that the exported PostgreSQL log gets a retention.
-        log_group = logs.LogGroup(
-            self,
-            "PostgresLog",
-            log_group_name=f"/aws/rds/cluster/{identifier}/postgresql",
-            retention=logs.RetentionDays.ONE_MONTH,
-            removal_policy=RemovalPolicy.RETAIN,
-        )
+        self.version = version
         self.cluster = rds.DatabaseCluster(
             self,
             "Cluster",
-            cluster_identifier=identifier,
-            engine=rds.DatabaseClusterEngine.aurora_postgres(version=ENGINE_VERSION),
+            engine=rds.DatabaseClusterEngine.aurora_postgres(version=engine_version(version)),
             writer=rds.ClusterInstance.serverless_v2("Writer", auto_minor_version_upgrade=True),
             serverless_v2_min_capacity=0,
             serverless_v2_max_capacity=MAX_CAPACITY_ACU,
@@ -51,18 +65,27 @@ class Database(Construct):
             security_groups=[network.database],
             storage_encrypted=True,
             iam_authentication=True,
-            deletion_protection=True,
+            deletion_protection=False,  # it would block the rollback of a failed first deploy (see above)
             cloudwatch_logs_exports=["postgresql"],
+            # The log group's name holds the generated cluster name, so CDK's log-retention resource sets it.
+            cloudwatch_logs_retention=logs.RetentionDays.ONE_MONTH,
             backup=rds.BackupProps(retention=Duration.days(7)),
             copy_tags_to_snapshot=True,
-            removal_policy=RemovalPolicy.RETAIN,
+            removal_policy=KEEP,
         )
-        self.cluster.node.add_dependency(log_group)
         assert self.cluster.secret is not None
         self.secret = self.cluster.secret
-        self.secret.apply_removal_policy(RemovalPolicy.RETAIN)
+        self._keep_master_secret()
         self.proxy = self._proxy(network) if rds_proxy else None
         nag.acknowledge_as(self.cluster, "AwsSolutions-SMG4[database]", "AwsSolutions-SMG4")
+        nag.acknowledge(self.cluster, "AwsSolutions-RDS10")
+
+    def _keep_master_secret(self) -> None:
+        """The generated secret and its attachment to the cluster live as long as the cluster does."""
+        self.secret.apply_removal_policy(KEEP)
+        generated = self.cluster.node.try_find_child("Secret")
+        if generated is not None:
+            generated.node.default_child.apply_removal_policy(KEEP)  # type: ignore[union-attr]
 
     def _proxy(self, network: Network) -> rds.DatabaseProxy:
         assert network.proxy is not None

@@ -9,6 +9,7 @@ from aws_cdk import (
     AssetHashType,
     Duration,
     RemovalPolicy,
+    SecretValue,
     Stack,
 )
 from aws_cdk import aws_ec2 as ec2
@@ -39,6 +40,24 @@ def construct_id(function: str) -> str:
     return "".join(part.capitalize() for part in function.split("_"))
 
 
+def placeholder_secret(scope: Construct, id: str, *, name: str, description: str) -> secretsmanager.Secret:
+    """A secret under a fixed name (the code reads it by name) holding `clawgate.secrets.PLACEHOLDER` until an
+    operator pastes the real value; the code treats the placeholder as missing. Kept when the stack goes, removed
+    when its own creation is rolled back, so a failed first deploy leaves no name behind to collide with."""
+    from clawgate.secrets import PLACEHOLDER
+
+    secret = secretsmanager.Secret(
+        scope,
+        id,
+        secret_name=name,
+        description=description,
+        secret_string_value=SecretValue.unsafe_plain_text(PLACEHOLDER),
+        removal_policy=RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE,
+    )
+    nag.acknowledge(secret, "AwsSolutions-SMG4")
+    return secret
+
+
 class PlatformSecrets(Construct):
     """Placeholders for the agency's own secrets; operators paste the real values after the first deploy."""
 
@@ -46,15 +65,12 @@ class PlatformSecrets(Construct):
         super().__init__(scope, id)
         self.by_name: dict[str, secretsmanager.Secret] = {}
         for spec in PLATFORM_SECRETS.values():
-            secret = secretsmanager.Secret(
+            self.by_name[spec.name] = placeholder_secret(
                 self,
                 construct_id(spec.name.replace("-", "_")),
-                secret_name=spec.secret_name,
+                name=spec.secret_name,
                 description=f"Clawgate platform: {spec.description}. Fill it after the first deploy.",
-                removal_policy=RemovalPolicy.RETAIN,
             )
-            nag.acknowledge(secret, "AwsSolutions-SMG4")
-            self.by_name[spec.name] = secret
 
 
 class Functions(Construct):
@@ -162,6 +178,7 @@ class Functions(Construct):
         if settings.bedrock:
             function.add_to_role_policy(_bedrock_statement(stack))
             nag.acknowledge_as(function, "BedrockModels", nag.wildcard_finding(stack, BEDROCK_MODELS_ARN))
+            nag.acknowledge_as(function, "BedrockModels", nag.wildcard_finding(stack, BEDROCK_GLOBAL_MODELS_ARN))
             nag.acknowledge_as(function, "BedrockProfiles", nag.wildcard_finding(stack, BEDROCK_PROFILES_ARN))
 
     def _wanting(self, wants: Callable[[FunctionSettings], bool]) -> list[tuple[str, lambda_.Function]]:
@@ -220,8 +237,12 @@ def _base_environment(name: str) -> dict[str, str]:
 
 
 TENANT_SECRETS_ARN = "arn:{partition}:secretsmanager:{region}:{account}:secret:clawgate/*"
-BEDROCK_MODELS_ARN = "arn:{partition}:bedrock:{region}::foundation-model/anthropic.*"
-BEDROCK_PROFILES_ARN = "arn:{partition}:bedrock:{region}:{account}:inference-profile/*"
+# A cross-region inference profile (eu., us., apac., global.) is invoked in this region and routes the request to a
+# foundation model in any region of its geography (global.: any commercial region, written with an empty region in
+# the ARN): the caller needs the profile and the model in every region it may route to.
+BEDROCK_MODELS_ARN = "arn:{partition}:bedrock:*::foundation-model/anthropic.*"
+BEDROCK_GLOBAL_MODELS_ARN = "arn:{partition}:bedrock:::foundation-model/anthropic.*"
+BEDROCK_PROFILES_ARN = "arn:{partition}:bedrock:{region}:{account}:inference-profile/*anthropic.*"
 
 
 def _arn(stack: Stack, template: str) -> str:
@@ -239,7 +260,7 @@ def _tenant_secrets_statement(stack: Stack) -> iam.PolicyStatement:
 def _bedrock_statement(stack: Stack) -> iam.PolicyStatement:
     return iam.PolicyStatement(
         actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
-        resources=[_arn(stack, BEDROCK_MODELS_ARN), _arn(stack, BEDROCK_PROFILES_ARN)],
+        resources=[_arn(stack, arn) for arn in (BEDROCK_MODELS_ARN, BEDROCK_GLOBAL_MODELS_ARN, BEDROCK_PROFILES_ARN)],
     )
 
 

@@ -1,6 +1,10 @@
 """SQS queues with their dead-letter queues, and the consumers of `entrypoints.QUEUE_CONSUMERS`: a consumer whose
 target is `workflow:<name>` is an EventBridge Pipe that runs the Express workflow synchronously (REQUEST_RESPONSE
-holds the FIFO message group until the turn ends); any other target is a Lambda event source."""
+holds the FIFO message group until the turn ends); any other target is a Lambda event source.
+
+A Pipe reads one message per execution: a batch would mix message groups, so one slow turn would hold unrelated
+conversations and one failed turn would send all of them round again. The Pipe waits for its role's policy (Pipes
+checks the role when the Pipe is created, and CloudFormation would otherwise create both at once)."""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ PLATFORM_QUEUES: dict[str, bool] = {"inbound": True, "capi": False, "lead": Fals
 # Longer than an Express execution (5 min), so a turn in flight never becomes visible again.
 VISIBILITY_TIMEOUT = Duration.minutes(6)
 MAX_RECEIVES = 5
+PIPE_BATCH_SIZE = 1  # one conversation per execution (above)
 
 
 def queue_kinds() -> dict[str, bool]:
@@ -100,14 +105,14 @@ class Queues(Construct):
             self, f"{cid}PipeLogs", retention=logs.RetentionDays.ONE_MONTH, removal_policy=RemovalPolicy.DESTROY
         )
         log_group.grant_write(role)
-        return pipes.CfnPipe(
+        pipe = pipes.CfnPipe(
             self,
             f"{cid}Pipe",
             description=f"{consumer.queue} queue -> {consumer.target} (synchronous, one execution per message group)",
             role_arn=role.role_arn,
             source=queue.queue_arn,
             source_parameters=pipes.CfnPipe.PipeSourceParametersProperty(
-                sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(batch_size=consumer.batch_size)
+                sqs_queue_parameters=pipes.CfnPipe.PipeSourceSqsQueueParametersProperty(batch_size=PIPE_BATCH_SIZE)
             ),
             target=state_machine.state_machine_arn,
             target_parameters=pipes.CfnPipe.PipeTargetParametersProperty(
@@ -122,3 +127,5 @@ class Queues(Construct):
                 ),
             ),
         )
+        pipe.node.add_dependency(role)  # the role and its default policy
+        return pipe

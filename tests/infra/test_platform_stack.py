@@ -37,9 +37,9 @@ def test_aurora_serverless_v2_scales_to_zero_behind_a_proxy(platform: Template) 
                     "SecondsUntilAutoPause": Match.any_value(),
                 },
                 "StorageEncrypted": True,
-                "DeletionProtection": True,
+                "DeletionProtection": False,  # see test_first_deploy.py
             },
-            "DeletionPolicy": "Retain",
+            "DeletionPolicy": "RetainExceptOnCreate",
         },
     )
     platform.has_resource_properties("AWS::RDS::DBInstance", {"DBInstanceClass": "db.serverless"})

@@ -6,6 +6,7 @@ import pytest
 from aws_cdk.assertions import Match
 from clawgate.jobs.runner import JobRequest
 from clawgate.jobs.schedules import DEFAULT_SCHEDULES, schedules_for
+from clawgate.secrets import PLACEHOLDER
 from clawgate.tenancy.model import parse_tenant
 
 from infra.tenant_stack import TENANT_RESOURCE_TYPE, TenantStack
@@ -33,20 +34,24 @@ def test_tenant_is_provisioned_by_the_platform_provider_with_its_file(synthesize
     stack = tenant_stack(synthesized, "acme")
     resources = synthesized.template_json(stack)["Resources"]
     (custom,) = [r for r in resources.values() if r["Type"] == TENANT_RESOURCE_TYPE]
-    assert custom["Properties"]["ServiceToken"]["Fn::ImportValue"].startswith("Clawgate:")
+    assert platform_parameter(synthesized, stack, custom["Properties"]["ServiceToken"]) == (
+        "/clawgate/platform/tenant-provisioner-token"
+    )
     assert parse_tenant(json.loads(custom["Properties"]["TenantFile"])) == stack.tenant
 
 
 def test_removing_the_stack_retains_the_tenant_and_its_secrets(synthesized: Synthesized) -> None:
+    """Secrets have fixed names: kept on deletion, but removed when their own creation is rolled back."""
     for stack in synthesized.built.tenants:
         resources = synthesized.template_json(stack)["Resources"]
-        holding_data = [
-            r for r in resources.values() if r["Type"] in (TENANT_RESOURCE_TYPE, "AWS::SecretsManager::Secret")
-        ]
-        assert holding_data
-        for resource in holding_data:
-            assert resource["DeletionPolicy"] == "Retain"
-            assert resource["UpdateReplacePolicy"] == "Retain"
+        (tenant,) = [r for r in resources.values() if r["Type"] == TENANT_RESOURCE_TYPE]
+        assert tenant["DeletionPolicy"] == tenant["UpdateReplacePolicy"] == "Retain"
+        secrets = [r for r in resources.values() if r["Type"] == "AWS::SecretsManager::Secret"]
+        assert secrets
+        for secret in secrets:
+            assert secret["DeletionPolicy"] == "RetainExceptOnCreate"
+            assert secret["UpdateReplacePolicy"] == "Retain"
+            assert secret["Properties"]["SecretString"] == PLACEHOLDER  # not a random string that looks real
 
 
 def test_a_placeholder_secret_per_reference(synthesized: Synthesized) -> None:
@@ -57,6 +62,13 @@ def test_a_placeholder_secret_per_reference(synthesized: Synthesized) -> None:
         "AWS::SecretsManager::Secret",
         {"Tags": Match.array_with([{"Key": "clawgate:scope", "Value": "tenant"}])},
     )
+
+
+def platform_parameter(synthesized: Synthesized, stack: TenantStack, value: dict[str, str]) -> str:
+    """The SSM parameter name behind a `{"Ref": <template parameter>}` (resolved when the stack deploys)."""
+    parameter = synthesized.template_json(stack)["Parameters"][value["Ref"]]
+    assert parameter["Type"] == "AWS::SSM::Parameter::Value<String>"
+    return str(parameter["Default"])
 
 
 def schedule_inputs(synthesized: Synthesized, slug: str) -> dict[str, dict[str, object]]:
@@ -75,7 +87,9 @@ def test_schedules_run_in_the_tenants_timezone_against_the_jobs_workflow(synthes
         properties = schedule["Properties"]
         assert properties["ScheduleExpressionTimezone"] == "Asia/Almaty"
         assert properties["ScheduleExpression"] == wanted[json.loads(properties["Target"]["Input"])["job"]]
-        assert properties["Target"]["Arn"]["Fn::ImportValue"].startswith("Clawgate:")
+        assert platform_parameter(synthesized, stack, properties["Target"]["Arn"]) == (
+            "/clawgate/platform/jobs-state-machine-arn"
+        )
         assert json.loads(properties["Target"]["Input"])["tenant"] == "acme"
     assert {"metrics_sync", "morning_report"} <= set(schedule_inputs(synthesized, "acme"))
 

@@ -12,6 +12,10 @@ from clawgate.observability import register_secret
 
 SECRET_PREFIX = "secret:"
 OFFLINE_FALLBACK = "CLAWGATE_SECRET_FALLBACK"
+# What a deployed secret holds until an operator pastes the real value (infra creates it so): read as missing.
+PLACEHOLDER = "CLAWGATE-PLACEHOLDER: paste the real value"
+# Secrets Manager values are cached this long per container, so a rotated value takes effect within it.
+CACHE_SECONDS = 300
 
 
 class MissingSecretError(LookupError):
@@ -50,10 +54,10 @@ def resolve(value: str) -> str:
     from aws_lambda_powertools.utilities import parameters
 
     try:
-        secret = parameters.get_secret(secret_id(value), max_age=300)
+        secret = parameters.get_secret(secret_id(value), max_age=CACHE_SECONDS)
     except parameters.exceptions.GetParameterError as error:
         raise MissingSecretError(value, f"Secrets Manager {secret_id(value)}: {error}") from error
-    if not secret:
-        raise MissingSecretError(value, f"Secrets Manager {secret_id(value)} is empty")
+    if not secret or str(secret) == PLACEHOLDER:
+        raise MissingSecretError(value, f"Secrets Manager {secret_id(value)} still holds no value: paste it")
     register_secret(str(secret))
     return str(secret)
