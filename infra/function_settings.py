@@ -89,10 +89,12 @@ DEFAULT = FunctionSettings()
 WEBHOOK = FunctionSettings(memory_mb=256, timeout_s=10, database=False, tenant_secrets=False)
 # The other functions import psycopg, pydantic and botocore (~400 ms on one vCPU): 512 MB keeps a cold start near 1 s.
 WEBSOCKET = FunctionSettings(timeout_s=10, tenant_secrets=False)
-TURN_STEP = FunctionSettings(timeout_s=60)
-# API Gateway gives an HTTP integration at most 30 s and a WebSocket integration 29 s.
-HTTP_API_TIMEOUT_S = 30
-WEBSOCKET_TIMEOUT_S = 29
+# The states of agent_turn: their timeouts are the states' TimeoutSeconds, and together they keep a turn inside
+# Express's five minutes (clawgate/agent/deadline.py; tests/infra/test_turn_deadline.py checks the sum).
+TURN_STEP = FunctionSettings(timeout_s=20)
+# API Gateway cuts an integration at 30 s (HTTP API) or 29 s (WebSocket); a synchronous function ends before both.
+HTTP_API_TIMEOUT_S = 28
+WEBSOCKET_TIMEOUT_S = 28
 
 FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "whatsapp_webhook": replace(
@@ -104,13 +106,16 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "ws_disconnect": WEBSOCKET,
     # Reads ws_connections and devices on every frame (registry), answers over @connections, queues chat.send.
     "ws_message": replace(WEBSOCKET, timeout_s=WEBSOCKET_TIMEOUT_S, sends_to=("inbound",), posts_to_connections=True),
-    # Media downloads (up to WhatsApp's 100 MB documents) go to the blob store; webchat typing over @connections.
-    "turn_ingest": replace(TURN_STEP, writes_blobs=("media",), sends_to=("capi",), posts_to_connections=True),
-    "turn_call_model": replace(TURN_STEP, memory_mb=1024, timeout_s=180, posts_to_connections=True),
-    # ads_upload_creative holds a creative (videos up to 500 MiB) in memory on its way to Meta.
-    "turn_run_tool": replace(TURN_STEP, memory_mb=2048, timeout_s=120, reads_blobs=("creatives",), sends_to=("capi",)),
-    "turn_deliver": replace(TURN_STEP, posts_to_connections=True),
-    "turn_fail": replace(TURN_STEP, timeout_s=30, posts_to_connections=True),
+    # Media downloads go to the blob store and voice notes are read back for transcription; webchat typing over
+    # @connections.
+    "turn_ingest": replace(
+        TURN_STEP, reads_blobs=("media",), writes_blobs=("media",), sends_to=("capi",), posts_to_connections=True
+    ),
+    # One model call, and in the same invocation the agent's fallback models when the first is overloaded.
+    "turn_call_model": replace(TURN_STEP, memory_mb=1024, timeout_s=45, posts_to_connections=True),
+    "turn_run_tool": replace(TURN_STEP, memory_mb=1024, reads_blobs=("creatives",), sends_to=("capi",)),
+    "turn_deliver": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
+    "turn_fail": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
     # Waits for the Express turn it starts; it never calls a model itself.
     "agent_run": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)),
     # Sends operator messages (WhatsApp, Telegram: tenant tokens; webchat: @connections) and creative uploads.

@@ -1,17 +1,21 @@
 """CallModel: load the prompt, the session and the tools from PostgreSQL, call the model, persist its answer and
-usage, and tell the state machine what comes next (tools, or delivery). Retries are the state machine's: on a
-retry (`attempt` > 0) the agent's fallback models are used in order."""
+usage, and tell the state machine what comes next (tools, or delivery). An overloaded, rate-limited or timed-out
+model is retried here, within the state's timeout, on the agent's fallback models in order (so the state's worst
+case stays one timeout); a step only starts when the turn's time budget allows it (agent/deadline.py)."""
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from clawgate.agent import deadline
 from clawgate.agent.compaction import maybe_compact
 from clawgate.agent.prompt import ChannelContext, system_blocks
 from clawgate.agent.providers import provider_for, split_model
-from clawgate.agent.providers.base import ModelAnswer, ModelRequest
+from clawgate.agent.providers.base import ModelAnswer, ModelOverloaded, ModelRateLimited, ModelRequest, ModelTimeout
 from clawgate.agent.sessions import (
     TRANSCRIPT_OF_TURN,
     Rows,
@@ -32,6 +36,9 @@ from clawgate.tenancy.model import Agent, TenantFile
 from clawgate.tenancy.registry import cached_tenant
 
 STEP_LIMIT_REPLY = "I had to stop here: this request needed more steps than I am allowed in one turn."
+MODEL_ATTEMPTS = 3  # the first model, then the fallbacks (the last one again when there are fewer)
+RETRY_WITHIN_S = 20.0  # a retry starts only this soon after the first attempt: the state's timeout is 45 s
+RETRYABLE = (ModelOverloaded, ModelRateLimited, ModelTimeout)
 
 
 def choose_model(agent: Agent, channel: str, attempt: int) -> str:
@@ -40,6 +47,9 @@ def choose_model(agent: Agent, channel: str, attempt: int) -> str:
 
 
 FILES_OF_TURN = "SELECT name, content FROM workspace_files WHERE agent_id = (SELECT agent_id FROM turns WHERE id = %s)"
+SINCE_TURN = (
+    "SELECT extract(epoch FROM clock_timestamp() - coalesce(started_at, created_at))::float FROM turns WHERE id = %s"
+)
 
 
 def call_model(step: StepInput) -> dict[str, Any]:
@@ -56,14 +66,50 @@ def call_model(step: StepInput) -> dict[str, Any]:
         return {"next": "done"}  # a redelivered step of a finished turn
     agent = tenant.agent(turn.agent_id)
     if turn.step_count >= agent.max_steps:
-        with tenant_tx(step.tenant) as conn:
-            conn.execute("UPDATE turns SET reply_text = %s, stop_reason = 'step_limit' WHERE id = %s",
-                         (STEP_LIMIT_REPLY, turn.id))  # fmt: skip
-        return {"next": "deliver"}
-    model = choose_model(agent, turn.channel, step.attempt)
-    request = build_request(tenant, agent, turn, files, model, (summary, rows))
-    answer = provider_for(tenant, model).complete(request, on_text=text_sink(turn))
+        return stop_turn(step.tenant, turn, "step_limit", STEP_LIMIT_REPLY)
+    if not deadline.may_call_model(seconds_since_turn(step.tenant, turn.id)):
+        return stop_turn(step.tenant, turn, "time_budget", deadline.TIME_BUDGET_REPLY)
+    model, answer = complete_with_fallbacks(tenant, agent, turn, step.attempt, (files, summary, rows))
     return persist_answer(step.tenant, turn, model, answer)
+
+
+def complete_with_fallbacks(
+    tenant: TenantFile, agent: Agent, turn: Turn, first_attempt: int, loaded: tuple[dict[str, str], str | None, Rows]
+) -> tuple[str, ModelAnswer]:
+    files, summary, rows = loaded
+    started = time.monotonic()
+    for attempt in range(first_attempt, first_attempt + MODEL_ATTEMPTS):
+        model = choose_model(agent, turn.channel, attempt)
+        request = build_request(tenant, agent, turn, files, model, (summary, rows))
+        try:
+            return model, provider_for(tenant, model).complete(request, on_text=text_sink(turn))
+        except RETRYABLE as error:
+            last = attempt == first_attempt + MODEL_ATTEMPTS - 1
+            if last or time.monotonic() - started > RETRY_WITHIN_S:
+                raise
+            logger.warning("model call failed, trying again", extra={"model": model, "error": str(error)})
+            time.sleep(random.uniform(0, 2 ** (attempt - first_attempt)))  # full jitter: 0-1 s, then 0-2 s
+    raise AssertionError("unreachable")
+
+
+def seconds_since_turn(tenant: str, turn_id: int) -> float:
+    with tenant_tx(tenant, "ro") as conn:
+        row = conn.execute(SINCE_TURN, (turn_id,)).fetchone()
+    return float(row[0]) if row else 0.0
+
+
+def stop_turn(tenant: str, turn: Turn, reason: str, reply: str) -> dict[str, Any]:
+    """End the turn with a fixed reply, delivered as any other; the time budget also tells the operator."""
+    with tenant_tx(tenant) as conn:
+        conn.execute("UPDATE turns SET reply_text = %s, stop_reason = %s WHERE id = %s", (reply, reason, turn.id))
+    if reason == "time_budget":
+        from clawgate.core.notify import notify_operator
+        from clawgate.observability import count
+
+        count("TurnsOverTimeBudget")
+        logger.warning("turn stopped by its time budget")
+        notify_operator(tenant, f"Turn {turn.id} ({turn.channel} {turn.peer_id}) ran out of time and was stopped.")
+    return {"next": "deliver", "tool_use_ids": []}
 
 
 def text_sink(turn: Turn) -> TextSink | None:
@@ -92,6 +138,11 @@ def build_request(
 def persist_answer(tenant: str, turn: Turn, model: str, answer: ModelAnswer) -> dict[str, Any]:
     provider, model_id = split_model(model)
     tool_uses = answer.tool_uses
+    if tool_uses and not deadline.may_run_tools(seconds_since_turn(tenant, turn.id), len(tool_uses)):
+        with tenant_tx(tenant, pipeline=True) as conn:  # the tool_use without results is dropped when loaded
+            record_usage(conn, turn.id, turn.agent_id, provider, answer.model or model_id, answer.usage)
+            append(conn, turn.session_id, turn.id, "tool_use", answer.content)
+        return stop_turn(tenant, turn, "time_budget", deadline.TIME_BUDGET_REPLY)
     with tenant_tx(tenant, pipeline=True) as conn:
         record_usage(conn, turn.id, turn.agent_id, provider, answer.model or model_id, answer.usage)
         append(conn, turn.session_id, turn.id, "tool_use" if tool_uses else "assistant", answer.content)
