@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clawgate.channels.telegram_webhook import _resolve_key, build_message, webhook_secret
+from clawgate.channels.telegram_webhook import _local_key, build_message, webhook_secret
 from clawgate.core.channels import InboundMessage, get_adapter
 from clawgate.settings import reset_settings
 
@@ -125,7 +125,7 @@ def test_the_webhook_secret_is_derived_per_bot(monkeypatch: pytest.MonkeyPatch, 
     for secret in (first, second, rotated, local):
         assert len(secret) == 43 and all(c.isalnum() or c in "_-" for c in secret)
     monkeypatch.setenv("AWS_LAMBDA_FUNCTION_NAME", "telegram_webhook")  # in Lambda a missing key is an error
-    _resolve_key.cache_clear()
+    _local_key.cache_clear()
     with pytest.raises(RuntimeError):
         webhook_secret("acme/director")
     reset_settings()

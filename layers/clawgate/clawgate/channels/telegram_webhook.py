@@ -81,21 +81,19 @@ def webhook_secret(account: str) -> str:
 
 
 def _webhook_key() -> str:
+    """Resolved on every call: Secrets Manager values are cached for `secrets.CACHE_SECONDS`, so a rotated key takes
+    effect within minutes instead of living as long as the container."""
     settings = get_settings()
-    return _resolve_key(settings.telegram_webhook_key, settings.data_dir)
+    if settings.telegram_webhook_key:
+        from clawgate.secrets import resolve
+
+        return resolve(settings.telegram_webhook_key)
+    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+        raise WebhookKeyMissingError("CLAWGATE_TELEGRAM_WEBHOOK_KEY is not set")
+    return _local_key(settings.data_dir)
 
 
 @lru_cache(maxsize=4)
-def _resolve_key(setting: str | None, data_dir: Path) -> str:
-    if setting:
-        from clawgate.secrets import resolve
-
-        return resolve(setting)
-    if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-        raise WebhookKeyMissingError("CLAWGATE_TELEGRAM_WEBHOOK_KEY is not set")
-    return _local_key(data_dir)
-
-
 def _local_key(data_dir: Path) -> str:
     """Local runs without a configured key get one generated under .clawgate/ (kept, so registrations survive)."""
     path = data_dir / "telegram-webhook.key"

@@ -11,7 +11,13 @@ from typing import Any
 from clawgate.core import ports
 from clawgate.core.ports import QueueMessage
 
-# SQS takes 256 KiB per message and per SendMessageBatch; leave room for attributes.
+# An inbound message reaches the turn's execution inside the Pipe's SQS record, as a JSON string in its `body`:
+# escaped once more (a quote becomes two bytes, a non-ASCII character up to six as \uXXXX), next to about a
+# kilobyte of record fields. Step Functions takes 256 KiB of input, so a body is measured escaped and kept under
+# MAX_ESCAPED_BODY_BYTES, whatever it contains. SQS's own limits (256 KiB per message and per batch) follow.
+PIPE_INPUT_LIMIT_BYTES = 262_144
+PIPE_RECORD_OVERHEAD_BYTES = 4_096
+MAX_ESCAPED_BODY_BYTES = PIPE_INPUT_LIMIT_BYTES - PIPE_RECORD_OVERHEAD_BYTES
 MAX_MESSAGE_BYTES = 240_000
 MAX_BATCH_BYTES = 240_000
 MAX_BATCH_COUNT = 10
@@ -44,9 +50,18 @@ def digest(value: Any) -> str:
     return hashlib.sha256(data).hexdigest()[:32]
 
 
+def escaped_size(text: str) -> int:
+    """The bytes `text` takes as a JSON string with every escape applied (the most any encoder makes of it)."""
+    return len(json.dumps(text, ensure_ascii=True))
+
+
+def fits(text: str) -> bool:
+    return len(text.encode()) <= MAX_MESSAGE_BYTES and escaped_size(text) <= MAX_ESCAPED_BODY_BYTES
+
+
 def queue_message(body: dict[str, Any], group_id: str, dedup_id: str | None) -> QueueMessage:
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
-    if len(text.encode()) > MAX_MESSAGE_BYTES:
+    if not fits(text):
         text = json.dumps(_shrunk(body), ensure_ascii=False, separators=(",", ":"))
     return QueueMessage(text, group_id=group_id[:128], dedup_id=dedup_id)
 
@@ -58,8 +73,8 @@ def _shrunk(body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(smaller.get("raw"), str):
         smaller["raw"] = smaller["raw"][: MAX_MESSAGE_BYTES // 8]
     smaller["clawgate_truncated"] = True
-    text = json.dumps(smaller, ensure_ascii=False)
-    if len(text.encode()) > MAX_MESSAGE_BYTES:  # deeply nested bulk: keep the envelope, drop the payload
+    text = json.dumps(smaller, ensure_ascii=False, separators=(",", ":"))
+    if not fits(text):  # bulk of many strings: keep the envelope, drop the payload
         smaller["update"] = {"clawgate_dropped_bytes": len(text.encode())}
         smaller["context"] = {}
     return smaller
