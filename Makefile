@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: dev test lint bench synth clean
+.PHONY: dev test lint bench synth preflight deploy clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -29,6 +29,14 @@ bench: $(STAMP)
 
 synth: $(STAMP)
 	$(BIN)/python -m infra.app
+
+# Read-only checks of the AWS account before the first deploy (docs/deploy.md); AWS_PROFILE picks the credentials.
+preflight: $(STAMP)
+	$(BIN)/python -m infra.preflight
+
+# Every stack: the platform first, then one per tenant file (a bare `cdk deploy` with several stacks deploys none).
+deploy: $(STAMP)
+	npx --yes aws-cdk@2.1148 deploy --all --require-approval never
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache test-output
