@@ -118,6 +118,10 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "turn_fail": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
     # Waits for the Express turn it starts; it never calls a model itself.
     "agent_run": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)),
+    # The OpenAI-compatible API: the same synchronous turn as agent_run, answered within the integration timeout.
+    "openai_api": replace(
+        DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)
+    ),
     # Sends operator messages (WhatsApp, Telegram: tenant tokens; webchat: @connections) and creative uploads.
     "operator_api": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, uploads=True, posts_to_connections=True),
     # Reports (charts into the blob store, Telegram), Graph syncs, scheduled turns through agent_turn.

@@ -137,7 +137,7 @@ def test_telegram_webhook_reads_the_webhook_key_by_reference(synthesized: Synthe
     ]
 
 
-@pytest.mark.parametrize("name", ["jobs_run", "agent_run"])
+@pytest.mark.parametrize("name", ["jobs_run", "agent_run", "openai_api"])
 def test_scheduled_and_api_turns_start_the_agent_turn_workflow(synthesized: Synthesized, name: str) -> None:
     agent_turn = {"Ref": logical_id(synthesized.built.platform.workflows.by_name["agent_turn"])}
     statements = statements_of(synthesized, name)

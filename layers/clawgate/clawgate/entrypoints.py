@@ -29,6 +29,9 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/webhooks/meta", "meta_webhook"),
     HttpRoute("POST", "/webhooks/meta", "meta_webhook"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/agents/{agent}/run", "agent_run"),
+    # OpenAI-compatible chat (gateway/openai_api.py): the tenant comes from the gateway token, `model` = agent id.
+    HttpRoute("GET", "/v1/models", "openai_api"),
+    HttpRoute("POST", "/v1/chat/completions", "openai_api"),
     # The operator API (gateway/operator_api.py); its OpenAPI document is GET /api/v1/openapi.json.
     HttpRoute("GET", "/api/v1/openapi.json", "operator_api"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/messages", "operator_api"),

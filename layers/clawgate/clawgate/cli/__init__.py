@@ -156,9 +156,11 @@ def build_parser() -> argparse.ArgumentParser:
     from clawgate.cli.jobs import register as register_jobs
 
     register_jobs(commands)
+    from clawgate.cli.chat import register as register_chat
     from clawgate.cli.gateway import register as register_devices
 
     register_devices(commands)
+    register_chat(commands)
     register_meta(commands)
     return parser
 

@@ -1,0 +1,207 @@
+"""The OpenAI-compatible chat API: `POST /v1/chat/completions` and `GET /v1/models`, so n8n's OpenAI nodes, the
+`openai` SDK, scripts and IDE plugins can talk to a tenant's agents unchanged.
+
+The tenant's gateway token is the API key; `model` is an agent id of that tenant. The last user message is the
+turn's input; `X-Session-Id` (or the body's `user`) names the session, which keeps the transcript server-side like
+every other channel. Without one, each request is a session of its own and the earlier messages the client sent are
+given to the agent as context. The turn runs through the same AgentTurn workflow, budget and operator tool policy as
+the run API (channel `api`). Errors have OpenAI's shape, `{"error": {"message", "type", "code"}}`.
+
+`stream: true` answers `text/event-stream` with `chat.completion.chunk` events ending in `data: [DONE]`. API Gateway
+HTTP APIs buffer a Lambda's response, so the events arrive together once the turn has finished (within the
+integration timeout); clients parse them as a stream all the same.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from clawgate import http
+from clawgate.agent.run_api import turn_result
+from clawgate.core import ports
+from clawgate.db import tenant_tx
+from clawgate.gateway.auth import rate_limited, record_failure
+from clawgate.observability import bind, count
+from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tokens import token_tenant
+
+MAX_CONTEXT_CHARS = 24_000  # earlier messages passed on for a request without a session
+
+
+class ContentPart(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str
+    text: str | None = None
+
+
+class ChatMessage(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    role: Literal["system", "developer", "user", "assistant", "tool", "function"]
+    content: str | list[ContentPart] | None = None
+
+    def text(self) -> str:
+        if isinstance(self.content, list):
+            return "\n".join(part.text for part in self.content if part.type == "text" and part.text)
+        return self.content or ""
+
+
+class ChatRequest(BaseModel):
+    """What we read of a chat completion request; sampling parameters and tools are the agent's own, so ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+    model: str = Field(min_length=1, max_length=100)
+    messages: list[ChatMessage] = Field(min_length=1, max_length=1000)
+    stream: bool = False
+    user: str | None = Field(default=None, max_length=200)
+    stream_options: dict[str, Any] | None = None
+
+
+class OpenAIError(Exception):
+    def __init__(self, status: int, message: str, kind: str, code: str | None = None, param: str | None = None):
+        super().__init__(message)
+        self.status, self.kind, self.code, self.param = status, kind, code, param
+
+    def response(self) -> dict[str, Any]:
+        body = {"message": str(self), "type": self.kind, "param": self.param, "code": self.code}
+        return http.json_response(self.status, {"error": body})
+
+
+def handle(event: dict[str, Any]) -> dict[str, Any]:
+    try:
+        slug = _authenticate(event)
+        if http.method(event) == "GET":
+            return http.json_response(200, list_models(slug))
+        return chat_completion(slug, event)
+    except OpenAIError as error:
+        return error.response()
+
+
+def _authenticate(event: dict[str, Any]) -> str:
+    source = str(event.get("requestContext", {}).get("http", {}).get("sourceIp") or "unknown")
+    if rate_limited(source):
+        raise OpenAIError(429, "Too many failed authentications from this address; try later.", "rate_limit_error",
+                          "rate_limited")  # fmt: skip
+    authorization = http.header(event, "authorization") or ""
+    slug = token_tenant(authorization.removeprefix("Bearer ").strip())
+    if slug is None:
+        record_failure(source, "bad bearer token (openai api)")
+        raise OpenAIError(401, "Incorrect API key provided: use a Clawgate gateway token of the tenant.",
+                          "invalid_request_error", "invalid_api_key")  # fmt: skip
+    bind(tenant=slug)
+    return slug
+
+
+def list_models(slug: str) -> dict[str, Any]:
+    tenant = cached_tenant(slug)
+    created = int(time.time())
+    data = [{"id": agent.id, "object": "model", "created": created, "owned_by": slug} for agent in tenant.agents]
+    return {"object": "list", "data": data}
+
+
+def _parse(event: dict[str, Any]) -> ChatRequest:
+    try:
+        return ChatRequest.model_validate_json(http.raw_body(event) or b"{}")
+    except ValidationError as error:
+        problem = error.errors()[0]
+        field = ".".join(map(str, problem["loc"]))
+        raise OpenAIError(400, f"{field}: {problem['msg']}" if field else problem["msg"], "invalid_request_error",
+                          "invalid_request", field or None) from None  # fmt: skip
+
+
+def chat_completion(slug: str, event: dict[str, Any]) -> dict[str, Any]:
+    request = _parse(event)
+    if request.model not in {agent.id for agent in cached_tenant(slug).agents}:
+        raise OpenAIError(404, f"The model `{request.model}` does not exist: use one of GET /v1/models.",
+                          "invalid_request_error", "model_not_found", "model")  # fmt: skip
+    session = http.header(event, "x-session-id") or request.user
+    text = _input_text(request, with_context=not session)
+    if session is not None and not 0 < len(session) <= 200:
+        raise OpenAIError(400, "X-Session-Id must be 1 to 200 characters.", "invalid_request_error", "invalid_request")
+    request_id = "openai:" + (http.header(event, "idempotency-key") or uuid.uuid4().hex)
+    run = {"source": "api", "tenant": slug, "agent": request.model, "text": text, "request_id": request_id,
+           "peer": session or f"openai:{uuid.uuid4().hex}", "sender_name": None}  # fmt: skip
+    count("OpenAIChatCompletions")
+    ports.workflows().run("agent_turn", run)
+    result = turn_result(slug, request_id)
+    reply = _reply_or_error(result)
+    usage = _usage(slug, result.get("turn_id"))
+    completion_id = f"chatcmpl-{result.get('turn_id', 0)}-{request_id.rsplit(':', 1)[-1][:12]}"
+    if request.stream:
+        include_usage = bool((request.stream_options or {}).get("include_usage"))
+        return _stream(completion_id, request.model, reply, usage if include_usage else None)
+    return http.json_response(200, _completion(completion_id, request.model, reply, usage))
+
+
+def _input_text(request: ChatRequest, *, with_context: bool) -> str:
+    users = [i for i, m in enumerate(request.messages) if m.role == "user" and m.text().strip()]
+    if not users:
+        raise OpenAIError(400, "messages: at least one user message with text is required.", "invalid_request_error",
+                          "invalid_request", "messages")  # fmt: skip
+    last = request.messages[users[-1]].text()
+    earlier = [m for m in request.messages[: users[-1]] if m.role in ("user", "assistant") and m.text().strip()]
+    if not with_context or not earlier:
+        return last
+    lines = [f"{m.role}: {m.text()}" for m in earlier]
+    context = "\n".join(lines)[-MAX_CONTEXT_CHARS:]
+    return f"[Earlier in this conversation]\n{context}\n\n[Now]\n{last}"
+
+
+def _reply_or_error(result: dict[str, Any]) -> str:
+    status = result.get("status")
+    if status == "succeeded":
+        return str(result.get("reply") or "")
+    if status == "budget_exceeded":
+        raise OpenAIError(429, str(result.get("reply") or "The daily budget is spent."), "insufficient_quota",
+                          "insufficient_quota")  # fmt: skip
+    raise OpenAIError(500, f"The agent's turn did not finish ({status}).", "server_error", "turn_failed")
+
+
+def _usage(slug: str, turn_id: int | None) -> dict[str, int]:
+    row = None
+    if turn_id is not None:
+        with tenant_tx(slug, "ro") as conn:
+            row = conn.execute(
+                "SELECT coalesce(sum(input_tokens + cache_read_tokens + cache_write_tokens), 0),"
+                " coalesce(sum(output_tokens), 0) FROM usage WHERE turn_id = %s",
+                (turn_id,),
+            ).fetchone()
+    prompt, completion = (int(row[0]), int(row[1])) if row else (0, 0)
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _completion(completion_id: str, model: str, reply: str, usage: dict[str, int]) -> dict[str, Any]:
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop", "logprobs": None}
+        ],
+        "usage": usage,
+    }
+
+
+def _stream(completion_id: str, model: str, reply: str, usage: dict[str, int] | None) -> dict[str, Any]:
+    created = int(time.time())
+
+    def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
+        body = {"id": completion_id, "object": "chat.completion.chunk", "created": created, "model": model,
+                "choices": choices, **extra}  # fmt: skip
+        return f"data: {json.dumps(body)}\n\n"
+
+    def choice(delta: dict[str, Any], finish: str | None = None) -> list[dict[str, Any]]:
+        return [{"index": 0, "delta": delta, "finish_reason": finish}]
+
+    events = [chunk(choice({"role": "assistant", "content": ""})), chunk(choice({"content": reply})),
+              chunk(choice({}, "stop"))]  # fmt: skip
+    if usage is not None:  # stream_options.include_usage: one more chunk, with the usage and no choices
+        events.append(chunk([], usage=usage))
+    events.append("data: [DONE]\n\n")
+    headers = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+    return {"statusCode": 200, "headers": headers, "body": "".join(events)}
