@@ -86,7 +86,7 @@ def ads_tenant(
                           "dm_policy": "allowlist", "allow_from": [OPERATOR_CHAT], "operator": True}],
         },
         meta={"ad_account_id": account, "page_id": f"15{unique}", "access_token": f"secret:{slug}/meta"},
-        ads={"daily_budget_cap": 50000, "agent": "director"},
+        ads={"daily_budget_cap": 50000, "account_daily_cap": 200000, "agent": "director"},
     )  # fmt: skip
     apply_tenant(tenant)
     client = Client(tenant, create_token(slug), local.url)

@@ -102,6 +102,7 @@ def test_a_campaign_is_created_paused_from_creatives_uploaded_from_the_blob_stor
 ) -> None:
     from clawgate.core.blobs import blob_store
 
+    ads.graph.add_object(ads.phone_number_id, "phone_number", display_phone_number="+7 701 555 0101")
     image, video = b"\x89PNG\r\n\x1a\n" + b"i" * 500, b"\x00\x00\x00\x18ftypmp42" + b"v" * 3000
     blob_store().put(f"{ads.slug}/creatives/smile.png", image, "image/png")
     blob_store().put(f"{ads.slug}/creatives/tour.mp4", video, "video/mp4")
@@ -156,8 +157,8 @@ def test_a_campaign_is_created_paused_from_creatives_uploaded_from_the_blob_stor
 
 # onboarding ----------------------------------------------------------------------------------------------------------
 def test_the_onboarding_skill_driven_by_the_model_fills_the_config(ads: Ads, model: FakeAnthropic) -> None:
-    ads.graph.add_object("act_999", "adaccount", name="New account", currency="KZT", timezone_name="Asia/Almaty",
-                         account_status=1)  # fmt: skip
+    ads.graph.add_object("act_999", "adaccount", name="New account", currency="USD", timezone_name="Asia/Almaty",
+                         account_status=1)  # fmt: skip  (billed in dollars; the tenant reads reports in KZT)
     reason = {"reason": "onboarding, operator's answer"}
     model.script_tool_use([("read_skill", {"name": "fb-onboarding"})])
     model.script_tool_use([("ads_account_info", {"ad_account_id": "act_999"})])
@@ -166,7 +167,6 @@ def test_the_onboarding_skill_driven_by_the_model_fills_the_config(ads: Ads, mod
         ("ads_configure", {"key": "page_id", "value": "153125381133", **reason}),
         ("ads_configure", {"key": "dataset_id", "value": "1234567890", **reason}),
         ("ads_save_direction", {"name": "Implants", "target_cpl": 1800, "adset_ids": [ADSET], **reason}),
-        ("ads_configure", {"key": "currency", "value": "kzt", **reason}),
         ("ads_configure", {"key": "target_cpl", "value": "1500", **reason}),
         ("ads_configure", {"key": "report_chat_id", "value": "-100200300", **reason}),
     ])  # fmt: skip
@@ -179,10 +179,16 @@ def test_the_onboarding_skill_driven_by_the_model_fills_the_config(ads: Ads, mod
     assert "Telegram chat" in results[0][2] and results[1][2]["account"]["name"] == "New account"
     config = dict(ads.rows("SELECT key, value FROM config"))
     assert config == {"ad_account_id": "act_999", "page_id": "153125381133", "dataset_id": "1234567890",
-                      "currency": "KZT", "target_cpl": "1500", "report_chat_id": -100200300}  # fmt: skip
+                      "target_cpl": "1500", "report_chat_id": -100200300,
+                      "account_currency": {"account": "act_999", "currency": "USD"}}  # fmt: skip
     assert ads.rows("SELECT d.name, d.target_cpl, a.adset_id FROM directions d JOIN direction_adsets a"
                     " ON a.direction_id = d.id") == [("Implants", Decimal("1800.0000"), ADSET)]  # fmt: skip
     context = load_context(ads.slug)
     assert (context.ad_account_id, context.report_chat_id, context.target_cpl) == ("act_999", -100200300,
                                                                                    Decimal("1500"))  # fmt: skip
-    assert ads.rows("SELECT count(*) FROM audit_log WHERE action = 'config.set'") == [(6,)]
+    assert (context.currency, context.display_currency) == ("USD", "KZT")
+    assert ads.rows("SELECT count(*) FROM audit_log WHERE action = 'config.set'") == [(5,)]
+
+    [(_, status, refusal)] = operator_turn(ads, model, ("ads_configure", {"key": "currency", "value": "JPY", **reason}))
+    assert status == "error" and "'currency' is not a setting" in refusal  # only the ad account decides
+    assert load_context(ads.slug).currency == "USD"

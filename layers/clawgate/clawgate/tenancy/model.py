@@ -158,6 +158,9 @@ class Ads(Strict):
     agent: str | None = None
     budget_step_limit: float = Field(default=0.30, gt=0, le=10)  # a change beyond ±30% needs a confirmation turn
     daily_budget_cap: float | None = Field(default=None, gt=0)  # per ad set, account currency; above: confirmation
+    # The sum of the daily budgets of everything running in the ad account (account currency). Required before any
+    # new spend: without it, budget increases and ACTIVE are refused. No chat and no confirmation can go past it.
+    account_daily_cap: float | None = Field(default=None, gt=0)
     report_chat_id: int | None = None
     schedules: dict[AdsJob, Annotated[str, AfterValidator(_schedule)]] = {}
     heartbeat: bool = False  # opt-in: a scheduled turn when something changed, never past the daily budget

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response
+from clawgate.local.fakes.graph_rules import create_refusal
 from clawgate.local.fakes.graph_support import (
     decode_events,
     decode_params,
@@ -70,6 +71,7 @@ class FakeGraph(FakeServer):
         self.updates: list[tuple[str, dict[str, Any]]] = []
         self.images: dict[str, bytes] = {}
         self._report_runs: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.locations: list[dict[str, Any]] = []
         self._counter = 120_000_000_000_000
 
     def _reset_state(self) -> None:
@@ -170,6 +172,8 @@ class FakeGraph(FakeServer):
         if self.access_token is not None and token != self.access_token:
             return error_response(190, "Invalid OAuth access token - Cannot parse access token", status=401)
         segments = [s for s in _VERSION.sub("", request.path).split("/") if s]
+        if segments == ["search"]:
+            return self._search(request)
         if len(segments) == 1:
             return self._node(request, segments[0])
         if len(segments) == 2:
@@ -209,6 +213,11 @@ class FakeGraph(FakeServer):
             return self._adimages(request)
         if post and edge == "advideos":
             return self._advideo(request)
+        if post and edge == "leadgen_forms":
+            return self._create_form(request, node_id)
+        if edge == "thumbnails":
+            return Response.json(page(self.objects.get(node_id, {}).get("thumbnails", []), request.query,
+                                      self.url + request.path))  # fmt: skip
         if post and edge == "subscribed_apps":
             return Response.json({"success": True})
         if not post and edge in _CREATE_KINDS:
@@ -307,6 +316,9 @@ class FakeGraph(FakeServer):
         missing = [name for name in _REQUIRED[kind] if name not in fields]
         if missing:
             return error_response(100, f"(#100) The parameter {missing[0]} is required")
+        refusal = create_refusal(kind, fields)
+        if refusal:
+            return error_response(100, refusal)
         object_id = self.new_id()
         if kind != "adcreative":
             fields.setdefault("status", "ACTIVE")
@@ -336,13 +348,37 @@ class FakeGraph(FakeServer):
         params = request.params
         phase = params.get("upload_phase")
         if phase == "start":
-            size = str(params.get("file_size", "0"))
+            size, video_id = str(params.get("file_size", "0")), self.new_id()
+            thumbnail = {"id": self.new_id(), "uri": f"{self.url}{IMAGES_PREFIX}thumb-{video_id}", "is_preferred": True}
+            self.add_object(video_id, "video", status={"video_status": "processing", "processing_progress": 0},
+                            thumbnails=[thumbnail])  # fmt: skip
             return Response.json(
-                {"video_id": self.new_id(), "upload_session_id": self.new_id(), "start_offset": "0", "end_offset": size}
+                {"video_id": video_id, "upload_session_id": self.new_id(), "start_offset": "0", "end_offset": size}
             )
         if phase == "transfer":
             end = str(int(params.get("start_offset", 0)) + sum(len(f.data) for f in request.files.values()))
             return Response.json({"start_offset": end, "end_offset": end})
         if phase == "finish":
+            with self._lock:  # Meta processes the video after the upload; the fake is done at once
+                for node in self.objects.values():
+                    status = node.get("status")
+                    if isinstance(status, dict) and status.get("video_status") == "processing":
+                        node["status"] = {"video_status": "ready", "processing_progress": 100}
             return Response.json({"success": True})
         return Response.json({"id": self.new_id()})
+
+    def _create_form(self, request: RecordedRequest, page_id: str) -> Response:
+        fields = decode_params(request.params)
+        if not fields.get("questions") or not fields.get("privacy_policy"):
+            return error_response(100, "(#100) questions and privacy_policy are required")
+        form_id = self.new_id()
+        node = self.add_object(form_id, "leadgen_form", page_id=page_id, **fields)
+        with self._lock:
+            self.created.append({"kind": "leadgen_form", **node})
+        return Response.json({"id": form_id})
+
+    def _search(self, request: RecordedRequest) -> Response:
+        """`GET /search?type=adgeolocation&q=…`: the registered `locations` whose name starts with q."""
+        query = str(request.query.get("q") or "").lower()
+        found = [loc for loc in self.locations if str(loc.get("name", "")).lower().startswith(query)]
+        return Response.json({"data": found})

@@ -1,6 +1,10 @@
 """What the ads tools and jobs need to know about a tenant: its tenant file, and the settings onboarding keeps in the
-tenant's `config` table (ad account, page, dataset, currency, target CPL, report chat), which win over the file.
-Guardrails (step limit, daily cap) come from the tenant file only: no chat can loosen them."""
+tenant's `config` table (ad account, page, dataset, pixel, target CPL, report chat), which win over the file.
+Guardrails (step limit, caps) come from the tenant file only: no chat can loosen them.
+
+Money. Budgets are in the ad account's currency, which only Graph knows: it is read from the ad account
+(`GET act_…?fields=currency`) and kept in `config` as `account_currency`, never taken from a chat or the tenant
+file. The tenant file's `currency` is the display currency of reports (e.g. KZT for a USD-billed account)."""
 
 from __future__ import annotations
 
@@ -55,7 +59,8 @@ CONFIG_KEYS: dict[str, Any] = {
     "ad_account_id": _pattern(r"act_\d+"),
     "page_id": _pattern(r"\d+"),
     "dataset_id": _pattern(r"\d+"),
-    "currency": lambda v: _pattern(r"[A-Z]{3}")(str(v).upper()),
+    "pixel_id": _pattern(r"\d+"),
+    "instagram_user_id": _pattern(r"\d+"),
     "target_cpl": _amount,
     "report_chat_id": _chat,
 }
@@ -65,11 +70,17 @@ CONFIG_KEYS: dict[str, Any] = {
 class AdsContext:
     tenant: TenantFile
     ad_account_id: str
-    currency: str
+    currency: str  # the ad account's, read from Graph
     page_id: str | None
     dataset_id: str | None
     target_cpl: Decimal | None
     report_chat_id: int | None
+    pixel_id: str | None = None
+    instagram_user_id: str | None = None
+
+    @property
+    def display_currency(self) -> str:
+        return self.tenant.currency
 
     @property
     def slug(self) -> str:
@@ -85,6 +96,12 @@ class AdsContext:
         return None if cap is None else to_minor(cap, self.currency)
 
     @property
+    def account_cap_minor(self) -> int | None:
+        """The account-wide cap on the sum of running daily budgets (`ads.account_daily_cap`); None: not set."""
+        cap = self.tenant.ads.account_daily_cap
+        return None if cap is None else to_minor(cap, self.currency)
+
+    @property
     def agent_id(self) -> str:
         return self.tenant.ads.agent or self.tenant.agents[0].id
 
@@ -96,7 +113,7 @@ class AdsContext:
 
 
 def read_config(conn: Conn) -> dict[str, Any]:
-    keys = list(CONFIG_KEYS)
+    keys = [*CONFIG_KEYS, ACCOUNT_CURRENCY]
     return dict(conn.execute("SELECT key, value FROM config WHERE key = ANY(%s)", (keys,)).fetchall())
 
 
@@ -113,6 +130,34 @@ def write_config(conn: Conn, key: str, value: object) -> Any:
     return stored
 
 
+ACCOUNT_CURRENCY = "account_currency"
+
+
+def remember_account_currency(slug: str, account_id: str, currency: str) -> None:
+    with tenant_tx(slug) as conn:
+        conn.execute(
+            "INSERT INTO config (key, value) VALUES (%s, %s)"
+            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
+            (ACCOUNT_CURRENCY, Jsonb({"account": account_id, "currency": currency.upper()})),
+        )
+
+
+def _account_currency(tenant: TenantFile, account_id: str, stored: Any) -> str:
+    """The ad account's currency: remembered per account, else asked of Graph once."""
+    if isinstance(stored, dict) and stored.get("account") == account_id and stored.get("currency"):
+        return str(stored["currency"])
+    from facebook_business.adobjects.adaccount import AdAccount
+
+    from clawgate.meta.graph import tenant_api
+    from clawgate.meta.marketing.calls import graph_call
+
+    api = tenant_api(tenant)
+    with graph_call(api):
+        currency = str(AdAccount(account_id, api=api).api_get(fields=["currency"])["currency"]).upper()
+    remember_account_currency(tenant.slug, account_id, currency)
+    return currency
+
+
 def load_context(slug: str) -> AdsContext:
     tenant = cached_tenant(slug)
     with tenant_tx(slug, "ro") as conn:
@@ -124,9 +169,11 @@ def load_context(slug: str) -> AdsContext:
     return AdsContext(
         tenant=tenant,
         ad_account_id=str(account),
-        currency=str(config.get("currency") or tenant.currency),
+        currency=_account_currency(tenant, str(account), config.get(ACCOUNT_CURRENCY)),
         page_id=config.get("page_id") or tenant.meta.page_id,
         dataset_id=config.get("dataset_id") or (tenant.capi.dataset_id if tenant.capi else None),
         target_cpl=Decimal(str(target)) if target is not None else None,
         report_chat_id=config.get("report_chat_id") or tenant.ads.report_chat_id,
+        pixel_id=config.get("pixel_id"),
+        instagram_user_id=config.get("instagram_user_id"),
     )

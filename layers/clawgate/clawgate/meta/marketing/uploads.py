@@ -9,6 +9,7 @@ through the SDK's own `api.call(..., url_override=...)`, aimed at Graph's video 
 from __future__ import annotations
 
 import base64
+import time
 from typing import TYPE_CHECKING, Any
 
 from clawgate.db import tenant_tx
@@ -93,3 +94,35 @@ def upload_creative(ctx: AdsContext, actor: Actor, creative_id: int, reason: str
         result = {"creative_id": creative_id, "image_hash": image_hash, "video_id": video_id, "bytes": len(data)}
         record(conn, actor, "creative.upload", str(creative_id), reason, result)
     return result
+
+
+VIDEO_READY_WAIT_S = 60.0
+VIDEO_POLL_S = 3.0
+
+
+def video_thumbnail(ctx: AdsContext, video_id: str, wait_s: float = VIDEO_READY_WAIT_S) -> dict[str, Any]:
+    """A processed video's preferred thumbnail as `{"image_url": …}` (video ads need one). Waits for Meta's
+    processing up to `wait_s`; a video still processing, or failed, is refused with what to do."""
+    from facebook_business.adobjects.advideo import AdVideo
+
+    api = marketing_api(ctx)
+    deadline = time.monotonic() + wait_s
+    while True:
+        with graph_call(api):
+            status = AdVideo(video_id, api=api).api_get(fields=["status"]).get("status") or {}
+        state = str(status.get("video_status") or "")
+        if state == "ready":
+            break
+        if state == "error":
+            raise WriteRefused(f"Meta could not process video {video_id}; upload it again")
+        if time.monotonic() + VIDEO_POLL_S > deadline:
+            raise WriteRefused(f"video {video_id} is still processing ({status.get('processing_progress', '?')}%);"
+                               " try again in a few minutes")  # fmt: skip
+        time.sleep(VIDEO_POLL_S)
+    with graph_call(api):
+        found = AdVideo(video_id, api=api).get_thumbnails(fields=["uri", "is_preferred"])
+        thumbnails = [thumbnail.export_all_data() for thumbnail in found]
+    chosen = next((t for t in thumbnails if t.get("is_preferred")), thumbnails[0] if thumbnails else None)
+    if not chosen or not chosen.get("uri"):
+        raise WriteRefused(f"video {video_id} has no thumbnail yet; pass thumbnail_hash (an uploaded image)")
+    return {"image_url": str(chosen["uri"])}

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field, model_validator
 from clawgate.core.tools import ToolContext, tool
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing.calls import graph_call, marketing_api
+from clawgate.meta.marketing.context import remember_account_currency
 from clawgate.meta.marketing.insights import InsightRow, Level, fetch_insights, ratios
 from clawgate.meta.marketing.money import to_usd
 from clawgate.meta.marketing.objects import Kind, list_objects
@@ -104,7 +105,10 @@ def ads_account_info(ctx: ToolContext, args: AccountArgs) -> dict[str, Any]:
         with graph_call(api):
             fields = ["id", "name", "currency", "timezone_name", "account_status", "amount_spent"]
             info: dict[str, Any] = AdAccount(account_id, api=api).api_get(fields=fields).export_all_data()
-    configured = {"ad_account_id": ads.ad_account_id, "currency": ads.currency, "page_id": ads.page_id,
+    if info.get("currency"):
+        remember_account_currency(ads.slug, account_id, str(info["currency"]))
+    configured = {"ad_account_id": ads.ad_account_id, "account_currency": ads.currency,
+                  "display_currency": ads.display_currency, "page_id": ads.page_id,
                   "dataset_id": ads.dataset_id, "target_cpl": str(ads.target_cpl) if ads.target_cpl else None,
                   "report_chat_id": ads.report_chat_id}  # fmt: skip
     return {"account": info, "configured": configured}

@@ -9,12 +9,13 @@ from typing import Any
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
-from clawgate import secrets
 from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing.audit import record
 from clawgate.meta.marketing.context import CONFIG_KEYS, write_config
-from clawgate.meta.marketing.tools.support import REASON, actor_of, ads_context
+from clawgate.meta.marketing.destinations import e164, graph_request, whatsapp_account
+from clawgate.meta.marketing.presets import PresetRefused
+from clawgate.meta.marketing.tools.support import REASON, actor_of, ads_context, readable_errors
 from clawgate.tenancy.model import WhatsAppAccount
 from clawgate.tenancy.registry import cached_tenant
 
@@ -102,26 +103,15 @@ class NumberArgs(BaseModel):
 
 
 def _whatsapp_account(ctx: ToolContext, phone_number_id: str | None) -> WhatsAppAccount:
-    accounts = cached_tenant(ctx.tenant).channels.whatsapp
-    for account in accounts:
-        if phone_number_id in (None, account.phone_number_id):
-            return account
-    raise ToolFailure("that number is not in the tenant file: the agency adds it under channels.whatsapp first")
+    try:
+        return whatsapp_account(cached_tenant(ctx.tenant), phone_number_id)
+    except PresetRefused as error:
+        raise ToolFailure(str(error)) from None
 
 
 def _graph(method: str, path: str, token_ref: str, params: dict[str, Any] | None = None) -> dict[str, Any]:
-    from clawgate.core import transport
-    from clawgate.settings import get_settings
-
-    settings = get_settings()
-    url = f"{settings.graph_url.rstrip('/')}/{settings.graph_version}/{path}"
-    headers = {"Authorization": f"Bearer {secrets.resolve(token_ref)}"}
-    answer = transport.client().request(method, url, params=params, headers=headers)
-    body: dict[str, Any] = answer.json() if answer.content else {}
-    if answer.status_code >= 400:
-        error = body.get("error") or {}
-        raise ToolFailure(f"Graph error {error.get('code')}: {error.get('message') or answer.status_code}")
-    return body
+    with readable_errors():
+        return graph_request(method, path, token_ref, params)
 
 
 @tool("wa_check_number", "Check a WhatsApp Cloud API number: display number, verified name, quality rating.", "ads")
@@ -144,3 +134,26 @@ def wa_subscribe_app(ctx: ToolContext, args: SubscribeArgs) -> str:
     with tenant_tx(ctx.tenant) as conn:
         record(conn, actor_of(ctx), "whatsapp.subscribe", account.waba_id, args.reason, {"answer": answer})
     return f"WABA {account.waba_id} subscribed: {answer}"
+
+
+@tool(
+    "wa_check_page_number",
+    "Check that the Facebook Page's WhatsApp number is the tenant's Cloud API number (otherwise Click-to-WhatsApp"
+    " chats can reach another number or the WhatsApp Business app, with no referral, attribution or CAPI).",
+    "ads",
+)
+def wa_check_page_number(ctx: ToolContext, args: NumberArgs) -> dict[str, Any]:
+    ads = ads_context(ctx)
+    account = _whatsapp_account(ctx, args.phone_number_id)
+    if not ads.page_id:
+        raise ToolFailure("no Facebook page is configured (ads_configure page_id)")
+    number = _graph("GET", account.phone_number_id, account.access_token, {"fields": "display_phone_number"})
+    page = _graph("GET", ads.page_id, ads.tenant.meta.access_token if ads.tenant.meta else account.access_token,
+                  {"fields": "whatsapp_number,has_whatsapp_business_number"})  # fmt: skip
+    cloud = e164(str(number.get("display_phone_number") or "0" * 8))
+    linked = page.get("whatsapp_number")
+    same = bool(linked) and e164(str(linked)) == cloud
+    advice = ("the Page's WhatsApp number is the Cloud API number: Click-to-WhatsApp ads will reach the agent" if same
+              else "the Page shows another WhatsApp number (or none): link the Cloud API number to the Page in"
+              " Meta Business Suite (Page settings → WhatsApp) before running Click-to-WhatsApp ads")  # fmt: skip
+    return {"cloud_api_number": cloud, "page_whatsapp_number": linked, "matches": same, "advice": advice}

@@ -1,160 +1,17 @@
-"""Writing to the ad account, each with a required `reason` and an audit row: create campaign → ad set → creative →
-ad (always PAUSED), pause/resume, ad-set budgets under the guardrails of budgets.py, and creative uploads."""
+"""Changing what runs, each with a required `reason` and an audit row: pause/resume, budgets under the guardrails
+of budgets.py (resuming is spending, so it goes through the same confirmation), and creative uploads. Creation
+from presets is in create.py."""
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
-from clawgate.core.tools import ToolContext, ToolFailure, tool
-from clawgate.db import tenant_tx
+from clawgate.core.tools import ToolContext, tool
 from clawgate.meta.marketing import budgets, objects, uploads
-from clawgate.meta.marketing.money import to_minor
 from clawgate.meta.marketing.tools.support import REASON, actor_of, ads_context, readable_errors
-
-Objective = Literal["OUTCOME_LEADS", "OUTCOME_ENGAGEMENT", "OUTCOME_TRAFFIC", "OUTCOME_SALES", "OUTCOME_AWARENESS"]
-Goal = Literal["CONVERSATIONS", "LEAD_GENERATION", "LINK_CLICKS", "OFFSITE_CONVERSIONS", "REACH", "IMPRESSIONS"]
-Destination = Literal["WHATSAPP", "MESSENGER", "ON_AD", "WEBSITE"]
-
-
-class CampaignArgs(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    objective: Objective = "OUTCOME_ENGAGEMENT"
-    special_ad_categories: list[str] = Field(default=[], description="e.g. HOUSING, EMPLOYMENT, CREDIT; usually none")
-    reason: str = REASON
-
-
-@tool("ads_create_campaign", "Create a campaign (PAUSED; budgets live on its ad sets).", "ads")
-def ads_create_campaign(ctx: ToolContext, args: CampaignArgs) -> dict[str, Any]:
-    ads = ads_context(ctx)
-    params = {"name": args.name, "objective": args.objective, "special_ad_categories": args.special_ad_categories,
-              "is_adset_budget_sharing_enabled": False}  # fmt: skip
-    with readable_errors():
-        return {"campaign_id": objects.create(ads, actor_of(ctx), "campaign", params, args.reason), "status": "PAUSED"}
-
-
-class Targeting(BaseModel):
-    countries: list[str] = Field(default=[], description="ISO country codes, e.g. ['KZ']")
-    cities: list[dict[str, Any]] = Field(default=[], description="Graph city objects: [{'key': '…', 'radius': 10}]")
-    age_min: int = Field(default=18, ge=13, le=65)
-    age_max: int = Field(default=65, ge=13, le=65)
-    genders: list[Literal[1, 2]] = Field(default=[], description="1 men, 2 women; empty: all")
-
-    def graph(self) -> dict[str, Any]:
-        geo: dict[str, Any] = {"countries": self.countries} if self.countries else {}
-        if self.cities:
-            geo["cities"] = self.cities
-        spec: dict[str, Any] = {"geo_locations": geo, "age_min": self.age_min, "age_max": self.age_max}
-        return spec | ({"genders": self.genders} if self.genders else {})
-
-
-class AdSetArgs(BaseModel):
-    campaign_id: str
-    name: str = Field(min_length=1, max_length=200)
-    daily_budget: Decimal = Field(gt=0, description="per day, in the ad account's currency (major units)")
-    optimization_goal: Goal = "CONVERSATIONS"
-    destination_type: Destination | None = "WHATSAPP"
-    targeting: Targeting
-    direction_id: int | None = Field(default=None, description="the business direction this ad set belongs to")
-    reason: str = REASON
-
-
-@tool("ads_create_adset", "Create an ad set (PAUSED) with a daily budget and targeting, optionally in a direction.",
-      "ads")  # fmt: skip
-def ads_create_adset(ctx: ToolContext, args: AdSetArgs) -> dict[str, Any]:
-    ads = ads_context(ctx)
-    budget = to_minor(args.daily_budget, ads.currency)
-    cap = ads.daily_cap_minor
-    if cap is not None and budget > cap:
-        raise ToolFailure("the daily budget is above the tenant's cap per ad set: create it within the cap, then ask"
-                          " for more with ads_set_budget (which needs the operator's confirmation)")  # fmt: skip
-    params: dict[str, Any] = {
-        "name": args.name, "campaign_id": args.campaign_id, "daily_budget": budget, "billing_event": "IMPRESSIONS",
-        "optimization_goal": args.optimization_goal, "bid_strategy": "LOWEST_COST_WITHOUT_CAP",
-        "targeting": args.targeting.graph(),
-    }  # fmt: skip
-    if args.destination_type:
-        params["destination_type"] = args.destination_type
-        if ads.page_id and args.destination_type != "WEBSITE":
-            params["promoted_object"] = {"page_id": ads.page_id}
-    with readable_errors():
-        adset_id = objects.create(ads, actor_of(ctx), "adset", params, args.reason)
-    if args.direction_id is not None:
-        with tenant_tx(ads.slug) as conn:
-            conn.execute(
-                "INSERT INTO direction_adsets (direction_id, adset_id, campaign_id) VALUES (%s, %s, %s)"
-                " ON CONFLICT (adset_id) DO UPDATE SET direction_id = EXCLUDED.direction_id",
-                (args.direction_id, adset_id, args.campaign_id),
-            )
-    return {"adset_id": adset_id, "status": "PAUSED", "daily_budget_minor_units": budget}
-
-
-class CreativeArgs(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
-    message: str = Field(min_length=1, max_length=2_000, description="the ad's primary text")
-    headline: str | None = Field(default=None, max_length=255)
-    image_hash: str | None = Field(default=None, description="from ads_upload_creative (images)")
-    video_id: str | None = Field(default=None, description="from ads_upload_creative (videos)")
-    thumbnail_hash: str | None = Field(default=None, description="an image hash shown before a video plays")
-    link: str | None = Field(default=None, description="website URL; omit for Click-to-WhatsApp")
-    creative_row_id: int | None = Field(default=None, description="our creatives row, to link it to the Meta creative")
-    reason: str = REASON
-
-    @model_validator(mode="after")
-    def _one_medium(self) -> CreativeArgs:
-        if (self.image_hash is None) == (self.video_id is None):
-            raise ValueError("give exactly one of image_hash and video_id")
-        return self
-
-
-def story_spec(args: CreativeArgs, page_id: str) -> dict[str, Any]:
-    cta: dict[str, Any] = (
-        {"type": "LEARN_MORE", "value": {"link": args.link}}
-        if args.link
-        else {"type": "WHATSAPP_MESSAGE", "value": {"app_destination": "WHATSAPP"}}
-    )
-    link = args.link or "https://api.whatsapp.com/send"
-    if args.video_id:
-        video = {"video_id": args.video_id, "message": args.message, "call_to_action": cta}
-        video |= {"title": args.headline} if args.headline else {}
-        video |= {"image_hash": args.thumbnail_hash} if args.thumbnail_hash else {}
-        return {"page_id": page_id, "video_data": video}
-    data = {"image_hash": args.image_hash, "message": args.message, "link": link, "call_to_action": cta}
-    return {"page_id": page_id, "link_data": data | ({"name": args.headline} if args.headline else {})}
-
-
-@tool("ads_create_creative", "Create an ad creative from an uploaded image or video (Click-to-WhatsApp by default).",
-      "ads")  # fmt: skip
-def ads_create_creative(ctx: ToolContext, args: CreativeArgs) -> dict[str, Any]:
-    ads = ads_context(ctx)
-    if not ads.page_id:
-        raise ToolFailure("no Facebook page is configured (fb-onboarding step 3)")
-    params = {"name": args.name, "object_story_spec": story_spec(args, ads.page_id)}
-    with readable_errors():
-        creative_id = objects.create(ads, actor_of(ctx), "adcreative", params, args.reason)
-    if args.creative_row_id is not None:
-        with tenant_tx(ads.slug) as conn:
-            conn.execute("UPDATE creatives SET meta_creative_id = %s, body = %s, title = coalesce(%s, title),"
-                         " updated_at = now() WHERE id = %s",
-                         (creative_id, args.message, args.headline, args.creative_row_id))  # fmt: skip
-    return {"creative_id": creative_id}
-
-
-class AdArgs(BaseModel):
-    adset_id: str
-    creative_id: str
-    name: str = Field(min_length=1, max_length=200)
-    reason: str = REASON
-
-
-@tool("ads_create_ad", "Create an ad (PAUSED) from a creative in an ad set.", "ads")
-def ads_create_ad(ctx: ToolContext, args: AdArgs) -> dict[str, Any]:
-    ads = ads_context(ctx)
-    params = {"name": args.name, "adset_id": args.adset_id, "creative": {"creative_id": args.creative_id}}
-    with readable_errors():
-        return {"ad_id": objects.create(ads, actor_of(ctx), "ad", params, args.reason), "status": "PAUSED"}
 
 
 class StatusArgs(BaseModel):
