@@ -157,8 +157,10 @@ def test_a_campaign_is_created_paused_from_creatives_uploaded_from_the_blob_stor
 
 # onboarding ----------------------------------------------------------------------------------------------------------
 def test_the_onboarding_skill_driven_by_the_model_fills_the_config(ads: Ads, model: FakeAnthropic) -> None:
-    ads.graph.add_object("act_999", "adaccount", name="New account", currency="USD", timezone_name="Asia/Almaty",
-                         account_status=1)  # fmt: skip  (billed in dollars; the tenant reads reports in KZT)
+    # billed in dollars; the tenant reads its reports in KZT
+    ads.graph.add_object(
+        "act_999", "adaccount", name="New account", currency="USD", timezone_name="Asia/Almaty", account_status=1
+    )
     reason = {"reason": "onboarding, operator's answer"}
     model.script_tool_use([("read_skill", {"name": "fb-onboarding"})])
     model.script_tool_use([("ads_account_info", {"ad_account_id": "act_999"})])

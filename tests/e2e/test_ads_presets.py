@@ -192,9 +192,15 @@ def test_a_lead_form_is_created_with_the_pages_token_and_a_video_creative_gets_i
     ads = accounts
     page = ads.tenant.meta.page_id if ads.tenant.meta else ""
     ads.graph.add_object(page, "page", access_token="EAAG-page-token")
-    ads.graph.add_object("9001", "video", status={"video_status": "ready"},
-                         thumbnails=[{"id": "1", "uri": "https://cdn.example/t1.jpg", "is_preferred": False},
-                                     {"id": "2", "uri": "https://cdn.example/t2.jpg", "is_preferred": True}])
+    ads.graph.add_object(
+        "9001",
+        "video",
+        status={"video_status": "ready"},
+        thumbnails=[
+            {"id": "1", "uri": "https://cdn.example/t1.jpg", "is_preferred": False},
+            {"id": "2", "uri": "https://cdn.example/t2.jpg", "is_preferred": True},
+        ],
+    )
     ads.graph.add_object("9002", "video", status={"video_status": "error"})  # fmt: skip
     form = {"name": "Implants form", "questions": ["FULL_NAME", "PHONE"],
             "privacy_policy_url": "https://acme.example/privacy", **WHY}  # fmt: skip
