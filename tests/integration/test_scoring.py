@@ -33,8 +33,7 @@ def tenant(make_tenant: Callable[..., TenantFile]) -> TenantFile:
     tenant = make_tenant(f"score_{unique}", meta={"ad_account_id": "act_1", "access_token": "secret:x/meta"})
     apply_tenant(tenant)
     with tenant_tx(tenant.slug) as conn:
-        conn.execute("INSERT INTO config (key, value) VALUES ('target_cpl', '\"1000\"'),"
-                     " ('account_currency', '{\"account\": \"act_1\", \"currency\": \"KZT\"}')")  # fmt: skip
+        conn.execute("INSERT INTO config (key, value) VALUES ('target_cpl', '\"1000\"')")
         direction_id = conn.execute("INSERT INTO directions (name, target_cpl) VALUES ('Implants', 1000) RETURNING id")
         direction_id = direction_id.fetchone()[0]
         for adset in ("A", "E"):

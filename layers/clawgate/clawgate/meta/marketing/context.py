@@ -70,13 +70,21 @@ CONFIG_KEYS: dict[str, Any] = {
 class AdsContext:
     tenant: TenantFile
     ad_account_id: str
-    currency: str  # the ad account's, read from Graph
+    stored_currency: str | None  # the ad account's, as remembered in config (None: ask Graph on first use)
     page_id: str | None
     dataset_id: str | None
     target_cpl: Decimal | None
     report_chat_id: int | None
     pixel_id: str | None = None
     instagram_user_id: str | None = None
+
+    @property
+    def currency(self) -> str:
+        """The ad account's currency; asked of Graph (and remembered) the first time a context needs money."""
+        if self.stored_currency is None:
+            object.__setattr__(self, "stored_currency", _ask_account_currency(self.tenant, self.ad_account_id))
+        assert self.stored_currency is not None
+        return self.stored_currency
 
     @property
     def display_currency(self) -> str:
@@ -142,10 +150,13 @@ def remember_account_currency(slug: str, account_id: str, currency: str) -> None
         )
 
 
-def _account_currency(tenant: TenantFile, account_id: str, stored: Any) -> str:
-    """The ad account's currency: remembered per account, else asked of Graph once."""
+def _remembered_currency(account_id: str, stored: Any) -> str | None:
     if isinstance(stored, dict) and stored.get("account") == account_id and stored.get("currency"):
         return str(stored["currency"])
+    return None
+
+
+def _ask_account_currency(tenant: TenantFile, account_id: str) -> str:
     from facebook_business.adobjects.adaccount import AdAccount
 
     from clawgate.meta.graph import tenant_api
@@ -169,7 +180,7 @@ def load_context(slug: str) -> AdsContext:
     return AdsContext(
         tenant=tenant,
         ad_account_id=str(account),
-        currency=_account_currency(tenant, str(account), config.get(ACCOUNT_CURRENCY)),
+        stored_currency=_remembered_currency(str(account), config.get(ACCOUNT_CURRENCY)),
         page_id=config.get("page_id") or tenant.meta.page_id,
         dataset_id=config.get("dataset_id") or (tenant.capi.dataset_id if tenant.capi else None),
         target_cpl=Decimal(str(target)) if target is not None else None,

@@ -107,7 +107,7 @@ def ads_account_info(ctx: ToolContext, args: AccountArgs) -> dict[str, Any]:
             info: dict[str, Any] = AdAccount(account_id, api=api).api_get(fields=fields).export_all_data()
     if info.get("currency"):
         remember_account_currency(ads.slug, account_id, str(info["currency"]))
-    configured = {"ad_account_id": ads.ad_account_id, "account_currency": ads.currency,
+    configured = {"ad_account_id": ads.ad_account_id, "account_currency": ads.stored_currency,
                   "display_currency": ads.display_currency, "page_id": ads.page_id,
                   "dataset_id": ads.dataset_id, "target_cpl": str(ads.target_cpl) if ads.target_cpl else None,
                   "report_chat_id": ads.report_chat_id}  # fmt: skip
