@@ -7,7 +7,7 @@ import re
 
 import pytest
 from clawgate.agent.skills import bundled_skills
-from clawgate.agent.tools import TOOLS
+from clawgate.core.tools import all_tools
 
 # What reads as a tool call in a skill's text: the ads/data/memory/workspace families and the named built-ins.
 # (`wa_dialogs` is a table, so only the wa_check/wa_subscribe tools are matched on that prefix.)
@@ -16,6 +16,7 @@ TOOL_LIKE = re.compile(
 )
 PERMISSIONS = frozenset({"ads_management", "ads_read"})  # Meta permission names, not tools
 SKILLS = bundled_skills()
+TOOLS = all_tools()
 
 
 def test_the_bundled_skills_are_found() -> None:

@@ -15,14 +15,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from clawgate.observability import logger
 
 if TYPE_CHECKING:
     from facebook_business.api import FacebookAdsApi
 
-    from clawgate.meta.marketing.context import AdsContext
+    from clawgate.tenancy.model import TenantFile
 
 THROTTLE_FROM_PCT = 75.0
 BLOCK_FROM_PCT = 95.0
@@ -124,7 +124,14 @@ class UsageGate:
             self._sleep(delay)
 
 
-def marketing_api(ctx: AdsContext) -> FacebookAdsApi:
+class OfTenant(Protocol):
+    """Anything that knows its tenant (an AdsContext); calls.py needs no more of it."""
+
+    @property
+    def tenant(self) -> TenantFile: ...
+
+
+def marketing_api(ctx: OfTenant) -> FacebookAdsApi:
     """The tenant's SDK session (meta.graph caches one per token), with the usage gate on it."""
     from clawgate.meta.graph import tenant_api
 

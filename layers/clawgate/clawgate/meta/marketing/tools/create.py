@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from clawgate.agent.tools.registry import ToolContext, ToolFailure, tool
+from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing import objects, uploads
 from clawgate.meta.marketing.calls import graph_call, marketing_api
