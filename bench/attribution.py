@@ -135,7 +135,7 @@ def sender_throughput(graph: FakeGraph) -> None:
 
 
 def main() -> None:
-    url = bench_database_url()
+    bench_database_url()
     os.environ.update(CLAWGATE_SECRET_BENCH_WA="bench-wa-token", CLAWGATE_SECRET_BENCH_META="bench-meta-token")
     queues = CollectingQueues()
     with FakeGraph() as graph:
@@ -147,7 +147,7 @@ def main() -> None:
             conn.execute("INSERT INTO ad_creative_mapping (ad_id, adset_id) VALUES (%s, 'a') ON CONFLICT DO NOTHING",
                          (AD_ID,))  # fmt: skip
         print("== attribution: Ingest cost of a Click-to-WhatsApp message ==")
-        with traced_pool(url) as trips:
+        with traced_pool() as trips:
             ingest_cost(trips)  # also warms imports, the pool and the plans
             hook_cost(trips)
         print(f"== Conversions API sender against the fake Graph ({EVENTS} events per run) ==")

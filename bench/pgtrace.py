@@ -11,7 +11,6 @@ from pathlib import Path
 
 import psycopg
 from clawgate.db import pool as db_pool
-from psycopg_pool import ConnectionPool
 
 
 class RoundTrips:
@@ -43,12 +42,11 @@ class RoundTrips:
 
 
 @contextmanager
-def traced_pool(url: str) -> Iterator[RoundTrips]:
+def traced_pool() -> Iterator[RoundTrips]:
     """Swap the process pool for one whose connections trace the protocol."""
     trips = RoundTrips()
     db_pool.close_pool()
-    kwargs = {"autocommit": True, "prepare_threshold": None}  # as clawgate.db.pool configures them
-    db_pool._pool = ConnectionPool(url, min_size=1, max_size=4, kwargs=kwargs, configure=trips.configure)
+    db_pool._pool = db_pool.new_pool(configure=trips.configure, min_size=1, max_size=4)  # the app login's pool
     try:
         yield trips
     finally:

@@ -165,13 +165,13 @@ def prompt_sizes() -> None:
 
 
 def main() -> None:
-    url = bench_database_url()
+    bench_database_url()
     with FakeAnthropic() as fake:
         os.environ.update(ANTHROPIC_API_KEY="bench", ANTHROPIC_BASE_URL=fake.url)
         reset_settings()
         apply_tenant(parse_tenant(TENANT))
         print("== agent turns ==")
-        with traced_pool(url) as trips:
+        with traced_pool() as trips:
             own_time(fake, trips)
         prompt_sizes()
         if os.environ.get("BENCH_MEMORY", "1") == "1":

@@ -13,9 +13,13 @@ PROJECT_ROOT = Path(__file__).resolve().parents[3]
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str | None = None
-    database_secret_arn: str | None = None
+    database_url: str | None = None  # the admin login (locally); Clawgate derives its own logins from it
+    database_secret_arn: str | None = None  # AWS: the master secret, read by the migrator only (bootstrap)
+    database_owner_secret_arn: str | None = None  # AWS: clawgate_owner (migrations, provisioning)
+    database_app_secret_arn: str | None = None  # AWS: clawgate_app (every handler)
+    database_query_key: str | None = None  # AWS: `secret:` reference of the key the query logins' passwords derive from
     database_host: str | None = None  # in AWS: the RDS Proxy or the cluster endpoint (the secret names the cluster)
+    database_query_host: str | None = None  # AWS: the cluster endpoint for db_query logins (default: database_host)
     data_dir: Path = field(default_factory=lambda: PROJECT_ROOT / ".clawgate")
     port: int = 8787
     meta_app_secret: str | None = None

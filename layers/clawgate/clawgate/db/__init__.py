@@ -1,6 +1,6 @@
-"""PostgreSQL: the connection pool, role-scoped transactions and migrations."""
+"""PostgreSQL: the logins, the connection pool, role-scoped transactions and migrations."""
 
 from clawgate.db.pool import close_pool, get_pool
-from clawgate.db.tx import owner_tx, registry_tx, tenant_tx
+from clawgate.db.tx import owner_connection, owner_tx, registry_tx, tenant_tx
 
-__all__ = ["close_pool", "get_pool", "owner_tx", "registry_tx", "tenant_tx"]
+__all__ = ["close_pool", "get_pool", "owner_connection", "owner_tx", "registry_tx", "tenant_tx"]

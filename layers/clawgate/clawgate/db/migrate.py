@@ -1,7 +1,8 @@
 """Ordered SQL migrations, applied per schema and recorded in that schema's `schema_migrations`.
 
 The registry schema `clawgate` and every `tenant_<slug>` schema are owned by `clawgate_owner`; migrations run as that
-role. Each tenant has a read-write and a read-only role that see their own schema and nothing else. Everything here
+login. Each tenant has a read-write and a read-only role that see their own schema and nothing else (the app login
+may SET ROLE to them), and a query login for the model's SQL (clawgate.db.readonly). Everything here
 is idempotent: running it on an up-to-date database changes nothing.
 """
 
@@ -15,13 +16,40 @@ from typing import Literal
 from psycopg import Connection, errors, sql
 from psycopg.rows import TupleRow
 
-from clawgate.db.pool import get_pool
-from clawgate.db.tx import GATEWAY_ROLE, OWNER_ROLE, REGISTRY_SCHEMA, tenant_role, tenant_schema
+from clawgate.db.bootstrap import bootstrap
+from clawgate.db.logins import derived_password
+from clawgate.db.names import (
+    APP_LOGIN,
+    GATEWAY_ROLE,
+    OWNER_ROLE,
+    REGISTRY_SCHEMA,
+    query_login,
+    search_path,
+    tenant_role,
+    tenant_schema,
+)
+from clawgate.db.tx import owner_connection
 from clawgate.observability import logger
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Kind = Literal["registry", "tenant"]
 Conn = Connection[TupleRow]
+ALL_TABLES = sql.SQL("ALL TABLES IN SCHEMA")
+QUERY_TIMEOUT = "3s"
+QUERY_CONNECTION_LIMIT = 4
+# What the app login (through the gateway role) may do in the registry. Provisioning (tenants, channel accounts)
+# and minting or revoking gateway tokens belong to the owner login. A new registry table needs its line here.
+REGISTRY_GRANTS: dict[str, str] = {
+    "tenants": "SELECT",
+    "channel_accounts": "SELECT",
+    "gateway_tokens": "SELECT (id, tenant_slug, token_sha256, revoked_at), UPDATE (last_used_at)",
+    "devices": "SELECT, INSERT, UPDATE",
+    "ws_connections": "SELECT, INSERT, UPDATE, DELETE",
+    "ws_chunks": "SELECT, INSERT, DELETE",
+    "pairing_codes": "SELECT, INSERT, UPDATE, DELETE",
+    "auth_failures": "SELECT, INSERT, DELETE",
+    "unrouted_events": "INSERT",
+}
 
 
 class MigrationChangedError(RuntimeError):
@@ -70,16 +98,40 @@ def apply_migrations(conn: Conn, schema: str, kind: Kind) -> list[str]:
     return applied_now
 
 
-def _ensure_role(conn: Conn, role: str) -> None:
+def _ensure_role(conn: Conn, role: str, attributes: str = "NOLOGIN") -> None:
+    """Create `role` (the owner login administers what it creates)."""
     if conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone():
         return
     try:
-        conn.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(role)))
+        conn.execute(sql.SQL("CREATE ROLE {} {}").format(sql.Identifier(role), sql.SQL(attributes)))
     except errors.DuplicateObject:
         return
-    is_superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
-    if not (is_superuser and is_superuser[0]):
-        conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)))
+
+
+def _grant_role(conn: Conn, role: str, member: str) -> None:
+    """`member` may SET ROLE to `role`, and has none of its privileges until it does."""
+    ident = sql.Identifier
+    conn.execute(sql.SQL("GRANT {} TO {} WITH INHERIT FALSE, SET TRUE").format(ident(role), ident(member)))
+
+
+def _ensure_query_login(conn: Conn, slug: str) -> None:
+    """The login of the model's SQL: a member of nothing, read-only, timed out, never idle in a transaction."""
+    login, ident = query_login(slug), sql.Identifier
+    _ensure_role(conn, login, f"LOGIN NOINHERIT CONNECTION LIMIT {QUERY_CONNECTION_LIMIT}")
+    settings = {
+        "default_transaction_read_only": "on",
+        "statement_timeout": QUERY_TIMEOUT,
+        "idle_in_transaction_session_timeout": "10s",
+        "search_path": search_path(tenant_schema(slug)),
+    }
+    with conn.transaction():
+        conn.execute(
+            sql.SQL("ALTER ROLE {} WITH LOGIN NOINHERIT CONNECTION LIMIT {} PASSWORD {}").format(
+                ident(login), sql.Literal(QUERY_CONNECTION_LIMIT), sql.Literal(derived_password(login))
+            )
+        )
+        for name, value in settings.items():
+            conn.execute(sql.SQL("ALTER ROLE {} SET {} = {}").format(ident(login), ident(name), sql.Literal(value)))
 
 
 def _ensure_schema(conn: Conn, schema: str) -> None:
@@ -90,56 +142,80 @@ def _ensure_schema(conn: Conn, schema: str) -> None:
     )
 
 
-def _grant_tables(conn: Conn, schema: str, rw_role: str, ro_role: str | None) -> None:
-    ident = sql.Identifier
+def _grant_tenant_tables(conn: Conn, schema: str, rw_role: str, ro_role: str, query: str) -> None:
+    on_schema, rw, readers = sql.Identifier(schema), sql.Identifier(rw_role), [ro_role, query]
+    grant = "GRANT {privileges} ON {what} {schema} TO {to}"
     statements = [
-        sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(rw_role)),
-        sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {} TO {}").format(
-            ident(schema), ident(rw_role)
+        sql.SQL(grant).format(
+            privileges=sql.SQL("USAGE"), what=sql.SQL("SCHEMA"), schema=on_schema, to=_roles(rw_role, *readers)
         ),
-        sql.SQL("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {} TO {}").format(ident(schema), ident(rw_role)),
-        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON {}.schema_migrations FROM {}").format(ident(schema), ident(rw_role)),
+        sql.SQL(grant).format(
+            privileges=sql.SQL("SELECT, INSERT, UPDATE, DELETE"), what=ALL_TABLES, schema=on_schema, to=rw
+        ),
+        sql.SQL(grant).format(
+            privileges=sql.SQL("USAGE, SELECT"), what=sql.SQL("ALL SEQUENCES IN SCHEMA"), schema=on_schema, to=rw
+        ),
+        sql.SQL("REVOKE INSERT, UPDATE, DELETE ON {}.schema_migrations FROM {}").format(on_schema, rw),
+        sql.SQL(grant).format(privileges=sql.SQL("SELECT"), what=ALL_TABLES, schema=on_schema, to=_roles(*readers)),
     ]
-    if ro_role:
-        statements += [
-            sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(ident(schema), ident(ro_role)),
-            sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(ident(schema), ident(ro_role)),
-        ]
     with conn.transaction():
         for statement in statements:
             conn.execute(statement)
 
 
+def _roles(*names: str) -> sql.Composed:
+    return sql.SQL(", ").join(sql.Identifier(name) for name in names)
+
+
+def _grant_registry(conn: Conn) -> None:
+    """The gateway role gets what the handlers' paths need, table by table; a table not listed gets nothing."""
+    schema, gateway = sql.Identifier(REGISTRY_SCHEMA), sql.Identifier(GATEWAY_ROLE)
+    rows = conn.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = %s AND tablename <> 'schema_migrations'",
+        (REGISTRY_SCHEMA,),
+    ).fetchall()
+    with conn.transaction():
+        conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, gateway))
+        conn.execute(sql.SQL("GRANT USAGE ON ALL SEQUENCES IN SCHEMA {} TO {}").format(schema, gateway))
+        for (table,) in rows:
+            target = sql.SQL("{}.{}").format(schema, sql.Identifier(table))
+            conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(target, gateway))
+            if table not in REGISTRY_GRANTS:
+                logger.warning("registry table without grants for the app", extra={"table": table})
+                continue
+            privileges = sql.SQL(REGISTRY_GRANTS[table])  # constants of this module, never input
+            conn.execute(sql.SQL("GRANT {} ON {} TO {}").format(privileges, target, gateway))
+
+
 def ensure_platform() -> list[str]:
-    """Roles and the registry schema, then its migrations. Safe to run on every start."""
-    with get_pool().connection() as conn:
-        for role in (OWNER_ROLE, GATEWAY_ROLE):
-            _ensure_role(conn, role)
-        database = conn.execute("SELECT current_database()").fetchone()
-        assert database is not None
-        conn.execute(
-            sql.SQL("GRANT CREATE ON DATABASE {} TO {}").format(sql.Identifier(database[0]), sql.Identifier(OWNER_ROLE))
-        )
+    """The logins (where the admin login is known), the gateway role and the registry schema, then its migrations.
+    Safe to run on every start."""
+    bootstrap()
+    with owner_connection() as conn:
+        _ensure_role(conn, GATEWAY_ROLE)
+        _grant_role(conn, GATEWAY_ROLE, APP_LOGIN)
         _ensure_schema(conn, REGISTRY_SCHEMA)
         applied = apply_migrations(conn, REGISTRY_SCHEMA, "registry")
-        _grant_tables(conn, REGISTRY_SCHEMA, GATEWAY_ROLE, None)
+        _grant_registry(conn)
         return applied
 
 
 def provision_tenant(slug: str) -> list[str]:
-    """The tenant's roles and schema, then its migrations; returns the versions applied now."""
+    """The tenant's roles, query login and schema, then its migrations; returns the versions applied now."""
     schema, rw_role, ro_role = tenant_schema(slug), tenant_role(slug, "rw"), tenant_role(slug, "ro")
-    with get_pool().connection() as conn:
+    with owner_connection() as conn:
         for role in (rw_role, ro_role):
             _ensure_role(conn, role)
+            _grant_role(conn, role, APP_LOGIN)
+        _ensure_query_login(conn, slug)
         _ensure_schema(conn, schema)
         applied = apply_migrations(conn, schema, "tenant")
-        _grant_tables(conn, schema, rw_role, ro_role)
+        _grant_tenant_tables(conn, schema, rw_role, ro_role, query_login(slug))
         return applied
 
 
 def tenant_slugs() -> list[str]:
-    with get_pool().connection() as conn:
+    with owner_connection() as conn:
         rows = conn.execute(
             "SELECT substr(nspname, 8) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%%' ORDER BY 1"
         ).fetchall()

@@ -1,6 +1,5 @@
-"""One connection pool per process. Locally the URL comes from the environment (or the embedded server); in AWS
-from the database secret, to RDS Proxy or to the cluster itself. No session state is ever set on a pooled
-connection: see tx.py.
+"""One connection pool per process, of the app login (clawgate.db.logins): never the master user, never a login
+that can create roles. Every connection is reset (DISCARD ALL) before it is handed out again: see tx.py.
 
 The pool holds no connection it does not need: none at start, and one unused for IDLE_SECONDS is closed, so a quiet
 process does not keep Aurora from pausing. A Lambda frozen between invocations runs no pool thread, so without a
@@ -9,45 +8,43 @@ IDLE_SECONDS is therefore pinged before use, and replaced if the server has clos
 
 from __future__ import annotations
 
-import json
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
-from weakref import WeakKeyDictionary
+from weakref import WeakKeyDictionary, WeakSet
 
 from psycopg import Connection
 from psycopg_pool import ConnectionPool
 
-from clawgate.settings import get_settings
+from clawgate.db.logins import DatabaseNotConfiguredError, login_url
 
 IDLE_SECONDS = 60.0
+# No server-side prepared statements: RDS Proxy would pin every connection that uses them.
+CONNECTION_KWARGS: dict[str, Any] = {"autocommit": True, "prepare_threshold": None}
 
 _pool: ConnectionPool | None = None
 _lock = threading.Lock()
 _returned_at: WeakKeyDictionary[Connection[Any], float] = WeakKeyDictionary()
+_discarded: WeakSet[Connection[Any]] = WeakSet()
+
+__all__ = ["DatabaseNotConfiguredError", "close_pool", "get_pool", "mark_discarded", "new_pool"]
 
 
-class DatabaseNotConfiguredError(RuntimeError):
-    pass
-
-
-def database_url() -> str:
-    settings = get_settings()
-    if settings.database_url:
-        return settings.database_url
-    if settings.database_secret_arn:
-        return _url_from_secret(settings.database_secret_arn)
-    raise DatabaseNotConfiguredError("set CLAWGATE_DATABASE_URL (or run under `clawgate dev`, which starts one)")
-
-
-def _url_from_secret(arn: str) -> str:
-    from aws_lambda_powertools.utilities import parameters
-
-    secret = json.loads(str(parameters.get_secret(arn, max_age=3600)))
-    host = get_settings().database_host or secret["host"]
-    return (
-        f"postgresql://{secret['username']}:{secret['password']}@{host}:{secret.get('port', 5432)}"
-        f"/{secret.get('dbname', 'clawgate')}?sslmode=require"
+def new_pool(
+    *, configure: Callable[[Connection[Any]], None] | None = None, min_size: int = 0, max_size: int = 8
+) -> ConnectionPool:
+    return ConnectionPool(
+        login_url("app"),
+        min_size=min_size,
+        max_size=max_size,
+        max_idle=IDLE_SECONDS,
+        check=_ping_if_idle,
+        reset=_reset,
+        configure=configure,
+        open=True,
+        name="clawgate",
+        kwargs=CONNECTION_KWARGS,
     )
 
 
@@ -55,22 +52,20 @@ def get_pool() -> ConnectionPool:
     global _pool
     with _lock:
         if _pool is None:
-            _pool = ConnectionPool(
-                database_url(),
-                min_size=0,
-                max_size=8,
-                max_idle=IDLE_SECONDS,
-                check=_ping_if_idle,
-                reset=_note_return,
-                open=True,
-                name="clawgate",
-                # No server-side prepared statements: RDS Proxy would pin every connection that uses them.
-                kwargs={"autocommit": True, "prepare_threshold": None},
-            )
+            _pool = new_pool()
         return _pool
 
 
-def _note_return(conn: Connection[Any]) -> None:
+def mark_discarded(conn: Connection[Any]) -> None:
+    """The connection's session was just reset (DISCARD ALL sent with the COMMIT): no need to do it again."""
+    _discarded.add(conn)
+
+
+def _reset(conn: Connection[Any]) -> None:
+    if conn in _discarded:
+        _discarded.discard(conn)
+    else:
+        conn.execute("DISCARD ALL")
     _returned_at[conn] = time.time()  # wall clock: it keeps counting while a Lambda is frozen
 
 

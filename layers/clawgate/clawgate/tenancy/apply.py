@@ -12,8 +12,9 @@ from psycopg import Connection
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
-from clawgate.db import registry_tx, tenant_tx
+from clawgate.db import owner_tx
 from clawgate.db.migrate import ensure_platform, provision_tenant
+from clawgate.db.names import tenant_schema
 from clawgate.tenancy.model import TenantFile
 from clawgate.tenancy.registry import forget_cached_tenants
 from clawgate.tenancy.workspace import SEEDED_BY, render_workspace
@@ -70,9 +71,9 @@ def apply_tenant(tenant: TenantFile) -> ApplyResult:
         result.changes.append(f"registry migrations {', '.join(applied)}")
     if applied := provision_tenant(tenant.slug):
         result.changes.append(f"tenant migrations {', '.join(applied)}")
-    with registry_tx() as conn:
+    with owner_tx() as conn:  # provisioning: the owner login, the only one that may write the registry's routes
         result.changes += _sync_registry(conn, tenant)
-    with tenant_tx(tenant.slug) as conn:
+    with owner_tx(tenant_schema(tenant.slug)) as conn:
         result.changes += _sync_agents(conn, tenant)
         result.changes += _sync_bindings(conn, tenant)
         result.changes += _seed_workspace(conn, tenant)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from clawgate.db import registry_tx
+from clawgate.db import owner_tx, registry_tx
 from clawgate.tenancy.registry import UnknownTenantError
 
 TOKEN_PREFIX = "cgt_"
@@ -17,7 +17,7 @@ def token_hash(token: str) -> str:
 
 def create_token(slug: str, label: str | None = None) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with registry_tx() as conn:
+    with owner_tx() as conn:  # minting is the operator's (CLI), never a handler's
         if not conn.execute("SELECT 1 FROM tenants WHERE slug = %s", (slug,)).fetchone():
             raise UnknownTenantError(f"no tenant {slug!r}; apply its tenant file first")
         conn.execute(

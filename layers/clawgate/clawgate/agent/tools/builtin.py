@@ -10,11 +10,10 @@ from pydantic import BaseModel, Field
 from clawgate.agent.skills import merged_skills
 from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
+from clawgate.db.readonly import ROW_CAP
 from clawgate.tenancy.workspace import WORKSPACE_FILES
 
-DB_ROW_CAP = 100
 DB_RESULT_CHARS = 8_000
-DB_TIMEOUT = "3s"
 
 
 def workspace_files(tenant: str, agent_id: str) -> dict[str, str]:
@@ -104,21 +103,17 @@ class DbQuery(BaseModel):
     sql: str = Field(description="one read-only SQL query over this tenant's tables (leads, wa_dialogs, …)")
 
 
-@tool("db_query", f"Run a read-only SQL query on the tenant's data (first {DB_ROW_CAP} rows).", "data")
+@tool("db_query", f"Run a read-only SQL query on the tenant's data (first {ROW_CAP} rows).", "data")
 def db_query(ctx: ToolContext, args: DbQuery) -> dict[str, Any]:
-    import psycopg
+    from clawgate.db.readonly import QueryError, run_query
 
     try:
-        with tenant_tx(ctx.tenant, "ro") as conn:
-            conn.execute(f"SET LOCAL statement_timeout = '{DB_TIMEOUT}'")
-            cursor = conn.execute(args.sql.encode())
-            columns = [c.name for c in cursor.description or []]
-            rows = cursor.fetchmany(DB_ROW_CAP + 1)
-    except psycopg.Error as error:
-        raise ToolFailure(f"query failed: {str(error).strip()[:500]}") from error
-    text = json.dumps([dict(zip(columns, row, strict=False)) for row in rows[:DB_ROW_CAP]], default=str)
-    truncated = len(rows) > DB_ROW_CAP or len(text) > DB_RESULT_CHARS
-    return {"columns": columns, "rows": text[:DB_RESULT_CHARS], "truncated": truncated}
+        result = run_query(ctx.tenant, args.sql)
+    except QueryError as error:
+        raise ToolFailure(f"query failed: {error}") from error
+    text = json.dumps([dict(zip(result.columns, row, strict=False)) for row in result.rows], default=str)
+    truncated = result.truncated or len(text) > DB_RESULT_CHARS
+    return {"columns": result.columns, "rows": text[:DB_RESULT_CHARS], "truncated": truncated}
 
 
 class SendMessage(BaseModel):
