@@ -20,7 +20,7 @@ from clawgate.core.ports import QueueMessage
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeGraph
 from clawgate.meta.attribution import on_whatsapp_message
-from clawgate.meta.capi_sender import handle_records
+from clawgate.meta.capi_sender import send_batch
 from clawgate.settings import reset_settings
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import parse_tenant
@@ -94,17 +94,17 @@ def ingest_cost(trips: RoundTrips) -> None:
     for label, referral in (("ad-referral first message", True), ("plain first message", False)):
         seconds, counts = [], []
         for i in range(MESSAGES):
-            record = {"body": split_updates(ctwa_body(f"7703{int(referral)}{i:06d}", referral))[0].body}
+            body = split_updates(ctwa_body(f"7703{int(referral)}{i:06d}", referral))[0].body
             trips.take()
             started = time.perf_counter()
-            ingest([record])
+            ingest([body])
             seconds.append(time.perf_counter() - started)
             counts.append(trips.take())
         print(f"  Ingest step, {label:<26} p50 {p50_ms(seconds):5.2f} ms   round trips {statistics.median(counts):.0f}"
               " (the whole step: registry lookup, dialog, lead, turn, session)")  # fmt: skip
 
 
-def pending_events(count: int) -> list[dict[str, Any]]:
+def pending_events(count: int) -> list[tuple[str, str]]:
     """`count` level-1 events waiting to be sent, as the capi queue would carry them."""
     with tenant_tx(SLUG) as conn:
         rows = conn.execute(
@@ -115,8 +115,7 @@ def pending_events(count: int) -> list[dict[str, Any]]:
             " SELECT id, 1, 'LeadSubmitted', md5(random()::text || id), 'pending' FROM d RETURNING id, event_id",
             (PHONE_NUMBER_ID, uuid.uuid4().hex[:6], AD_ID, count),
         ).fetchall()
-    return [{"messageId": str(uuid.uuid4()), "body": json.dumps({"tenant": SLUG, "log_id": i, "event_id": e})}
-            for i, e in rows]  # fmt: skip
+    return [(str(uuid.uuid4()), json.dumps({"tenant": SLUG, "log_id": i, "event_id": e})) for i, e in rows]
 
 
 def sender_throughput(graph: FakeGraph) -> None:
@@ -125,7 +124,7 @@ def sender_throughput(graph: FakeGraph) -> None:
         before = len(graph.requests_to("/events"))
         started = time.perf_counter()
         for start in range(0, len(records), batch_size):
-            assert handle_records({"Records": records[start : start + batch_size]}) == {"batchItemFailures": []}
+            assert send_batch(records[start : start + batch_size]) == []
         elapsed = time.perf_counter() - started
         requests = len(graph.requests_to("/events")) - before
         with tenant_tx(SLUG) as conn:

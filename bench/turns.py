@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from clawgate.agent.delivery import deliver
-from clawgate.agent.ingest import ingest
+from clawgate.agent.ingest import RunRequest, ingest
 from clawgate.agent.model_step import build_request, call_model
 from clawgate.agent.providers.anthropic import AnthropicProvider
 from clawgate.agent.tool_step import ToolStepInput, run_tool
@@ -65,7 +65,7 @@ def one_turn(i: int, fake: FakeAnthropic) -> None:
     fake.script_text("done")
     run = {"source": "api", "tenant": SLUG, "agent": "assistant", "text": f"hello {i}", "peer": f"p{i % 20}",
            "request_id": f"bench-{time.time_ns()}-{i}"}  # fmt: skip
-    ref = ingest(run)["turns"][0]
+    ref = ingest(RunRequest.model_validate(run))["turns"][0]
     step = StepInput(tenant=SLUG, turn_id=ref["turn_id"])
     first = call_model(step)
     for tool_use_id in first["tool_use_ids"]:

@@ -5,6 +5,7 @@ consumer a no-op so the figure is the webhook's own)."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -72,6 +73,7 @@ def in_process() -> None:
     from clawgate.channels import telegram_webhook, whatsapp_webhook
     from clawgate.core import ports
     from clawgate.core.meta_webhooks import sign
+    from clawgate.edge import apigw
 
     ports.install(ports.Ports(queues=NullQueues()))
     secret = telegram_webhook.webhook_secret("acme/director")
@@ -80,8 +82,9 @@ def in_process() -> None:
     ]
     tg_events = [_event("POST", b, {"x-telegram-bot-api-secret-token": secret}, {"tenant": "acme", "agent": "director"})
                  for b in map(_telegram_body, range(CALLS))]  # fmt: skip
-    for name, handle, events in (("whatsapp", whatsapp_webhook.handle, wa_events),
-                                 ("telegram", telegram_webhook.handle, tg_events)):  # fmt: skip
+    for name, receive, events in (("whatsapp", whatsapp_webhook.receive, wa_events),
+                                  ("telegram", telegram_webhook.receive, tg_events)):  # fmt: skip
+        handle = functools.partial(apigw.serve, receive=receive)
         with contextlib.redirect_stdout(io.StringIO()):  # Powertools metrics print EMF lines
             p50, p95 = _time(CALLS, lambda i, h=handle, e=events: h(e[i]))  # type: ignore[misc]
         print(f"{name + ' in process':<28}{p50:>9.3f}{p95:>9.3f}   ({CALLS} one-message POSTs, queue no-op)")

@@ -1,8 +1,11 @@
+"""`POST /api/v1/tenants/{tenant}/agents/{agent}/run`: the operator API's resolver (bearer middleware, validation,
+one error shape) in a function of its own, whose timeout waits for the whole turn."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from clawgate.agent import run_api
+from clawgate.gateway.operator_api import app
 from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
 
@@ -14,4 +17,4 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return run_api.handle(event)
+    return app.resolve(event, context)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clawgate.edge import sqs
 from clawgate.meta import capi_sender
 from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
@@ -14,4 +15,4 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return capi_sender.handle_records(event)
+    return sqs.batch_response(capi_sender.send_batch(sqs.messages(event)))

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clawgate.edge import sqs
 from clawgate.meta import lead_ads
 from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
@@ -14,4 +15,4 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return lead_ads.handle_records(event)
+    return sqs.each_body(event, context, lead_ads.process_body)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clawgate.edge import apigw
 from clawgate.meta import meta_webhook
 from clawgate.observability import logger, metrics
 
@@ -12,4 +13,4 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return meta_webhook.handle(event)
+    return apigw.serve(event, meta_webhook.receive)

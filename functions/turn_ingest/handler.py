@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clawgate.agent.ingest import ingest
+from clawgate.edge.pipes import ingest_input
 from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
 
@@ -14,4 +15,4 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: Any, context: LambdaContext) -> dict[str, Any]:
-    return ingest(event)
+    return ingest(ingest_input(event))

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from clawgate.channels import whatsapp_webhook
+from clawgate.edge import apigw
 from clawgate.observability import logger, metrics
 
 if TYPE_CHECKING:
@@ -12,4 +13,4 @@ if TYPE_CHECKING:
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return whatsapp_webhook.handle(event)
+    return apigw.serve(event, whatsapp_webhook.receive)

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clawgate.edge import websocket as edge
 from clawgate.gateway import websocket
 from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
@@ -14,4 +15,5 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return websocket.on_connect(event)
+    ws = edge.socket_event(event)
+    return edge.result(websocket.on_connect(ws.connection_id, ws.source_ip))

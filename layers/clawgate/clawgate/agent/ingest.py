@@ -53,20 +53,24 @@ class ReplayRequest(BaseModel):
     turn_id: int
 
 
-def ingest(event: Any) -> dict[str, list[dict[str, Any]]]:
-    if isinstance(event, list):
-        refs = ingest_records(event)
-    elif event.get("source") == "replay":
-        refs = [replay(ReplayRequest.model_validate(event))]
+IngestInput = list[str] | RunRequest | ReplayRequest  # queue message bodies (envelopes), or a turn asked for
+
+
+def ingest(request: IngestInput) -> dict[str, list[dict[str, Any]]]:
+    """The state's output: the turns to run (`clawgate.edge.pipes.ingest_input` makes `request` from the event)."""
+    if isinstance(request, list):
+        refs = ingest_bodies(request)
+    elif isinstance(request, ReplayRequest):
+        refs = [replay(request)]
     else:
-        refs = [r for r in [ingest_request(RunRequest.model_validate(event))] if r]
+        refs = [r for r in [ingest_request(request)] if r]
     return {"turns": [ref.model_dump() for ref in refs]}
 
 
-def ingest_records(records: list[dict[str, Any]]) -> list[TurnRef]:
+def ingest_bodies(bodies: list[str]) -> list[TurnRef]:
     by_account: dict[tuple[str, str], list[InboundMessage]] = defaultdict(list)
-    for record in records:
-        for message in _parse_record(record.get("body", "")):
+    for body in bodies:
+        for message in _parse_record(body):
             by_account[(message.channel, message.account_id)].append(message)
     refs = []
     for (channel, account_id), messages in by_account.items():

@@ -19,8 +19,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from clawgate import http
 from clawgate.core import envelopes
+from clawgate.core.http import HttpRequest, HttpResponse, text_response
 from clawgate.core.ports import QueueMessage
 from clawgate.observability import logger, metrics
 from clawgate.settings import get_settings
@@ -112,32 +112,31 @@ def secret_matches(account: str, presented: str | None) -> bool:
 
 
 # handler -----------------------------------------------------------------------------------------------------------
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    params = event.get("pathParameters") or {}
-    tenant, agent = str(params.get("tenant", "")), str(params.get("agent", ""))
+def receive(request: HttpRequest) -> HttpResponse:
+    tenant, agent = str(request.path.get("tenant", "")), str(request.path.get("agent", ""))
     if not (_TENANT.match(tenant) and _AGENT.match(agent)):
-        return http.text_response(404, "not found")
+        return text_response(404, "not found")
     account = account_id(tenant, agent)
-    presented = http.header(event, SECRET_HEADER)
+    presented = request.header(SECRET_HEADER)
     if not presented:
         logger.warning("telegram webhook: no secret token", extra={"account": account})
-        return http.text_response(401, "missing secret token")
+        return text_response(401, "missing secret token")
     try:
         valid = secret_matches(account, presented)
     except Exception:  # no key configured: refuse, loudly (Telegram retries; nothing is lost)
         logger.exception("telegram webhook: cannot derive the secret", extra={"account": account})
-        return http.text_response(503, "not configured")
+        return text_response(503, "not configured")
     if not valid:
         logger.warning("telegram webhook: wrong secret token", extra={"account": account})
-        return http.text_response(403, "wrong secret token")
-    message = build_message(account, http.raw_body(event), http.query(event).get("bot"))
+        return text_response(403, "wrong secret token")
+    message = build_message(account, request.body, request.query.get("bot"))
     try:
         envelopes.send([message])
     except Exception:  # the queue is down: a 5xx makes Telegram redeliver
         logger.exception("telegram webhook: enqueue failed", extra={"account": account})
-        return http.text_response(503, "try again")
+        return text_response(503, "try again")
     metrics.add_metric(name="TelegramUpdates", unit="Count", value=1)
-    return http.text_response(200, "ok")
+    return text_response(200, "ok")
 
 
 def build_message(account: str, raw: bytes, bot_username: str | None = None) -> QueueMessage:

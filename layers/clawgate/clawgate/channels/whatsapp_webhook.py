@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from clawgate import http
 from clawgate.core import envelopes
+from clawgate.core.http import HttpRequest, HttpResponse, text_response
 from clawgate.core.meta_webhooks import authenticate
 from clawgate.core.ports import QueueMessage
 from clawgate.observability import logger, metrics
@@ -45,18 +45,17 @@ def status_peer(status: dict[str, Any]) -> str:
     return str(status.get("recipient_user_id") or status.get("recipient_id") or "")
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    if (early := authenticate(event, "whatsapp")) is not None:
+def receive(request: HttpRequest) -> HttpResponse:
+    if (early := authenticate(request, "whatsapp")) is not None:
         return early
-    raw = http.raw_body(event)
-    messages = split_updates(raw)
+    messages = split_updates(request.body)
     try:
         envelopes.send(messages)
     except Exception:  # the queue is down: a 5xx makes Meta retry the batch later, so nothing is lost
         logger.exception("whatsapp webhook: enqueue failed", extra={"updates": len(messages)})
-        return http.text_response(503, "try again")
+        return text_response(503, "try again")
     metrics.add_metric(name="WhatsAppUpdates", unit="Count", value=len(messages))
-    return http.text_response(200, "ok")
+    return text_response(200, "ok")
 
 
 def split_updates(raw: bytes) -> list[QueueMessage]:

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any
 
-from clawgate import http
+from clawgate.core.http import HttpRequest, HttpResponse, text_response
 from clawgate.observability import logger
 from clawgate.secrets import is_reference, resolve
 from clawgate.settings import get_settings
@@ -36,17 +35,16 @@ def signature_is_valid(raw: bytes, signature_header: str | None, app_secret: str
     return hmac.compare_digest(signature_header.removeprefix("sha256="), expected)
 
 
-def authenticate(event: dict[str, Any], source: str) -> dict[str, Any] | None:
+def authenticate(request: HttpRequest, source: str) -> HttpResponse | None:
     """The answer a Meta webhook gives before reading the body: the GET handshake (challenge or 403), or 401 for a
     POST whose signature does not match. None: an authentic POST, go on."""
     settings = get_settings()
-    if http.method(event) == "GET":
-        challenge = verification_answer(http.query(event), settings.meta_verify_token)
-        return http.text_response(200, challenge) if challenge is not None else http.text_response(403, "forbidden")
-    raw = http.raw_body(event)
-    if not signature_is_valid(raw, http.header(event, "x-hub-signature-256"), settings.meta_app_secret):
-        logger.warning(f"{source} webhook: bad signature", extra={"bytes": len(raw)})
-        return http.text_response(401, "invalid signature")
+    if request.method == "GET":
+        challenge = verification_answer(dict(request.query), settings.meta_verify_token)
+        return text_response(200, challenge) if challenge is not None else text_response(403, "forbidden")
+    if not signature_is_valid(request.body, request.header("x-hub-signature-256"), settings.meta_app_secret):
+        logger.warning(f"{source} webhook: bad signature", extra={"bytes": len(request.body)})
+        return text_response(401, "invalid signature")
     return None
 
 

@@ -1,13 +1,17 @@
 """The operator HTTP API (`/api/v1/...`): send a message to a channel peer, list leads, dialogs and the CAPI log,
 metrics and model usage, and creative uploads. A Powertools resolver validates every request against pydantic
 models and serves its own OpenAPI document at `GET /api/v1/openapi.json`. Every tenant route wants the tenant's
-gateway token as `Authorization: Bearer …`: no token → 401, another tenant's token → 403.
+gateway token as `Authorization: Bearer …`: no token → 401, another tenant's token → 403, checked by one middleware,
+`bearer_auth`, for every route that declares the `gatewayToken` security scheme (so the OpenAPI document and the
+check cannot disagree).
 
-Errors are `{"error": code, "message": text}` (validation adds `detail`), like the run API's."""
+Errors, everywhere (the run API included), are `{"error": code, "message": text}`; validation adds `detail`."""
 
 from __future__ import annotations
 
+import base64
 import uuid
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -17,7 +21,6 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
-from clawgate import http
 from clawgate.agent import run_api
 from clawgate.gateway import queries, reports, uploads
 from clawgate.gateway.pages import MAX_LIMIT, BadCursorError, Page
@@ -78,14 +81,23 @@ def _not_found(error: LookupError) -> Response[Any]:
     return _error(404, "not_found", str(error))
 
 
-def authorize(tenant: str) -> None:
-    authorization = http.header(app.current_event.raw_event, "authorization") or ""
+def bearer_auth(router: APIGatewayHttpResolver, next_middleware: Callable[..., Response[Any]]) -> Response[Any]:
+    """The tenant's gateway token, checked before any route that declares `SECURITY` runs."""
+    route = router.context.get("_route")
+    if getattr(route, "security", None) != SECURITY:
+        return next_middleware(router)  # the OpenAPI document, the local part upload (its URL carries a token)
+    tenant = str(router.context.get("_route_args", {}).get("tenant", ""))
+    authorization = router.current_event.get_header_value("authorization") or ""
     owner = token_tenant(authorization.removeprefix("Bearer ").strip())
     if owner is None:
-        raise ApiError(401, "unauthorized", "a valid gateway token is required")
+        return _error(401, "unauthorized", "a valid gateway token is required")
     if owner != tenant:
-        raise ApiError(403, "forbidden", "this token is not for that tenant")
+        return _error(403, "forbidden", "this token is not for that tenant")
     bind(tenant=tenant)
+    return next_middleware(router)
+
+
+app.use(middlewares=[bearer_auth])
 
 
 @app.get("/api/v1/openapi.json", include_in_schema=False)
@@ -102,10 +114,10 @@ def openapi() -> Response[str]:
 
 
 @app.post("/api/v1/tenants/<tenant>/agents/<agent>/run", tags=[TAG], security=SECURITY,
-          summary="Run one agent turn and wait for the reply (served by its own function, agent_run)")  # fmt: skip
-def run_agent(tenant: str, agent: str, body: run_api.RunBody) -> Response[Any]:
-    result = run_api.handle(app.current_event.raw_event)
-    return Response(result["statusCode"], "application/json", result["body"])
+          summary="Run one agent turn and wait for the reply (its own function: agent_run)")  # fmt: skip
+def run_agent(tenant: str, agent: str, body: run_api.RunBody) -> dict[str, Any]:
+    request_id = app.current_event.get_header_value("idempotency-key") or str(uuid.uuid4())
+    return run_api.run_turn(tenant, agent, body, request_id)
 
 
 class MessageBody(BaseModel):
@@ -124,8 +136,7 @@ class MessageSent(BaseModel):
 @app.post("/api/v1/tenants/<tenant>/messages", tags=[TAG], security=SECURITY,
           summary="Send a text to a channel peer, once per Idempotency-Key")  # fmt: skip
 def send_message(tenant: str, body: MessageBody) -> MessageSent:
-    authorize(tenant)
-    key = "api:" + (http.header(app.current_event.raw_event, "idempotency-key") or uuid.uuid4().hex)
+    key = "api:" + (app.current_event.get_header_value("idempotency-key") or uuid.uuid4().hex)
     return MessageSent(sent=send(tenant, body.channel, body.peer, body.text, key, body.account_id, body.agent), key=key)
 
 
@@ -135,7 +146,6 @@ def list_leads(tenant: str, source: Annotated[Literal["ctwa", "lead_form", "orga
                qualification: Annotated[queries.Qualification | None, Query()] = None,
                since: Annotated[date | None, Query()] = None, until: Annotated[date | None, Query()] = None,
                limit: Limit = 50, cursor: Cursor = None) -> Page[queries.Lead]:  # fmt: skip
-    authorize(tenant)
     query = queries.LeadQuery(source=source, ad_id=ad_id, qualification=qualification, since=since, until=until,
                               limit=limit, cursor=cursor)  # fmt: skip
     return queries.leads(tenant, query)
@@ -147,7 +157,6 @@ def list_dialogs(tenant: str, qualification: Annotated[queries.Qualification | N
                  ad_id: Annotated[str | None, Query(max_length=64)] = None,
                  with_ad: Annotated[bool | None, Query()] = None, limit: Limit = 50,
                  cursor: Cursor = None) -> Page[queries.Dialog]:  # fmt: skip
-    authorize(tenant)
     query = queries.DialogQuery(qualification=qualification, ad_id=ad_id, with_ad=with_ad, limit=limit, cursor=cursor)
     return queries.dialogs(tenant, query)
 
@@ -156,49 +165,49 @@ def list_dialogs(tenant: str, qualification: Annotated[queries.Qualification | N
 def list_capi_events(tenant: str, status: Annotated[queries.CapiStatus | None, Query()] = None,
                      level: Annotated[int | None, Query(ge=0, le=3)] = None, limit: Limit = 50,
                      cursor: Cursor = None) -> Page[queries.CapiEvent]:  # fmt: skip
-    authorize(tenant)
     return queries.capi_log(tenant, queries.CapiQuery(status=status, level=level, limit=limit, cursor=cursor))
 
 
 @app.get("/api/v1/tenants/<tenant>/metrics", tags=[TAG], security=SECURITY,
          summary="Ad spend, leads and cost per lead per day")  # fmt: skip
 def metrics(tenant: str, days: Annotated[int, Query(ge=1, le=366)] = 30) -> reports.MetricsSummary:
-    authorize(tenant)
     return reports.metrics(tenant, reports.MetricsQuery(days=days))
 
 
 @app.get("/api/v1/tenants/<tenant>/usage", tags=[TAG], security=SECURITY,
          summary="Model usage today (against the daily budget) and per day")  # fmt: skip
 def usage(tenant: str, days: Annotated[int, Query(ge=1, le=90)] = 7) -> reports.UsageSummary:
-    authorize(tenant)
     return reports.usage(tenant, reports.UsageQuery(days=days))
 
 
 def _base_url() -> str:
-    event = app.current_event.raw_event
-    host = http.header(event, "host") or event.get("requestContext", {}).get("domainName", "localhost")
-    return f"{http.header(event, 'x-forwarded-proto') or 'http'}://{host}"
+    event = app.current_event
+    host = event.get_header_value("host") or event.request_context.domain_name or "localhost"
+    return f"{event.get_header_value('x-forwarded-proto') or 'http'}://{host}"
 
 
 @app.post("/api/v1/tenants/<tenant>/creatives/uploads", tags=[TAG], security=SECURITY, status_code=201,
           summary="Start a creative upload (up to 500 MiB): one presigned PUT URL per part")  # fmt: skip
 def start_upload(tenant: str, body: uploads.UploadRequest) -> uploads.UploadStarted:
-    authorize(tenant)
     return uploads.start(tenant, body, _base_url())
 
 
 @app.post("/api/v1/tenants/<tenant>/creatives/uploads/<upload>/complete", tags=[TAG], security=SECURITY,
           status_code=201, summary="Join the uploaded parts (their ETags) into a creative")  # fmt: skip
 def complete_upload(tenant: str, upload: int, body: uploads.CompleteRequest) -> uploads.Creative:
-    authorize(tenant)
     return uploads.complete(tenant, upload, body)
+
+
+def _raw_body() -> bytes:
+    event = app.current_event
+    return base64.b64decode(event.body or "") if event.is_base64_encoded else (event.body or "").encode()
 
 
 @app.put("/api/v1/tenants/<tenant>/creatives/uploads/<upload>/parts/<part>", include_in_schema=False)
 def put_part(tenant: str, upload: int, part: int, token: Annotated[str, Query(max_length=100)]) -> Response[str]:
     """Local blob store only: the stand-in for S3's presigned part URL (the token in the URL is the credential)."""
     try:
-        etag = uploads.put_local_part(tenant, upload, part, token, http.raw_body(app.current_event.raw_event))
+        etag = uploads.put_local_part(tenant, upload, part, token, _raw_body())
     except PermissionError as error:
         raise ApiError(403, "forbidden", str(error)) from None
     return Response(200, "text/plain", "", headers={"ETag": etag})

@@ -9,7 +9,6 @@ within 10 s; in AWS the next frame after 10 s is refused and closes it, and a si
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from clawgate.core import protocol
 from clawgate.core.protocol import ProtocolError, Request
@@ -18,44 +17,36 @@ from clawgate.gateway.methods import METHODS, Caller
 from clawgate.observability import bind, logger
 from clawgate.tenancy import connections
 
-OK = {"statusCode": 200}
+OK = 200  # what API Gateway is told (`clawgate.edge.websocket` makes it the Lambda result)
 
 
-def _ids(event: dict[str, Any]) -> tuple[str, str]:
-    context = event["requestContext"]
-    return context["connectionId"], context.get("identity", {}).get("sourceIp", "")
-
-
-def on_connect(event: dict[str, Any]) -> dict[str, Any]:
-    connection_id, source_ip = _ids(event)
+def on_connect(connection_id: str, source_ip: str) -> int:
     if auth.rate_limited(source_ip or connection_id):
         logger.warning("websocket refused: too many failed authentications", extra={"source": source_ip})
-        return {"statusCode": 429}
+        return 429
     connections.record(connection_id, source_ip)
     return OK
 
 
-def on_disconnect(event: dict[str, Any]) -> dict[str, Any]:
-    connection_id, _ = _ids(event)
+def on_disconnect(connection_id: str) -> int:
     connections.forget(connection_id)
     return OK
 
 
-def _refuse(connection_id: str, request_id: str, code: str, message: str) -> dict[str, Any]:
+def _refuse(connection_id: str, request_id: str, code: str, message: str) -> int:
     """Answer with the error, then close the socket."""
     connections.post(connection_id, protocol.error(request_id, code, message))
     connections.close(connection_id)
     return OK
 
 
-def on_message(event: dict[str, Any]) -> dict[str, Any]:
-    connection_id, _ = _ids(event)
+def on_message(connection_id: str, body: str) -> int:
     bind(connection=connection_id)
     state = connections.state(connection_id)
     if state is None:
         return _refuse(connection_id, "", "unknown_connection", "this connection is not known; reconnect")
     try:
-        request = _request(state, event.get("body") or "")
+        request = _request(state, body)
     except ProtocolError as problem:
         if not state.authenticated:
             return _refuse(connection_id, "", problem.code, str(problem))
@@ -86,7 +77,7 @@ def _request(state: connections.ConnectionState, body: str) -> Request | None:
     return protocol.parse_request(text) if text is not None else None
 
 
-def _connect(state: connections.ConnectionState, request: Request) -> dict[str, Any]:
+def _connect(state: connections.ConnectionState, request: Request) -> int:
     if request.method != "connect":
         return _refuse(state.connection_id, request.id, "unauthenticated", "the first frame must be a connect request")
     try:

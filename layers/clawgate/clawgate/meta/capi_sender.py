@@ -22,7 +22,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from clawgate.db import tenant_tx
-from clawgate.meta import graph, sqs
+from clawgate.meta import graph
 from clawgate.meta.capi_events import PendingEvent, readable, request_params
 from clawgate.observability import bind, logger
 from clawgate.tenancy.registry import cached_tenant
@@ -59,20 +59,19 @@ class Attempt:
                 "error": self.failure.as_dict() if self.failure else None}  # fmt: skip
 
 
-def handle_records(event: dict[str, Any]) -> dict[str, Any]:
-    """An SQS batch in, the partial batch failure answer out (the messages whose events must be tried again)."""
+def send_batch(queued: list[tuple[str, str]]) -> list[str]:
+    """A batch of capi queue messages (message id, body) in; the ids of those to deliver again out. One Graph
+    request per tenant and batch."""
     by_tenant: dict[str, list[tuple[str, CapiMessage]]] = defaultdict(list)
     failed: list[str] = []
-    for record in sqs.records(event):
+    for message_id, body in queued:
         try:
-            message = CapiMessage.model_validate_json(record.body)
+            message = CapiMessage.model_validate_json(body)
         except ValidationError:
-            logger.error(
-                "capi message is not one of ours; left to the dead-letter queue", extra={"id": record.message_id}
-            )
-            failed.append(record.message_id)
+            logger.error("capi message is not one of ours; left to the dead-letter queue", extra={"id": message_id})
+            failed.append(message_id)
             continue
-        by_tenant[message.tenant].append((record.message_id, message))
+        by_tenant[message.tenant].append((message_id, message))
     for tenant, items in by_tenant.items():
         try:
             retry = send_tenant_events(tenant, [message.log_id for _, message in items])
@@ -80,7 +79,7 @@ def handle_records(event: dict[str, Any]) -> dict[str, Any]:
             logger.exception("capi send failed", extra={"tenant": tenant, "events": len(items)})
             retry = True
         failed += [message_id for message_id, _ in items] if retry else []
-    return sqs.batch_response(failed)
+    return failed
 
 
 def send_tenant_events(tenant: str, log_ids: list[int]) -> bool:

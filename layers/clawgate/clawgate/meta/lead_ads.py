@@ -7,13 +7,11 @@ The page → tenant routing is the registry's `meta_page` channel account (`meta
 
 from __future__ import annotations
 
-from typing import Any
-
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
 from clawgate.db import registry_tx, tenant_tx
-from clawgate.meta import conversions, graph, sqs
+from clawgate.meta import conversions, graph
 from clawgate.meta.conversions import Conn
 from clawgate.observability import bind, logger, mask_phone
 from clawgate.tenancy.registry import ChannelAccount, find_channel_account
@@ -68,16 +66,10 @@ class FetchedLead(BaseModel):
         return full or " ".join(parts) or None
 
 
-def handle_records(event: dict[str, Any]) -> dict[str, Any]:
-    """An SQS batch in; the partial batch failure answer out (a failed fetch is retried by the queue)."""
-    failed = []
-    for record in sqs.records(event):
-        try:
-            process(LeadgenNotice.model_validate_json(record.body))
-        except Exception:
-            logger.exception("lead notice failed; the queue will retry it", extra={"id": record.message_id})
-            failed.append(record.message_id)
-    return sqs.batch_response(failed)
+def process_body(body: str) -> int | None:
+    """One lead queue message (the lead worker's `edge.sqs.each_body` reports it failed when this raises: the queue
+    retries a failed fetch)."""
+    return process(LeadgenNotice.model_validate_json(body))
 
 
 def process(notice: LeadgenNotice) -> int | None:

@@ -6,10 +6,9 @@ worker fetches the lead and routes the page to its tenant."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
-from clawgate import http
 from clawgate.core import envelopes
+from clawgate.core.http import HttpRequest, HttpResponse, text_response
 from clawgate.core.meta_webhooks import authenticate
 from clawgate.core.ports import QueueMessage
 from clawgate.observability import logger, metrics
@@ -18,18 +17,17 @@ QUEUE = "lead"
 NOTICE_FIELDS = ("leadgen_id", "page_id", "form_id", "ad_id", "adgroup_id", "created_time")
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
-    if (early := authenticate(event, "meta")) is not None:
+def receive(request: HttpRequest) -> HttpResponse:
+    if (early := authenticate(request, "meta")) is not None:
         return early
-    raw = http.raw_body(event)
-    messages = leadgen_messages(raw)
+    messages = leadgen_messages(request.body)
     try:
         envelopes.send(messages, queue=QUEUE)
     except Exception:  # the queue is down: a 5xx makes Meta deliver the batch again later
         logger.exception("meta webhook: enqueue failed", extra={"leads": len(messages)})
-        return http.text_response(503, "try again")
+        return text_response(503, "try again")
     metrics.add_metric(name="LeadgenNotices", unit="Count", value=len(messages))
-    return http.text_response(200, "ok")
+    return text_response(200, "ok")
 
 
 def leadgen_messages(raw: bytes) -> list[QueueMessage]:
