@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,infra]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,infra,charts]'
 	@touch $(STAMP)
 
 dev: $(STAMP)

@@ -50,7 +50,10 @@ def build_assets(project: Project, stub_dependencies: bool | None = None) -> Ass
         else build_dependencies_layer(project, runtime_dependencies(project.pyproject))
     )
     return Assets(
-        functions={name: build_function(project, name) for name in project.function_names()},
+        functions={
+            name: build_function(project, name, [] if stub_dependencies else function_dependencies(project, name))
+            for name in project.function_names()
+        },
         package_layer=build_package_layer(project),
         dependencies_layer=dependencies,
     )
@@ -61,14 +64,24 @@ def runtime_dependencies(pyproject: Path) -> list[str]:
     return dependencies
 
 
-def build_function(project: Project, name: str) -> Asset:
+def function_dependencies(project: Project, name: str) -> list[str]:
+    """The pinned optional dependencies (`FunctionSettings.extras`) only this function ships, beside its handler."""
+    from infra.function_settings import settings_for
+
+    groups = tomllib.loads(project.pyproject.read_text())["project"]["optional-dependencies"]
+    return [requirement for extra in settings_for(name).extras for requirement in groups[extra]]
+
+
+def build_function(project: Project, name: str, dependencies: list[str] | None = None) -> Asset:
     handler = project.functions_dir / name / "handler.py"
-    key = _digest([handler.read_bytes(), _compile_marker().encode()])
+    key = _digest([handler.read_bytes(), _compile_marker().encode(), json.dumps(dependencies or []).encode()])
 
     def build(target: Path) -> None:
         target.mkdir(parents=True)
         shutil.copy2(handler, target / "handler.py")
-        compile_bytecode(target)
+        if dependencies:
+            _pip_install(target, dependencies)
+        compile_bytecode(target, strict=not dependencies)
 
     return Asset(_build_once(project.build_dir / "functions" / name / key, build), key)
 
@@ -100,14 +113,7 @@ def build_dependencies_layer(project: Project, dependencies: list[str]) -> Asset
 
     def build(target: Path) -> None:
         site = target / "python"
-        platforms = [arg for platform in WHEEL_PLATFORMS for arg in ("--platform", platform)]
-        subprocess.run(
-            [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
-             "--only-binary=:all:", "--implementation", "cp", "--python-version", LAMBDA_PYTHON, *platforms,
-             "--target", str(site), *dependencies],
-            check=True,
-        )  # fmt: skip
-        shutil.rmtree(site / "bin", ignore_errors=True)
+        _pip_install(site, dependencies)
         compile_bytecode(site, strict=False)
 
     layers = project.build_dir / "dependencies-layer"
@@ -116,6 +122,18 @@ def build_dependencies_layer(project: Project, dependencies: list[str]) -> Asset
         if stale.is_dir() and stale.name not in (key, STUB_KEY) and ".partial-" not in stale.name:
             shutil.rmtree(stale, ignore_errors=True)
     return Asset(built, key)
+
+
+def _pip_install(target: Path, dependencies: list[str]) -> None:
+    """Lambda's wheels (arm64, its Python), whatever this machine runs."""
+    platforms = [arg for platform in WHEEL_PLATFORMS for arg in ("--platform", platform)]
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-compile",
+         "--only-binary=:all:", "--implementation", "cp", "--python-version", LAMBDA_PYTHON, *platforms,
+         "--target", str(target), *dependencies],
+        check=True,
+    )  # fmt: skip
+    shutil.rmtree(target / "bin", ignore_errors=True)
 
 
 def build_stub_dependencies_layer(project: Project) -> Asset:

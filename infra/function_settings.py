@@ -72,6 +72,7 @@ class FunctionSettings:
     uploads: bool = False  # opens multipart uploads of creatives and presigns their part URLs (gateway/uploads.py)
     bedrock: bool = False
     snap_start: bool = False
+    extras: tuple[str, ...] = ()  # pyproject optional-dependency groups shipped in this function's own asset
 
     @property
     def in_vpc(self) -> bool:
@@ -124,9 +125,15 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     ),
     # Sends operator messages (WhatsApp, Telegram: tenant tokens; webchat: @connections) and creative uploads.
     "operator_api": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, uploads=True, posts_to_connections=True),
-    # Reports (charts into the blob store, Telegram), Graph syncs, scheduled turns through agent_turn.
+    # Reports (charts into the blob store, Telegram), Graph syncs, scheduled turns through agent_turn. The only
+    # function that draws charts, so the only one that ships Pillow (the `charts` extra, in its own asset).
     "jobs_run": replace(
-        DEFAULT, memory_mb=1024, timeout_s=900, writes_blobs=("reports",), starts_workflows=("agent_turn",)
+        DEFAULT,
+        memory_mb=1024,
+        timeout_s=900,
+        writes_blobs=("reports",),
+        starts_workflows=("agent_turn",),
+        extras=("charts",),
     ),
     # Batches of Conversions API events, one Graph request per tenant; a dead token is told to the operator.
     "capi_sender": replace(DEFAULT, timeout_s=60),

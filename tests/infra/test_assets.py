@@ -12,6 +12,7 @@ from infra.assets import (
     PACKAGE_EXCLUDES,
     build_dependencies_layer,
     dependencies_key,
+    function_dependencies,
     lambda_python,
     runtime_dependencies,
 )
@@ -37,12 +38,20 @@ def test_package_layer_ships_clawgate_and_skills_without_the_local_runtime(synth
     files = files_under(layer)
     assert "python/clawgate/__init__.py" in files
     assert "python/clawgate/entrypoints.py" in files
+    assert {"python/clawgate/jobs/fonts/DejaVuSans.ttf", "python/clawgate/jobs/fonts/LICENSE.txt"} <= files
     assert any(f.startswith("python/clawgate/db/migrations/") and f.endswith(".sql") for f in files)
     assert not any(f.startswith(f"python/clawgate/{excluded}/") for excluded in PACKAGE_EXCLUDES for f in files)
     if lambda_python():
         assert "python/clawgate/__pycache__/entrypoints.cpython-312.pyc" in files
     skills = Project.at().skills_dir
     assert any(f.startswith("skills/") for f in files) == any(skills.rglob("*.md"))
+
+
+def test_only_the_jobs_function_ships_pillow() -> None:
+    project = Project.at()
+    shipped = {name: function_dependencies(project, name) for name in project.function_names()}
+    assert {name: deps for name, deps in shipped.items() if deps} == {"jobs_run": ["pillow==13.0.0"]}
+    assert not any(r.lower().startswith("pillow") for r in runtime_dependencies(project.pyproject))  # not the layer
 
 
 def test_dependency_layer_is_keyed_by_the_pinned_list() -> None:

@@ -180,6 +180,13 @@ def test_queue_workers_report_partial_batch_failures(
     assert properties.get("MaximumBatchingWindowInSeconds", 0) == consumer.batching_window_s
 
 
-def test_the_capi_sender_batches(synthesized: Synthesized) -> None:
-    (capi,) = [c for c in entrypoints.QUEUE_CONSUMERS if c.target == "capi_sender"]
-    assert capi.batch_size > 10 and 0 < capi.batching_window_s <= 10
+def test_the_capi_sender_gathers_batches_past_ten_messages(synthesized: Synthesized) -> None:
+    """Lambda refuses a batch size over 10 without a batching window; the deployed mapping must have both."""
+    platform = synthesized.built.platform
+    mappings = synthesized.template(platform).find_resources(
+        "AWS::Lambda::EventSourceMapping",
+        {"Properties": {"FunctionName": {"Ref": logical_id(platform.functions.by_name["capi_sender"])}}},
+    )
+    ((_, mapping),) = mappings.items()
+    properties = mapping["Properties"]
+    assert properties["BatchSize"] > 10 and 0 < properties["MaximumBatchingWindowInSeconds"] <= 300

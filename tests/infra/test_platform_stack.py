@@ -8,7 +8,7 @@ from clawgate import entrypoints
 
 from infra.constructs.queues import queue_kinds
 from infra.constructs.storage import WEB_CONFIG_FILE
-from infra.constructs.workflows import workflow_tasks
+from infra.constructs.workflows import STANDARD_WORKFLOWS, workflow_tasks
 from infra.function_settings import settings_for
 from infra.nag import logical_id
 from infra.project import Project
@@ -86,14 +86,14 @@ def test_inbound_queue_runs_agent_turn_synchronously_through_a_pipe(synthesized:
 
 
 def test_state_machines_types_and_logging(platform: Template) -> None:
-    assert "jobs" in workflow_tasks()
-    logging = {"Level": "ALL", "IncludeExecutionData": False, "Destinations": Match.any_value()}
-    tracing = {"Enabled": True}
-    for kind in ("EXPRESS", "STANDARD"):
-        platform.has_resource_properties(
-            "AWS::StepFunctions::StateMachine",
-            {"StateMachineType": kind, "LoggingConfiguration": logging, "TracingConfiguration": tracing},
-        )
+    machines = platform.find_resources("AWS::StepFunctions::StateMachine")
+    expected = sorted("STANDARD" if w in STANDARD_WORKFLOWS else "EXPRESS" for w in workflow_tasks())
+    assert sorted(m["Properties"]["StateMachineType"] for m in machines.values()) == expected
+    for machine in machines.values():
+        properties = machine["Properties"]
+        assert properties["TracingConfiguration"] == {"Enabled": True}
+        logging = properties["LoggingConfiguration"]
+        assert (logging["Level"], logging["IncludeExecutionData"], len(logging["Destinations"])) == ("ALL", False, 1)
 
 
 def test_functions_are_python312_arm64_traced_with_powertools_env(synthesized: Synthesized) -> None:
@@ -114,10 +114,16 @@ def test_functions_are_python312_arm64_traced_with_powertools_env(synthesized: S
     template.has_resource_properties("AWS::Logs::LogGroup", {"RetentionInDays": 30})
 
 
-def test_model_functions_use_snapstart(platform: Template) -> None:
-    assert entrypoints.MODEL_FUNCTIONS
-    platform.has_resource_properties("AWS::Lambda::Function", {"SnapStart": {"ApplyOn": "PublishedVersions"}})
-    platform.has_resource_properties("AWS::Lambda::Alias", {"Name": "live"})
+def test_model_functions_use_snapstart_through_a_live_alias(synthesized: Synthesized) -> None:
+    platform = synthesized.built.platform
+    template = synthesized.template(platform)
+    aliases = template.find_resources("AWS::Lambda::Alias").values()
+    aliased = {json.dumps(a["Properties"]["FunctionName"]) for a in aliases if a["Properties"]["Name"] == "live"}
+    for name, function in platform.functions.by_name.items():
+        properties = template.to_json()["Resources"][logical_id(function)]["Properties"]
+        snap_start = properties.get("SnapStart") == {"ApplyOn": "PublishedVersions"}
+        assert snap_start == (name in entrypoints.MODEL_FUNCTIONS and settings_for(name).snap_start), name
+        assert (json.dumps({"Ref": logical_id(function)}) in aliased) == snap_start, name
 
 
 def test_buckets_are_private_encrypted_tls_only_and_retained(platform: Template) -> None:

@@ -1,15 +1,14 @@
 """The pure parts of ads management: Graph insights parsing, money in minor units, the budget guardrail decision,
-Graph's rate-limit headers, cron schedules in the tenant's timezone, and the PNG canvas."""
+Graph's rate-limit headers, cron schedules in the tenant's timezone, and the report chart's Cyrillic text."""
 
 from __future__ import annotations
 
-import struct
-import zlib
-from datetime import UTC, datetime
+import io
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
-from clawgate.jobs.canvas import Canvas
+from clawgate.jobs.charts import HEIGHT, WIDTH, Day, font, report_chart
 from clawgate.jobs.schedules import due_jobs, schedules_for
 from clawgate.meta.marketing.budgets import confirmation_needs
 from clawgate.meta.marketing.calls import GraphRateLimited, UsageGate, parse_usage
@@ -17,6 +16,7 @@ from clawgate.meta.marketing.insights import parse_row
 from clawgate.meta.marketing.money import display, to_major, to_minor
 from clawgate.tenancy.cron import CronError, parse_cron
 from clawgate.tenancy.model import TenantFileError, parse_tenant
+from PIL import Image, ImageDraw
 
 from tests.conftest import tenant_data
 
@@ -119,14 +119,22 @@ def test_a_wrong_schedule_in_the_tenant_file_is_refused_with_the_field() -> None
     assert refused.value.problems[0][0] == "ads.schedules.scoring"
 
 
-def test_the_canvas_writes_a_valid_png() -> None:
-    canvas = Canvas(30, 20, (255, 255, 255))
-    canvas.fill_rect(0, 0, 10, 10, (255, 0, 0))
-    canvas.text(12, 2, "A1", (0, 0, 0))
-    data = canvas.png()
-    width, height = struct.unpack(">II", data[16:24])
-    idat = data.index(b"IDAT")
-    (length,) = struct.unpack(">I", data[idat - 4 : idat])
-    pixels = zlib.decompress(data[idat + 4 : idat + 4 + length])
-    assert (width, height) == (30, 20) and len(pixels) == 20 * (1 + 30 * 3)
-    assert pixels[1:4] == b"\xff\x00\x00" and pixels[1 + 29 * 3 : 1 + 30 * 3] == b"\xff\xff\xff"
+KAZAKH = "АӘБВГҒДЕЁЖЗИЙКҚЛМНҢОӨПРСТУҰҮФХҺЦЧШЩЪЫІЬЭЮЯаәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя"
+
+
+def test_the_chart_font_draws_every_kazakh_and_russian_letter() -> None:
+    def pixels(text: str) -> bytes:
+        image = Image.new("L", (40, 40))
+        ImageDraw.Draw(image).text((5, 5), text, fill=255, font=font(20))
+        return image.tobytes()
+
+    missing = pixels("\ue000")  # a private-use code point: the font's "no glyph" box
+    drawn = {letter: pixels(letter) for letter in KAZAKH}
+    assert [letter for letter, mask in drawn.items() if mask == missing or not any(mask)] == []
+
+
+def test_a_cyrillic_title_is_drawn_as_itself() -> None:
+    days = [Day(date(2026, 5, d), 1000.0 * d, d) for d in range(1, 8)]
+    first, second = (report_chart(f"{name}: Апта есебі", days, "KZT") for name in ("Қарлығаш", "Жарлығаш"))
+    assert first[:8] == b"\x89PNG\r\n\x1a\n" and first != second  # "????" would draw both alike
+    assert Image.open(io.BytesIO(first)).size == (WIDTH, HEIGHT)

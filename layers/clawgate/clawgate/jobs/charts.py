@@ -1,17 +1,24 @@
 """The report chart: one PNG with three panels over the same days, spend (bars), leads (bars) and cost per lead
-(a line, with the target CPL dashed when there is one). Drawn on jobs.canvas: no plotting library."""
+(a line, with the target CPL dashed when there is one), drawn with Pillow in DejaVu Sans (bundled in `fonts/` with
+its licence), which has every Latin, Cyrillic and Kazakh letter a tenant's name or a campaign may hold. Pillow is
+imported here only, and only the jobs function ships it."""
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 from itertools import pairwise
+from pathlib import Path
 
-from clawgate.jobs.canvas import Canvas, Color, text_width
+from PIL import Image, ImageDraw, ImageFont
 
 WIDTH, HEIGHT = 900, 660
 LEFT, RIGHT, TOP = 90, 20, 50
 PANEL_H, PANEL_GAP = 150, 52
+FONT_FILE = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
+Color = tuple[int, int, int]
 INK: Color = (40, 40, 40)
 GRID: Color = (225, 225, 225)
 COLORS: dict[str, Color] = {
@@ -30,50 +37,61 @@ class Day:
         return self.spend / self.leads if self.leads else None
 
 
+@cache
+def font(size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(str(FONT_FILE), size)
+
+
 def _number(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def _frame(canvas: Canvas, top: int, title: str, top_value: float) -> None:
-    canvas.text(LEFT, top - 20, title, INK, 2)
+def _frame(draw: ImageDraw.ImageDraw, top: int, title: str, top_value: float) -> None:
+    draw.text((LEFT, top - 24), title, fill=INK, font=font(16))
     for fraction in (0.0, 0.5, 1.0):
         y = top + PANEL_H - int(PANEL_H * fraction)
-        canvas.line(LEFT, y, WIDTH - RIGHT, y, GRID if fraction else INK)
-        label = _number(top_value * fraction)
-        canvas.text(LEFT - 8 - text_width(label), y - 3, label, INK)
+        draw.line((LEFT, y, WIDTH - RIGHT, y), fill=GRID if fraction else INK)
+        draw.text((LEFT - 8, y), _number(top_value * fraction), fill=INK, font=font(11), anchor="rm")
 
 
-def _x_labels(canvas: Canvas, top: int, days: list[Day], slot: float) -> None:
+def _x_labels(draw: ImageDraw.ImageDraw, top: int, days: list[Day], slot: float) -> None:
     every = max(1, len(days) // 10 + (1 if len(days) % 10 else 0))
     for index in range(0, len(days), every):
-        label = days[index].day.strftime("%m-%d")
-        x = LEFT + int(slot * index + slot / 2) - text_width(label) // 2
-        canvas.text(x, top + PANEL_H + 6, label, INK)
+        x = LEFT + int(slot * index + slot / 2)
+        draw.text((x, top + PANEL_H + 6), days[index].day.strftime("%m-%d"), fill=INK, font=font(11), anchor="mt")
 
 
-def _bars(canvas: Canvas, top: int, values: list[float], color: Color, slot: float, top_value: float) -> None:
+def _bars(draw: ImageDraw.ImageDraw, top: int, values: list[float], color: Color, slot: float, peak: float) -> None:
     width = max(int(slot * 0.7), 1)
     for index, value in enumerate(values):
-        height = int(PANEL_H * value / top_value) if top_value else 0
-        x = LEFT + int(slot * index + (slot - width) / 2)
-        canvas.fill_rect(x, top + PANEL_H - height, width, height, color)
+        height = int(PANEL_H * value / peak) if peak else 0
+        if height > 0:
+            x = LEFT + int(slot * index + (slot - width) / 2)
+            draw.rectangle((x, top + PANEL_H - height, x + width - 1, top + PANEL_H - 1), fill=color)
 
 
-def _line(canvas: Canvas, top: int, values: list[float | None], slot: float, top_value: float) -> None:
+def _line(draw: ImageDraw.ImageDraw, top: int, values: list[float | None], slot: float, peak: float) -> None:
     points = [
-        (LEFT + int(slot * i + slot / 2), top + PANEL_H - int(PANEL_H * v / top_value))
+        (LEFT + int(slot * i + slot / 2), top + PANEL_H - int(PANEL_H * v / peak))
         for i, v in enumerate(values)
-        if v is not None and top_value
+        if v is not None and peak
     ]
-    for (x0, y0), (x1, y1) in pairwise(points):
-        canvas.line(x0, y0, x1, y1, COLORS["cpl"], 3)
+    for start, end in pairwise(points):
+        draw.line((*start, *end), fill=COLORS["cpl"], width=3)
     for x, y in points:
-        canvas.fill_rect(x - 3, y - 3, 7, 7, COLORS["cpl"])
+        draw.rectangle((x - 3, y - 3, x + 3, y + 3), fill=COLORS["cpl"])
+
+
+def _target(draw: ImageDraw.ImageDraw, top: int, target: float, peak: float) -> None:
+    y = top + PANEL_H - int(PANEL_H * target / peak)
+    for x in range(LEFT, WIDTH - RIGHT, 12):
+        draw.line((x, y, min(x + 6, WIDTH - RIGHT), y), fill=COLORS["target"], width=2)
 
 
 def report_chart(title: str, days: list[Day], currency: str, target_cpl: float | None = None) -> bytes:
-    canvas = Canvas(WIDTH, HEIGHT)
-    canvas.text(LEFT, 14, title, INK, 2)
+    image = Image.new("RGB", (WIDTH, HEIGHT), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.text((LEFT, 12), title, fill=INK, font=font(20))
     slot = (WIDTH - RIGHT - LEFT) / max(len(days), 1)
     cpls = [d.cpl for d in days]
     panels = [
@@ -83,15 +101,15 @@ def report_chart(title: str, days: list[Day], currency: str, target_cpl: float |
     ]
     for index, (label, values, kind) in enumerate(panels):
         top = TOP + 20 + index * (PANEL_H + PANEL_GAP)
-        top_value = max(values, default=0.0) * 1.1 or 1.0
-        _frame(canvas, top, label, top_value)
+        peak = max(values, default=0.0) * 1.1 or 1.0
+        _frame(draw, top, label, peak)
         if kind == "cpl":
             if target_cpl:
-                y = top + PANEL_H - int(PANEL_H * target_cpl / top_value)
-                for x in range(LEFT, WIDTH - RIGHT, 12):
-                    canvas.line(x, y, min(x + 6, WIDTH - RIGHT), y, COLORS["target"], 2)
-            _line(canvas, top, cpls, slot, top_value)
+                _target(draw, top, target_cpl, peak)
+            _line(draw, top, cpls, slot, peak)
         else:
-            _bars(canvas, top, values, COLORS[kind], slot, top_value)
-        _x_labels(canvas, top, days, slot)
-    return canvas.png()
+            _bars(draw, top, values, COLORS[kind], slot, peak)
+        _x_labels(draw, top, days, slot)
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()
