@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from clawgate.edge import apigw
 from clawgate.gateway import openai_api
 from clawgate.observability import logger, metrics
 from clawgate.tracing import tracer
@@ -14,4 +15,4 @@ if TYPE_CHECKING:
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return openai_api.handle(event)
+    return apigw.serve(event, openai_api.receive)

@@ -17,6 +17,7 @@ class HttpRequest:
     headers: Mapping[str, str] = field(default_factory=dict)  # names lower-cased
     query: Mapping[str, str] = field(default_factory=dict)
     path: Mapping[str, str] = field(default_factory=dict)  # path parameters: {tenant}, {agent}, …
+    source_ip: str = ""
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -27,6 +28,7 @@ class HttpResponse:
     status: int
     body: str = ""
     content_type: str = "text/plain; charset=utf-8"
+    headers: Mapping[str, str] = field(default_factory=dict)  # more than the content type
 
 
 def json_response(status: int, body: Any) -> HttpResponse:

@@ -18,11 +18,13 @@ def http_request(event: dict[str, Any]) -> HttpRequest:
         headers={str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()},
         query=dict(event.get("queryStringParameters") or {}),
         path=dict(event.get("pathParameters") or {}),
+        source_ip=str(event.get("requestContext", {}).get("http", {}).get("sourceIp") or ""),
     )
 
 
 def http_result(response: HttpResponse) -> dict[str, Any]:
-    return {"statusCode": response.status, "headers": {"content-type": response.content_type}, "body": response.body}
+    headers = {"content-type": response.content_type, **response.headers}
+    return {"statusCode": response.status, "headers": headers, "body": response.body}
 
 
 def serve(event: dict[str, Any], receive: Callable[[HttpRequest], HttpResponse]) -> dict[str, Any]:

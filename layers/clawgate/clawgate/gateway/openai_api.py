@@ -21,9 +21,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from clawgate import http
 from clawgate.agent.run_api import turn_result
 from clawgate.core import ports
+from clawgate.core.http import HttpRequest, HttpResponse, json_response
 from clawgate.db import tenant_tx
 from clawgate.gateway.auth import rate_limited, record_failure
 from clawgate.observability import bind, count
@@ -66,27 +66,27 @@ class OpenAIError(Exception):
         super().__init__(message)
         self.status, self.kind, self.code, self.param = status, kind, code, param
 
-    def response(self) -> dict[str, Any]:
+    def response(self) -> HttpResponse:
         body = {"message": str(self), "type": self.kind, "param": self.param, "code": self.code}
-        return http.json_response(self.status, {"error": body})
+        return json_response(self.status, {"error": body})
 
 
-def handle(event: dict[str, Any]) -> dict[str, Any]:
+def receive(request: HttpRequest) -> HttpResponse:
     try:
-        slug = _authenticate(event)
-        if http.method(event) == "GET":
-            return http.json_response(200, list_models(slug))
-        return chat_completion(slug, event)
+        slug = _authenticate(request)
+        if request.method == "GET":
+            return json_response(200, list_models(slug))
+        return chat_completion(slug, request)
     except OpenAIError as error:
         return error.response()
 
 
-def _authenticate(event: dict[str, Any]) -> str:
-    source = str(event.get("requestContext", {}).get("http", {}).get("sourceIp") or "unknown")
+def _authenticate(request: HttpRequest) -> str:
+    source = request.source_ip or "unknown"
     if rate_limited(source):
         raise OpenAIError(429, "Too many failed authentications from this address; try later.", "rate_limit_error",
                           "rate_limited")  # fmt: skip
-    authorization = http.header(event, "authorization") or ""
+    authorization = request.header("authorization") or ""
     slug = token_tenant(authorization.removeprefix("Bearer ").strip())
     if slug is None:
         record_failure(source, "bad bearer token (openai api)")
@@ -103,9 +103,9 @@ def list_models(slug: str) -> dict[str, Any]:
     return {"object": "list", "data": data}
 
 
-def _parse(event: dict[str, Any]) -> ChatRequest:
+def _parse(request: HttpRequest) -> ChatRequest:
     try:
-        return ChatRequest.model_validate_json(http.raw_body(event) or b"{}")
+        return ChatRequest.model_validate_json(request.body or b"{}")
     except ValidationError as error:
         problem = error.errors()[0]
         field = ".".join(map(str, problem["loc"]))
@@ -113,16 +113,16 @@ def _parse(event: dict[str, Any]) -> ChatRequest:
                           "invalid_request", field or None) from None  # fmt: skip
 
 
-def chat_completion(slug: str, event: dict[str, Any]) -> dict[str, Any]:
-    request = _parse(event)
+def chat_completion(slug: str, http_request: HttpRequest) -> HttpResponse:
+    request = _parse(http_request)
     if request.model not in {agent.id for agent in cached_tenant(slug).agents}:
         raise OpenAIError(404, f"The model `{request.model}` does not exist: use one of GET /v1/models.",
                           "invalid_request_error", "model_not_found", "model")  # fmt: skip
-    session = http.header(event, "x-session-id") or request.user
+    session = http_request.header("x-session-id") or request.user
     text = _input_text(request, with_context=not session)
     if session is not None and not 0 < len(session) <= 200:
         raise OpenAIError(400, "X-Session-Id must be 1 to 200 characters.", "invalid_request_error", "invalid_request")
-    request_id = "openai:" + (http.header(event, "idempotency-key") or uuid.uuid4().hex)
+    request_id = "openai:" + (http_request.header("idempotency-key") or uuid.uuid4().hex)
     run = {"source": "api", "tenant": slug, "agent": request.model, "text": text, "request_id": request_id,
            "peer": session or f"openai:{uuid.uuid4().hex}", "sender_name": None}  # fmt: skip
     count("OpenAIChatCompletions")
@@ -134,7 +134,7 @@ def chat_completion(slug: str, event: dict[str, Any]) -> dict[str, Any]:
     if request.stream:
         include_usage = bool((request.stream_options or {}).get("include_usage"))
         return _stream(completion_id, request.model, reply, usage if include_usage else None)
-    return http.json_response(200, _completion(completion_id, request.model, reply, usage))
+    return json_response(200, _completion(completion_id, request.model, reply, usage))
 
 
 def _input_text(request: ChatRequest, *, with_context: bool) -> str:
@@ -187,7 +187,7 @@ def _completion(completion_id: str, model: str, reply: str, usage: dict[str, int
     }
 
 
-def _stream(completion_id: str, model: str, reply: str, usage: dict[str, int] | None) -> dict[str, Any]:
+def _stream(completion_id: str, model: str, reply: str, usage: dict[str, int] | None) -> HttpResponse:
     created = int(time.time())
 
     def chunk(choices: list[dict[str, Any]], **extra: Any) -> str:
@@ -203,5 +203,4 @@ def _stream(completion_id: str, model: str, reply: str, usage: dict[str, int] | 
     if usage is not None:  # stream_options.include_usage: one more chunk, with the usage and no choices
         events.append(chunk([], usage=usage))
     events.append("data: [DONE]\n\n")
-    headers = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
-    return {"statusCode": 200, "headers": headers, "body": "".join(events)}
+    return HttpResponse(200, "".join(events), "text/event-stream; charset=utf-8", {"cache-control": "no-cache"})
