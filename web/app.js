@@ -252,8 +252,31 @@ async function loadMetrics() {
   $("#usage-bar").style.width = `${(share * 100).toFixed(1)}%`;
   $("#usage-bar").className = share >= 0.9 ? "over" : "";
   $("#usage-text").textContent = `$${usage.spent_today_usd.toFixed(2)} of $${usage.budget_usd.toFixed(2)} today (${usage.timezone})`;
+  await loadChanges();
   const rows = usage.today.map((u) => row([u.agent_id, u.model, u.calls, `${u.input_tokens} / ${u.output_tokens}`, u.cost_usd.toFixed(4)]));
   $("#usage-table tbody").replaceChildren(...(rows.length ? rows : [row(["no model calls today"])]));
+}
+
+async function loadChanges() {
+  const { changes } = await state.socket.request("ads.changes", {});
+  const items = changes.map((change) => {
+    const item = document.createElement("li");
+    const text = document.createElement("span");
+    text.textContent = `#${change.id} ${change.text} — ${change.reason} (${change.requested_by})`;
+    item.appendChild(text);
+    for (const [label, approve] of [["Approve", true], ["Deny", false]]) {
+      const button = document.createElement("button");
+      button.textContent = label;
+      button.addEventListener("click", async () => {
+        const { result } = await state.socket.request("ads.decide", { change_id: change.id, approve });
+        $("#ad-change-result").textContent = result;
+        await loadChanges();
+      });
+      item.appendChild(button);
+    }
+    return item;
+  });
+  $("#ad-changes").replaceChildren(...(items.length ? items : [document.createTextNode("Nothing waits.")]));
 }
 
 async function loadDevices() {

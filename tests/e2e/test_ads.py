@@ -26,47 +26,6 @@ def set_budget(amount: int) -> tuple[str, dict[str, Any]]:
     return ("ads_set_budget", {"adset_id": ADSET, "daily_budget": amount, "reason": "CPL below target for 3 days"})
 
 
-def test_budget_changes_inside_the_limit_apply_outside_wait_for_confirmation_and_the_fifth_is_refused(
-    ads: Ads, model: FakeAnthropic
-) -> None:
-    ads.graph.add_object(ADSET, "adset", name="Implants KZ", daily_budget="1000000", campaign_id="c1")  # 10,000 KZT
-
-    [(_, status, result)] = operator_turn(ads, model, set_budget(12000))  # +20%: within ±30%
-    assert status == "ok" and "daily budget 10,000 KZT → 12,000 KZT" in result
-    assert ads.graph.objects[ADSET]["daily_budget"] == "1200000"
-
-    confirm = ("ads_confirm_budget_change", {"change_id": 1, "reason": "operator asked"})
-    asked, same_turn = operator_turn(ads, model, set_budget(24000), confirm)  # +100%: needs a confirmation turn
-    assert asked[1] == "ok" and asked[2].startswith("needs confirmation") and "change_id 1" in asked[2]
-    assert same_turn[1] == "error" and "turn that asked" in same_turn[2]
-    assert ads.graph.objects[ADSET]["daily_budget"] == "1200000"
-    assert ads.rows("SELECT status, old_budget, new_budget FROM budget_changes") == [("pending", 1200000, 2400000)]
-
-    [(_, status, result)] = operator_turn(ads, model, confirm)  # the operator's next message: "yes, do it"
-    assert status == "ok" and ads.graph.objects[ADSET]["daily_budget"] == "2400000"
-    assert ads.rows("SELECT status FROM budget_changes") == [("applied",)]
-
-    [third] = operator_turn(ads, model, set_budget(30000))  # +25%, under the 50,000 cap
-    assert third[1] == "ok"
-    [fourth] = operator_turn(ads, model, set_budget(32000))
-    assert fourth[1] == "ok"
-    [fifth] = operator_turn(ads, model, set_budget(34000))
-    assert fifth[1] == "error" and "refused" in fifth[2] and "4 budget changes in the last hour" in fifth[2]
-    assert ads.graph.objects[ADSET]["daily_budget"] == "3200000"
-
-    audit = ads.rows("SELECT action, actor, reason, details->'by'->>'channel' FROM audit_log ORDER BY id")
-    assert [a[0] for a in audit] == ["adset.budget", "adset.budget.requested", "adset.budget", "adset.budget",
-                                     "adset.budget", "adset.budget.refused"]  # fmt: skip
-    assert all(a[1] == "agent:director" and a[3] == "api" and a[2] for a in audit)
-
-
-def test_a_budget_above_the_cap_waits_for_confirmation_even_within_the_step(ads: Ads, model: FakeAnthropic) -> None:
-    ads.graph.add_object(ADSET, "adset", name="Implants KZ", daily_budget="4800000")  # 48,000 KZT; cap 50,000
-    [(_, status, result)] = operator_turn(ads, model, set_budget(52000))
-    assert status == "ok" and "above the tenant's daily cap" in result
-    assert ads.graph.objects[ADSET]["daily_budget"] == "4800000"
-
-
 def test_a_customer_channel_turn_is_never_offered_ads_tools(ads: Ads, model: FakeAnthropic) -> None:
     ads.graph.add_object(ADSET, "adset", daily_budget="1000000")
     model.script_tool_use([set_budget(90000)])

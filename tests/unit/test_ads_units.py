@@ -96,6 +96,9 @@ def test_rate_limit_headers_throttle_then_block_until_access_returns() -> None:
     clock.now += 301
     gate.before_call()  # the window passed: one call may go and refresh the figures
     assert parse_usage({"x-app-usage": "not json"}).percent == 0
+    insights = parse_usage({"x-fb-ads-insights-throttle": '{"app_id_util_pct": 96.5, "acc_id_util_pct": 40,'
+                                                         ' "ads_api_access_tier": "standard_access"}'})  # fmt: skip
+    assert insights.percent == 96.5 and insights.blocked
 
 
 def test_cron_expressions_of_eventbridge_match_in_the_tenants_timezone() -> None:

@@ -21,7 +21,7 @@ from clawgate.agent.statuses import apply_status
 from clawgate.agent.tools import channel_profile
 from clawgate.agent.transcription import transcribe
 from clawgate.agent.turns import Conn
-from clawgate.core import events
+from clawgate.core import actions, events
 from clawgate.core.blobs import blob_store
 from clawgate.core.channels import Envelope, InboundMessage, MediaError, get_adapter
 from clawgate.core.events import InboundStored
@@ -132,6 +132,10 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
         if not admission.allowed:
             refs += [_notice_turn(account, fresh, admission.notice)] if admission.notice else []
             continue
+        handler = _button_handler(account, fresh[-1])
+        if handler is not None:
+            refs.append(_button_turn(account, fresh, handler))
+            continue
         wanted = [m for m in fresh if not m.is_group or m.mentioned]
         if wanted:
             refs.append(_start_turn(account, peer_id, wanted))
@@ -222,6 +226,31 @@ def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMes
         operator = channel_profile(last.channel, account.config) == "operator"
         ref = budget.gate(conn, tenant, opened.ref, "inbound", operator)
     _show_activity(account, last)
+    return ref
+
+
+def _button_handler(account: ChannelAccount, message: InboundMessage) -> actions.Handler | None:
+    """An operator's button press that a domain answers in code (core.actions), or None."""
+    if message.kind != "callback" or channel_profile(message.channel, account.config) != "operator":
+        return None
+    return actions.handler_for(message.text or "")
+
+
+def _button_turn(account: ChannelAccount, messages: list[InboundMessage], handler: actions.Handler) -> TurnRef:
+    """The handler's answer as a turn with no model; the press is marked processed, so a retry changes nothing."""
+    last = messages[-1]
+    _show_activity(account, last)  # stops the button's spinner
+    try:
+        reply = handler(account.tenant, last.peer_id, last.text or "")
+    except Exception:
+        logger.exception("button handler failed", extra={"tenant": account.tenant})
+        reply = "That did not work; nothing was changed. Try again or ask in a message."
+    ref = _notice_turn(account, messages, reply)
+    with tenant_tx(account.tenant) as conn:
+        conn.execute(
+            "UPDATE inbound_events SET turn_id = %s, processed_at = now() WHERE channel = %s AND provider_id = ANY(%s)",
+            (ref.turn_id, last.channel, [m.provider_id for m in messages]),
+        )
     return ref
 
 

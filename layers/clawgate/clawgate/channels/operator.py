@@ -30,8 +30,8 @@ def operator_targets(tenant: TenantFile) -> list[tuple[str, int]]:
     return [(token, chat) for chat, token in unique.items()]
 
 
-def notify_operator(tenant_slug: str, text: str) -> bool:
-    """True when at least one operator chat got the message."""
+def notify_operator(tenant_slug: str, text: str, buttons: notify.Buttons | None = None) -> bool:
+    """True when at least one operator chat got the message; `buttons` become an inline keyboard (one row)."""
     from clawgate.channels.telegram_api import call
     from clawgate.tenancy.registry import load_tenant
 
@@ -48,7 +48,11 @@ def notify_operator(tenant_slug: str, text: str) -> bool:
     delivered = 0
     for token_ref, chat_id in targets:
         try:
-            call(secrets.resolve(token_ref), "sendMessage", {"chat_id": chat_id, "text": body})
+            params: dict[str, object] = {"chat_id": chat_id, "text": body}
+            if buttons:
+                keyboard = [[{"text": label, "callback_data": data} for label, data in buttons]]
+                params["reply_markup"] = {"inline_keyboard": keyboard}
+            call(secrets.resolve(token_ref), "sendMessage", params)
             delivered += 1
         except Exception as error:
             logger.warning("operator notification failed", extra={"tenant": tenant_slug, "error": str(error)[:200]})

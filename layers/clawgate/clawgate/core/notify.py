@@ -8,9 +8,11 @@ from __future__ import annotations
 import importlib
 from typing import Protocol
 
+Buttons = list[tuple[str, str]]  # (label, callback data): an operator's answer handled in code (core.actions)
+
 
 class Notifier(Protocol):
-    def __call__(self, tenant_slug: str, text: str) -> bool: ...
+    def __call__(self, tenant_slug: str, text: str, buttons: Buttons | None = None) -> bool: ...
 
 
 DEFAULT_NOTIFIER = "clawgate.channels.operator"  # its `notify_operator`
@@ -23,9 +25,9 @@ def install(notifier: Notifier | None) -> None:
     _notifier = notifier
 
 
-def notify_operator(tenant_slug: str, text: str) -> bool:
-    """True when at least one operator got the message."""
+def notify_operator(tenant_slug: str, text: str, buttons: Buttons | None = None) -> bool:
+    """True when at least one operator got the message (with `buttons` under it, where the channel has them)."""
     global _notifier
     if _notifier is None:
         _notifier = importlib.import_module(DEFAULT_NOTIFIER).notify_operator
-    return _notifier(tenant_slug, text)
+    return _notifier(tenant_slug, text, buttons) if buttons else _notifier(tenant_slug, text)

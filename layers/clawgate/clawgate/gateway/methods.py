@@ -118,6 +118,30 @@ def _metrics(caller: Caller, params: reports.MetricsQuery) -> Any:
     return reports.metrics(caller.tenant, params)
 
 
+class ChangeDecision(BaseModel):
+    change_id: int = Field(gt=0)
+    approve: bool
+
+
+@method("ads.changes", NoParams)
+def _ads_changes(caller: Caller, _: NoParams) -> Any:
+    """Budget changes and resumes waiting for an operator's decision."""
+    from clawgate.meta.marketing.approvals import pending_summary
+
+    return {"changes": pending_summary(caller.tenant)}
+
+
+@method("ads.decide", ChangeDecision)
+def _ads_decide(caller: Caller, params: ChangeDecision) -> Any:
+    """Approve or deny a held change, applied in code (no model), audited as this device's operator."""
+    from clawgate.meta.marketing.approvals import answer
+    from clawgate.meta.marketing.audit import Actor
+
+    actor = Actor(channel="webchat", operator=f"device:{caller.device_name or caller.device}")
+    verdict = "approved" if params.approve else "denied"
+    return {"result": answer(caller.tenant, actor, params.change_id, params.approve, f"operator {verdict} in the UI")}
+
+
 @method("usage.summary", reports.UsageQuery)
 def _usage(caller: Caller, params: reports.UsageQuery) -> Any:
     return reports.usage(caller.tenant, params)

@@ -81,6 +81,7 @@ class _Failure:
     remaining: int
     path_contains: str | None
     headers: dict[str, str]
+    method: str | None = None
 
 
 def parse_multipart(content_type: str, body: bytes) -> tuple[dict[str, str], dict[str, UploadedFile]]:
@@ -241,13 +242,15 @@ class FakeServer:
         times: int = 1,
         path_contains: str | None = None,
         headers: dict[str, str] | None = None,
+        method: str | None = None,
     ) -> None:
-        """Answer the next `times` requests (whose path contains `path_contains`, if given) with this error.
+        """Answer the next `times` requests (whose path contains `path_contains` and whose method is `method`, if
+        given) with this error.
 
         `body_json=None` uses the fake's own error envelope for the status (`error_body`).
         """
         with self._lock:
-            self._failures.append(_Failure(status, body_json, times, path_contains, dict(headers or {})))
+            self._failures.append(_Failure(status, body_json, times, path_contains, dict(headers or {}), method))
 
     def error_body(self, status: int) -> JSON:
         """The vendor's error envelope for a status; subclasses override."""
@@ -256,6 +259,8 @@ class FakeServer:
     def _take_failure(self, request: RecordedRequest) -> Response | None:
         with self._lock:
             for failure in self._failures:
+                if failure.method not in (None, request.method):
+                    continue
                 if failure.path_contains is None or failure.path_contains in request.path:
                     failure.remaining -= 1
                     if failure.remaining <= 0:

@@ -144,8 +144,9 @@ class FakeGraph(FakeServer):
         times: int = 1,
         path_contains: str | None = None,
         headers: dict[str, str] | None = None,
+        method: str | None = None,
     ) -> None:
-        self.fail_next(status, graph_error(code, subcode, message), times, path_contains, headers)
+        self.fail_next(status, graph_error(code, subcode, message), times, path_contains, headers, method)
 
     def error_body(self, status: int) -> dict[str, Any]:
         return default_error(status)

@@ -13,7 +13,8 @@ from clawgate.meta.marketing.money import Conn
 
 @dataclass(frozen=True)
 class Actor:
-    """An agent turn (agent_id, channel, peer, turn) or a job (`job` set, the rest empty)."""
+    """An agent turn (agent_id, channel, peer, turn), a job (`job` set), or an operator pressing a button in Telegram
+    or the control UI (`operator` set: who, e.g. `telegram:123456789` or `device:<id>`)."""
 
     agent_id: str | None = None
     channel: str | None = None
@@ -21,9 +22,12 @@ class Actor:
     account_id: str | None = None
     turn_id: int | None = None
     job: str | None = None
+    operator: str | None = None
 
     @property
     def label(self) -> str:
+        if self.operator:
+            return f"operator:{self.operator}"
         return f"job:{self.job}" if self.job else f"agent:{self.agent_id}"
 
     @property

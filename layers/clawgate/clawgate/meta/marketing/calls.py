@@ -1,11 +1,13 @@
 """Calling the Marketing API for a tenant: the SDK session (from meta.graph, the one initialiser), Graph's rate-limit
 headers respected, and Graph errors turned into errors the tools and jobs can act on.
 
-Rate limits. Every response's `x-business-use-case-usage`, `x-ad-account-usage` and `x-app-usage` headers are read
-(percentages of the quota used, and `estimated_time_to_regain_access` in minutes). Before the next call: below 75%
-nothing happens; from 75% to 95% the call waits, linearly up to 5 s; at 95% or with time to regain access no call
-is made for that time (at least a minute) and GraphRateLimited says when to retry. Errors 4, 17, 32, 613 and
-80000–80014 are rate limits too (the job workflow retries them later; a tool tells the model how long to wait)."""
+Rate limits. Every response's `x-business-use-case-usage`, `x-ad-account-usage`, `x-app-usage` and, on insights,
+`x-fb-ads-insights-throttle` (`app_id_util_pct`, `acc_id_util_pct`) headers are read (percentages of the quota
+used, and `estimated_time_to_regain_access` in minutes). Before the next call: below 75% nothing happens; from 75%
+to 95% the call waits, linearly up to 5 s; at 95% or with time to regain access no call is made for that time (at
+least a minute) and GraphRateLimited says when to retry. Errors 4, 32, 613 and 80000–80014 are rate limits too (the
+job workflow retries them later; a tool tells the model how long to wait); error 17 (user request limit) blocks
+for an hour, and its budget variant (subcode 2446079) only that object's budget changes."""
 
 from __future__ import annotations
 
@@ -28,8 +30,11 @@ THROTTLE_FROM_PCT = 75.0
 BLOCK_FROM_PCT = 95.0
 MAX_THROTTLE_S = 5.0
 BLOCK_S = 60.0  # the shortest wait after a block
+USER_LIMIT = 17  # "User request limit reached": Meta blocks for about an hour
+USER_LIMIT_S = 3600.0
+BUDGET_CHANGES_SUBCODE = 2446079  # error 17 for the 5th budget change of an ad set within an hour
 FRESH_S = 300.0  # older usage figures no longer throttle
-USAGE_HEADERS = ("x-business-use-case-usage", "x-ad-account-usage", "x-app-usage")
+USAGE_HEADERS = ("x-business-use-case-usage", "x-ad-account-usage", "x-app-usage", "x-fb-ads-insights-throttle")
 
 
 class GraphError(Exception):
@@ -41,9 +46,14 @@ class GraphError(Exception):
 class GraphRateLimited(GraphError):
     """Meta's quota is (nearly) used up; `retry_after_s` says when calls may resume."""
 
-    def __init__(self, message: str, retry_after_s: float, code: int | None = None) -> None:
-        super().__init__(message, code)
+    def __init__(self, message: str, retry_after_s: float, code: int | None = None, subcode: int | None = None) -> None:
+        super().__init__(message, code, subcode)
         self.retry_after_s = retry_after_s
+
+    @property
+    def per_object(self) -> bool:
+        """Error 17 / 2446079: too many budget changes of one ad set; only that ad set waits."""
+        return self.code == USER_LIMIT and self.subcode == BUDGET_CHANGES_SUBCODE
 
 
 class GraphAuthError(GraphError):
@@ -66,9 +76,12 @@ class Usage:
         return self.percent >= BLOCK_FROM_PCT or self.regain_after_s > 0
 
 
+COUNTERS = ("call_count", "total_cputime", "total_time", "acc_id_util_pct", "app_id_util_pct")
+
+
 def _counters(entry: dict[str, Any]) -> tuple[float, float]:
     percent = max(
-        (float(entry.get(key) or 0) for key in ("call_count", "total_cputime", "total_time", "acc_id_util_pct")),
+        (float(entry.get(key) or 0) for key in COUNTERS),
         default=0.0,
     )
     regain_s = float(entry.get("estimated_time_to_regain_access") or 0) * 60
@@ -110,6 +123,10 @@ class UsageGate:
         if any(name in headers for name in USAGE_HEADERS):
             with self._lock:
                 self._usage, self._seen_at = parse_usage(headers), self._clock()
+
+    def block(self, seconds: float) -> None:
+        with self._lock:
+            self._usage, self._seen_at = Usage(percent=100.0, regain_after_s=seconds), self._clock()
 
     def before_call(self) -> None:
         with self._lock:
@@ -163,7 +180,10 @@ def graph_call(api: FacebookAdsApi) -> Iterator[None]:
     try:
         yield
     except (FacebookRequestError, RequestException) as error:
-        raise translate(error) from None
+        translated = translate(error)
+        if isinstance(translated, GraphRateLimited) and not translated.per_object:
+            gate_of(api).block(translated.retry_after_s)  # no call until Meta said access returns
+        raise translated from None
 
 
 def translate(error: Any) -> GraphError:
@@ -175,7 +195,8 @@ def translate(error: Any) -> GraphError:
     message = f"Graph error {found.code}: {found.message}"
     if found.code in RATE_LIMIT_CODES:
         usage = parse_usage({k.lower(): v for k, v in (error.http_headers() or {}).items()})
-        return GraphRateLimited(message, max(usage.regain_after_s, BLOCK_S), found.code)
+        floor = USER_LIMIT_S if found.code == USER_LIMIT else BLOCK_S
+        return GraphRateLimited(message, max(usage.regain_after_s, floor), found.code, found.subcode)
     if found.invalid_token:
         return GraphAuthError(message + " (the Meta token must be renewed)", found.code, found.subcode)
     return GraphError(message, found.code, found.subcode)

@@ -114,18 +114,27 @@ def create_lead_form(ctx: AdsContext, actor: Actor, params: dict[str, Any], reas
     return form_id
 
 
-def set_status(ctx: AdsContext, actor: Actor, kind: Kind, object_id: str, status: Status, reason: str) -> str:
-    if status == "ACTIVE" and actor.scheduled:
-        _audit(ctx, actor, f"{kind}.status", object_id, reason, {"status": status, "ok": False, "refused": True})
-        raise WriteRefused("a scheduled run may pause but never resume spending; ask the operator to resume it")
+def update_status(
+    ctx: AdsContext, actor: Actor, kind: Kind, object_id: str, status: Status, reason: str, change_id: int | None = None
+) -> str:
+    """POST the status to Graph and audit it; a held change (`change_id`) is marked applied in the same step."""
+    from clawgate.meta.marketing.pending import decide_row, still_pending
+
     api = marketing_api(ctx)
+    if change_id is not None:
+        with tenant_tx(ctx.slug) as conn:
+            if not still_pending(conn, change_id):
+                raise WriteRefused(f"change {change_id} was decided meanwhile")
     try:
         with graph_call(api):
             _sdk_class(kind)(object_id, api=api).api_update(params={"status": status})
     except GraphError as error:
         _audit(ctx, actor, f"{kind}.status", object_id, reason, {"status": status, "ok": False, "error": str(error)})
         raise
-    _audit(ctx, actor, f"{kind}.status", object_id, reason, {"status": status, "ok": True})
+    with tenant_tx(ctx.slug) as conn:
+        record(conn, actor, f"{kind}.status", object_id, reason, {"status": status, "ok": True, "change_id": change_id})
+        if change_id is not None:
+            decide_row(conn, change_id, "applied", actor)
     return f"{kind} {object_id} is now {status}"
 
 
