@@ -162,9 +162,9 @@ def test_a_131047_failure_is_recorded_and_the_operator_told(make_tenant: MakeTen
 
 
 def test_operator_chats_and_no_operator(make_tenant: MakeTenant, telegram: FakeTelegram) -> None:
-    with_chat = tenant_with(make_tenant, allow_from=[7], operator=True)
+    with_chat = tenant_with(make_tenant, dm_policy="allowlist", allow_from=[7], operator=True)
     meta = {"ad_account_id": "act_1", "access_token": "secret:x/meta", "operator_chat_id": 9}
-    plain = tenant_with(make_tenant, allow_from=[8])
+    plain = tenant_with(make_tenant, dm_policy="allowlist", allow_from=[8])
     with environment(**tenant_secrets(with_chat.slug), **tenant_secrets(plain.slug)):
         assert notify_operator(with_chat.slug, "budget spent") is True
         assert notify_operator(plain.slug, "nobody listens") is False

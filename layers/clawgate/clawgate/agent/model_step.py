@@ -13,7 +13,7 @@ from psycopg.types.json import Jsonb
 
 from clawgate.agent import deadline
 from clawgate.agent.compaction import maybe_compact
-from clawgate.agent.prompt import ChannelContext, system_blocks
+from clawgate.agent.prompt import PEER_MEMORY, ChannelContext, system_blocks
 from clawgate.agent.providers import provider_for, split_model
 from clawgate.agent.providers.base import ModelAnswer, ModelOverloaded, ModelRateLimited, ModelRequest, ModelTimeout
 from clawgate.agent.sessions import (
@@ -46,7 +46,13 @@ def choose_model(agent: Agent, channel: str, attempt: int) -> str:
     return models[min(attempt, len(models) - 1)]
 
 
-FILES_OF_TURN = "SELECT name, content FROM workspace_files WHERE agent_id = (SELECT agent_id FROM turns WHERE id = %s)"
+# The agent's workspace files, and the notes of the peer the turn is with under the name PEER_MEMORY (system_blocks
+# gives those to customer-profile prompts only).
+FILES_OF_TURN = (
+    "SELECT f.name, f.content FROM workspace_files f JOIN turns t ON f.agent_id = t.agent_id WHERE t.id = %(turn)s"
+    " UNION ALL SELECT %(peer_memory)s, m.content FROM peer_memories m JOIN turns t"
+    " ON (m.agent_id, m.channel, m.peer_id) = (t.agent_id, t.channel, t.peer_id) WHERE t.id = %(turn)s"
+)
 SINCE_TURN = (
     "SELECT extract(epoch FROM clock_timestamp() - coalesce(started_at, created_at))::float FROM turns WHERE id = %s"
 )
@@ -57,7 +63,7 @@ def call_model(step: StepInput) -> dict[str, Any]:
     tenant = cached_tenant(step.tenant)
     with tenant_tx(step.tenant, "ro", pipeline=True) as conn:  # three queries, one round trip
         turn_query = conn.execute(f"SELECT {TURN_COLUMNS} FROM turns WHERE id = %s", (step.turn_id,))
-        files_query = conn.execute(FILES_OF_TURN, (step.turn_id,))
+        files_query = conn.execute(FILES_OF_TURN, {"turn": step.turn_id, "peer_memory": PEER_MEMORY})
         rows_query = conn.execute(TRANSCRIPT_OF_TURN, (step.turn_id,))
         turn = Turn(*turn_query.fetchone())  # type: ignore[misc]
         files = {name: content for name, content in files_query.fetchall()}

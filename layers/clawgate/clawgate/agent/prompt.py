@@ -15,6 +15,9 @@ from clawgate.tenancy.workspace import WORKSPACE_FILES
 
 FILE_CAP = 6_000
 TOTAL_CAP = 20_000
+# Loaded with the workspace files under this name: the notes of the customer a turn is with (peer_memories). Only
+# customer-profile prompts get them, in the volatile part; no workspace file can be named so.
+PEER_MEMORY = "peer:MEMORY.md"
 
 
 @dataclass(frozen=True)
@@ -54,22 +57,32 @@ def stable_prompt(tenant: TenantFile, agent: Agent, files: dict[str, str], chann
     )
 
 
-def volatile_prompt(tenant: TenantFile, context: ChannelContext, now: datetime | None = None) -> str:
+def volatile_prompt(
+    tenant: TenantFile, context: ChannelContext, now: datetime | None = None, peer_memory: str = ""
+) -> str:
     local = (now or datetime.now(ZoneInfo("UTC"))).astimezone(ZoneInfo(tenant.timezone))
     who = context.sender_name or "unknown name"
     audience = "an operator of the business" if context.profile == "operator" else "a customer"
     group = " in a group chat" if context.is_group else ""
+    notes = peer_memory.strip()
+    remembered = (
+        f'\n\n# Your notes about this customer\n<file name="MEMORY.md" scope="this customer">\n{notes}\n</file>'
+    )
     return (
         f"# Context\nChannel: {context.channel}{group}. You are talking to {audience} ({who}).\n"
-        f"Local time: {local:%A %Y-%m-%d %H:%M} ({tenant.timezone})."
+        f"Local time: {local:%A %Y-%m-%d %H:%M} ({tenant.timezone}).{remembered if notes else ''}"
     )
 
 
 def system_blocks(
     tenant: TenantFile, agent: Agent, files: dict[str, str], context: ChannelContext, now: datetime | None = None
 ) -> list[dict[str, Any]]:
+    """The customer's own notes enter a customer-profile prompt only; an operator-profile prompt loads the workspace
+    files alone, which only operator-profile turns, people and templates write."""
+    workspace = {name: content for name, content in files.items() if name != PEER_MEMORY}
+    peer_memory = files.get(PEER_MEMORY, "") if context.profile == "customer" else ""
     return [
-        {"type": "text", "text": stable_prompt(tenant, agent, files, context.channel),
+        {"type": "text", "text": stable_prompt(tenant, agent, workspace, context.channel),
          "cache_control": {"type": "ephemeral"}},
-        {"type": "text", "text": volatile_prompt(tenant, context, now)},
+        {"type": "text", "text": volatile_prompt(tenant, context, now, peer_memory)},
     ]  # fmt: skip

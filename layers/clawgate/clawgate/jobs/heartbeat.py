@@ -83,7 +83,7 @@ def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:
     if not budget_left(slug):
         raise JobSkipped("the daily model budget is spent")
     digest = hashlib.sha256(json.dumps(now, sort_keys=True, default=str).encode()).hexdigest()[:16]
-    agent = tenant.ads.agent or tenant.agents[0].id
+    agent = tenant.ads_agent
     prompt = PROMPT.format(changes=describe(before, now))
     outcome = scheduled_turn(slug, agent, "heartbeat", prompt, f"heartbeat:{digest}")
     with tenant_tx(slug) as conn:

@@ -99,7 +99,16 @@ class TelegramAccount(Strict):
     bot_token: SecretRef
     dm_policy: DmPolicy = "open"
     allow_from: list[int] = []
-    operator: bool = False
+    operator: bool = False  # its chats get the operator profile: ads, SQL, send_message, workspace tools
+
+    @model_validator(mode="after")
+    def _operator_bots_are_closed(self) -> TelegramAccount:
+        if self.operator and self.dm_policy == "open":
+            raise ValueError(
+                "operator: true needs dm_policy allowlist or pairing: an open bot gives anyone who finds it the"
+                " operator tools"
+            )
+        return self
 
 
 class Channels(Strict):
@@ -193,6 +202,34 @@ class TenantFile(Strict):
         if self.ads.agent is not None and self.ads.agent not in {agent.id for agent in self.agents}:
             raise ValueError(f"ads.agent: {self.ads.agent!r} is not one of the agents")
         return self
+
+    @model_validator(mode="after")
+    def _ads_agent_answers_no_customer(self) -> TenantFile:
+        """Scheduled ads turns run in the operator profile (ads, SQL, send_message): never as an agent that customers
+        talk to, whose conversations could steer them."""
+        if self.meta is None and not self.ads.heartbeat:
+            return self
+        customers = self.customer_channels(self.ads_agent)
+        if customers:
+            which = "ads.agent" if self.ads.agent else f"ads.agent (unset, so the first agent, {self.ads_agent!r})"
+            raise ValueError(
+                f"{which}: scheduled ads turns must not run as an agent that answers customers"
+                f" ({', '.join(customers)}); set ads.agent to one reached only by operators"
+            )
+        return self
+
+    @property
+    def ads_agent(self) -> str:
+        """The agent scheduled ads turns (reports, heartbeat, creative tests) run as."""
+        return self.ads.agent or self.agents[0].id
+
+    def customer_channels(self, agent_id: str) -> list[str]:
+        """Where customers reach `agent_id`: WhatsApp, and Telegram bots open to anyone that are not operator bots."""
+        return [
+            *(f"whatsapp {a.phone_number_id}" for a in self.channels.whatsapp if a.agent == agent_id),
+            *("a telegram bot open to anyone" for a in self.channels.telegram
+              if a.agent == agent_id and not a.operator and a.dm_policy == "open"),
+        ]  # fmt: skip
 
     @model_validator(mode="after")
     def _models_have_providers(self) -> TenantFile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any, Literal
 
@@ -50,12 +51,34 @@ def _write_memory(ctx: ToolContext, text: str, append: bool) -> str:
     return f"MEMORY.md saved ({row[0] if row else 0} characters)"
 
 
+PEER_MEMORY_CHARS = 8_000  # a customer's notes: the newest kept when they grow past it
+
+
+def _write_peer_memory(ctx: ToolContext, text: str) -> str:
+    """A customer's conversation writes only that customer's notes: never a file an operator prompt loads."""
+    with tenant_tx(ctx.tenant, pipeline=True) as conn:
+        row = conn.execute(
+            "INSERT INTO peer_memories (agent_id, channel, peer_id, content) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (agent_id, channel, peer_id) DO UPDATE SET updated_at = now(),"
+            " content = right(peer_memories.content || E'\\n' || EXCLUDED.content, %s)"
+            " RETURNING length(content)",
+            (ctx.agent_id, ctx.channel, ctx.peer_id, text, PEER_MEMORY_CHARS),
+        ).fetchone()
+    return f"noted for this conversation ({row[0] if row else 0} characters)"
+
+
 class MemoryNote(BaseModel):
     note: str = Field(min_length=1, max_length=2_000, description="a durable fact worth remembering")
 
 
-@tool("memory_note", "Append a short durable note to MEMORY.md (preferences, decisions, facts).", "safe")
+@tool(
+    "memory_note",
+    "Note a short durable fact (preferences, decisions). With a customer it is remembered for that customer only.",
+    "safe",
+)
 def memory_note(ctx: ToolContext, args: MemoryNote) -> str:
+    if ctx.profile == "customer":
+        return _write_peer_memory(ctx, f"- {args.note}")
     return _write_memory(ctx, f"- {args.note}", append=True)
 
 
@@ -123,11 +146,18 @@ class SendMessage(BaseModel):
     account_id: str | None = Field(default=None, description="sending account; default: the tenant's first")
 
 
+def send_key(ctx: ToolContext, args: SendMessage) -> str:
+    """Once per turn, recipient and text: a retried tool call sends nothing twice, a second recipient is not
+    skipped."""
+    recipient = json.dumps([args.channel, args.account_id, args.peer_id, args.text])
+    return f"tool:{ctx.turn_id}:{hashlib.sha256(recipient.encode()).hexdigest()[:32]}"
+
+
 @tool("send_message", "Send a message to a customer or colleague on WhatsApp or Telegram.", "operator")
 def send_message(ctx: ToolContext, args: SendMessage) -> str:
     from clawgate.agent.delivery import send_to_peer
 
-    sent = send_to_peer(ctx.tenant, args.channel, args.account_id, args.peer_id, args.text, f"tool:{ctx.turn_id}")
+    sent = send_to_peer(ctx.tenant, args.channel, args.account_id, args.peer_id, args.text, send_key(ctx, args))
     return f"sent {sent} message(s)"
 
 

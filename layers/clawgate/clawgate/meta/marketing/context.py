@@ -111,7 +111,7 @@ class AdsContext:
 
     @property
     def agent_id(self) -> str:
-        return self.tenant.ads.agent or self.tenant.agents[0].id
+        return self.tenant.ads_agent
 
     def today(self) -> date:
         return datetime.now(ZoneInfo(self.tenant.timezone)).date()

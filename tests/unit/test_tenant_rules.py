@@ -1,0 +1,52 @@
+"""Tenant-file rules that keep customers away from operator tools: refused with the field and the reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clawgate.settings import PROJECT_ROOT
+from clawgate.tenancy.model import TenantFileError, load_tenant_file, parse_tenant
+
+from tests.conftest import tenant_data
+
+META = {"ad_account_id": "act_1", "access_token": "secret:x/meta"}
+
+
+def problems(data: dict[str, object]) -> dict[str, str]:
+    with pytest.raises(TenantFileError) as raised:
+        parse_tenant(data)
+    return dict(raised.value.problems)
+
+
+def test_scheduled_ads_turns_never_default_to_the_agent_customers_talk_to() -> None:
+    data = tenant_data("ads_rule", meta=META)
+    data.pop("ads")  # the first agent, `assistant`, answers WhatsApp
+    reason = " ".join(problems(data).values())
+    assert "ads.agent (unset, so the first agent, 'assistant')" in reason and "whatsapp" in reason
+
+
+def test_an_explicit_ads_agent_must_not_answer_customers_either() -> None:
+    data = tenant_data("ads_rule", meta=META, ads={"agent": "assistant"})
+    assert "answers customers" in " ".join(problems(data).values())
+    open_bot = tenant_data("ads_rule", meta=META)
+    open_bot["channels"]["telegram"][0]["dm_policy"] = "open"  # the director's bot, open to anyone
+    assert "a telegram bot open to anyone" in " ".join(problems(open_bot).values())
+
+
+def test_an_ads_agent_reached_only_by_operators_is_accepted() -> None:
+    tenant = parse_tenant(tenant_data("ads_rule", meta=META))
+    assert tenant.ads_agent == "director"
+
+
+def test_an_operator_bot_open_to_anyone_is_refused() -> None:
+    data = tenant_data("open_op")
+    data["channels"]["telegram"][0].update(dm_policy="open", operator=True)
+    assert "operator: true needs dm_policy allowlist or pairing" in " ".join(problems(data).values())
+    data["channels"]["telegram"][0].update(dm_policy="pairing")
+    assert parse_tenant(data).channels.telegram[0].operator
+
+
+def test_the_demo_tenant_names_its_ads_agent() -> None:
+    demo = load_tenant_file(Path(PROJECT_ROOT) / "tenants" / "demo.yaml")
+    assert demo.ads_agent == "director" and not demo.customer_channels("director")
