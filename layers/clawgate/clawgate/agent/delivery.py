@@ -63,9 +63,9 @@ def send_to_peer(
     adapter = get_adapter(channel)
     pieces = adapter.chunk(text)
     with tenant_tx(tenant) as conn:
-        done = {row[0] for row in conn.execute(
-            "SELECT chunk_index FROM outbound_messages WHERE idempotency_key LIKE %s AND status <> 'failed'",
-            (key + ":%",),
+        done = {row[0] for row in conn.execute(  # matched exactly: the key may come from a client
+            "SELECT chunk_index FROM outbound_messages WHERE idempotency_key = ANY(%s) AND status <> 'failed'",
+            ([f"{key}:{index}" for index in range(len(pieces))],),
         ).fetchall()}  # fmt: skip
     account = _account(tenant, channel, account_id)
     sent = 0

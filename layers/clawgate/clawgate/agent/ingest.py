@@ -14,7 +14,7 @@ from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from clawgate.agent import budget
-from clawgate.agent.dm_policy import admit
+from clawgate.agent.dm_policy import Admission, admit
 from clawgate.agent.routing import resolve_agent
 from clawgate.agent.sessions import append, session_key
 from clawgate.agent.statuses import apply_status
@@ -22,7 +22,7 @@ from clawgate.agent.tools import channel_profile
 from clawgate.agent.transcription import transcribe
 from clawgate.agent.turns import Conn
 from clawgate.core import actions, events
-from clawgate.core.blobs import blob_store
+from clawgate.core.blobs import read_tenant_blob
 from clawgate.core.channels import Envelope, InboundMessage, MediaError, get_adapter
 from clawgate.core.events import InboundStored
 from clawgate.core.placeholders import media_text
@@ -128,18 +128,38 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
     _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media])
     refs = []
     for peer_id, fresh in per_peer.items():
-        admission = admit(account.tenant, account, fresh[-1])
-        if not admission.allowed:
-            refs += [_notice_turn(account, fresh, admission.notice)] if admission.notice else []
+        admitted, refused = _admit_each(account, fresh)
+        if not admitted:
+            if refused:
+                message, notice = refused[-1]
+                refs.append(_notice_turn(account, [message], notice))
             continue
-        handler = _button_handler(account, fresh[-1])
+        handler = _button_handler(account, admitted[-1])
         if handler is not None:
-            refs.append(_button_turn(account, fresh, handler))
+            refs.append(_button_turn(account, admitted, handler))
             continue
-        wanted = [m for m in fresh if not m.is_group or m.mentioned]
+        wanted = [m for m in admitted if not m.is_group or m.mentioned]
         if wanted:
             refs.append(_start_turn(account, peer_id, wanted))
     return refs
+
+
+def _admit_each(
+    account: ChannelAccount, messages: list[InboundMessage]
+) -> tuple[list[InboundMessage], list[tuple[InboundMessage, str]]]:
+    """The DM policy decided for every message of a batch by its own sender (a group's batch mixes senders): the
+    admitted messages, and the refused ones that have a notice to send back (a pairing code)."""
+    admitted: list[InboundMessage] = []
+    refused: list[tuple[InboundMessage, str]] = []
+    decided: dict[tuple[str | None, str | None, bool], Admission] = {}
+    for message in messages:
+        who = (message.sender_id, message.wa_id, message.is_group)
+        admission = decided.get(who) or decided.setdefault(who, admit(account.tenant, account, message))
+        if admission.allowed:
+            admitted.append(message)
+        elif admission.notice:
+            refused.append((message, admission.notice))
+    return admitted, refused
 
 
 def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> None:
@@ -170,7 +190,7 @@ def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:
     voice = next((m for m in message.media if m.kind in ("voice", "audio") and m.blob_key), None)
     if config is None or voice is None or voice.blob_key is None:
         return
-    transcript = transcribe(config, blob_store().get(voice.blob_key), voice.mime_type)
+    transcript = transcribe(config, read_tenant_blob(tenant_slug, voice.blob_key), voice.mime_type)
     if transcript:
         message.text = media_text(voice.kind, mime_type=voice.mime_type, filename=voice.filename, transcript=transcript)
 

@@ -53,6 +53,30 @@ def cmd_tokens_create(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tokens_list(args: argparse.Namespace) -> int:
+    from clawgate.tenancy.tokens import list_tokens
+
+    _database()
+    for token in list_tokens(args.tenant):
+        state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M}" if token.revoked_at else "live"
+        used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "never"
+        print(f"{token.id}\t{token.label or '-'}\tcreated {token.created_at:%Y-%m-%d %H:%M}\tused {used}\t{state}")
+    return 0
+
+
+def cmd_tokens_revoke(args: argparse.Namespace) -> int:
+    from clawgate.tenancy.tokens import revoke_token
+
+    _database()
+    try:
+        closed = revoke_token(args.tenant, args.id)
+    except LookupError as error:
+        print(str(error), file=sys.stderr)
+        return 1
+    print(f"revoked token {args.id}; {closed} open control-plane connection(s) closed")
+    return 0
+
+
 def cmd_db_upgrade(_: argparse.Namespace) -> int:
     from clawgate.db.migrate import upgrade_all
 
@@ -131,6 +155,13 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("tenant")
     create.add_argument("--label")
     create.set_defaults(run=cmd_tokens_create)
+    listing = tokens.add_parser("list", help="a tenant's tokens (never the tokens themselves)")
+    listing.add_argument("tenant")
+    listing.set_defaults(run=cmd_tokens_list)
+    revoke = tokens.add_parser("revoke", help="revoke a token and close the control-plane sockets it opened")
+    revoke.add_argument("tenant")
+    revoke.add_argument("id", type=int)
+    revoke.set_defaults(run=cmd_tokens_revoke)
 
     agent = commands.add_parser("agent", help="run one turn of an agent and print the reply")
     agent.add_argument("--tenant", required=True)

@@ -61,6 +61,18 @@ def blob_store() -> BlobStore:
     return S3Blobs(settings.blob_bucket) if settings.blob_bucket else LocalBlobs(settings.data_dir / "blobs")
 
 
+class ForeignBlobError(PermissionError):
+    """A blob key outside the tenant's own prefix (`<tenant>/...`)."""
+
+
+def read_tenant_blob(tenant: str, key: str) -> bytes:
+    """A blob of `tenant`, whatever key a row or an argument names: keys are `<tenant>/<area>/...`."""
+    parts = key.split("/")
+    if len(parts) < 3 or parts[0] != tenant or any(part in ("", ".", "..") for part in parts):
+        raise ForeignBlobError(f"blob {key!r} is not one of tenant {tenant!r}'s")
+    return blob_store().get(key)
+
+
 def media_key(tenant: str, channel: str, media_id: str) -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]", "_", media_id)[:80]
     return f"{tenant}/media/{channel}/{hashlib.sha256(media_id.encode()).hexdigest()[:2]}/{safe}"

@@ -4,19 +4,15 @@ age out of the window."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from pydantic import BaseModel, Field, ValidationError
 
 from clawgate.core.protocol import CONNECT_TIMEOUT_S, ProtocolError
-from clawgate.db import registry_tx
 from clawgate.gateway import devices
-from clawgate.observability import bind, logger
+from clawgate.observability import bind
 from clawgate.tenancy import connections
-from clawgate.tenancy.tokens import verify_token
-
-MAX_FAILURES = 10
-FAILURE_WINDOW = timedelta(minutes=15)
+from clawgate.tenancy.tokens import FAILURE_WINDOW, MAX_FAILURES, rate_limited, record_failure, verify_token
 
 
 class ConnectParams(BaseModel):
@@ -30,19 +26,15 @@ class ConnectRefused(ProtocolError):
     """The socket closes after this error frame."""
 
 
-def rate_limited(source: str) -> bool:
-    with registry_tx() as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM auth_failures WHERE source = %s AND at > now() - %s", (source, FAILURE_WINDOW)
-        ).fetchone()
-    return bool(row and row[0] >= MAX_FAILURES)
-
-
-def record_failure(source: str, reason: str) -> None:
-    logger.warning("control-plane authentication failed", extra={"source": source, "reason": reason})
-    with registry_tx() as conn:
-        conn.execute("DELETE FROM auth_failures WHERE source = %s AND at <= now() - %s", (source, FAILURE_WINDOW))
-        conn.execute("INSERT INTO auth_failures (source) VALUES (%s)", (source,))
+__all__ = [
+    "FAILURE_WINDOW",
+    "MAX_FAILURES",
+    "ConnectParams",
+    "ConnectRefused",
+    "connect",
+    "rate_limited",
+    "record_failure",
+]
 
 
 def connect(state: connections.ConnectionState, raw_params: dict[str, object], now: datetime) -> dict[str, object]:
@@ -58,7 +50,8 @@ def connect(state: connections.ConnectionState, raw_params: dict[str, object], n
         record_failure(source, "bad connect params")
         problem = error.errors()[0]
         raise ConnectRefused("bad_params", f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
-    if not verify_token(params.tenant, params.token):
+    token_id = verify_token(params.tenant, params.token)
+    if token_id is None:
         record_failure(source, "bad token")
         raise ConnectRefused("unauthorized", "the tenant or its gateway token is wrong")
     bind(tenant=params.tenant)
@@ -71,5 +64,5 @@ def connect(state: connections.ConnectionState, raw_params: dict[str, object], n
         )
     if status != "approved":
         raise ConnectRefused("device_revoked", f"device {params.device} was revoked")
-    connections.authenticate(state.connection_id, params.tenant, params.device)
+    connections.authenticate(state.connection_id, params.tenant, params.device, token_id)
     return {"tenant": params.tenant, "device": params.device, "status": status}

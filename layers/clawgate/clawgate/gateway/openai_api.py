@@ -25,10 +25,9 @@ from clawgate.agent.run_api import turn_result
 from clawgate.core import ports
 from clawgate.core.http import HttpRequest, HttpResponse, json_response
 from clawgate.db import tenant_tx
-from clawgate.gateway.auth import rate_limited, record_failure
 from clawgate.observability import bind, count
 from clawgate.tenancy.registry import cached_tenant
-from clawgate.tenancy.tokens import token_tenant
+from clawgate.tenancy.tokens import bearer_tenant
 
 MAX_CONTEXT_CHARS = 24_000  # earlier messages passed on for a request without a session
 
@@ -82,18 +81,15 @@ def receive(request: HttpRequest) -> HttpResponse:
 
 
 def _authenticate(request: HttpRequest) -> str:
-    source = request.source_ip or "unknown"
-    if rate_limited(source):
+    check = bearer_tenant(request.header("authorization") or "", request.source_ip or "unknown", "openai api")
+    if check.throttled:
         raise OpenAIError(429, "Too many failed authentications from this address; try later.", "rate_limit_error",
                           "rate_limited")  # fmt: skip
-    authorization = request.header("authorization") or ""
-    slug = token_tenant(authorization.removeprefix("Bearer ").strip())
-    if slug is None:
-        record_failure(source, "bad bearer token (openai api)")
+    if check.tenant is None:
         raise OpenAIError(401, "Incorrect API key provided: use a Clawgate gateway token of the tenant.",
                           "invalid_request_error", "invalid_api_key")  # fmt: skip
-    bind(tenant=slug)
-    return slug
+    bind(tenant=check.tenant)
+    return check.tenant
 
 
 def list_models(slug: str) -> dict[str, Any]:

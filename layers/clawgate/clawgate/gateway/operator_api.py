@@ -26,7 +26,7 @@ from clawgate.gateway import queries, reports, uploads
 from clawgate.gateway.pages import MAX_LIMIT, BadCursorError, Page
 from clawgate.gateway.sending import SendRefusedError, send
 from clawgate.observability import bind
-from clawgate.tenancy.tokens import token_tenant
+from clawgate.tenancy.tokens import TOO_MANY_FAILURES, bearer_tenant
 
 TAG = "operator"
 SECURITY: list[dict[str, list[str]]] = [{"gatewayToken": []}]
@@ -88,10 +88,13 @@ def bearer_auth(router: APIGatewayHttpResolver, next_middleware: Callable[..., R
         return next_middleware(router)  # the OpenAPI document, the local part upload (its URL carries a token)
     tenant = str(router.context.get("_route_args", {}).get("tenant", ""))
     authorization = router.current_event.get_header_value("authorization") or ""
-    owner = token_tenant(authorization.removeprefix("Bearer ").strip())
-    if owner is None:
+    source = router.current_event.request_context.http.source_ip or "unknown"
+    check = bearer_tenant(authorization, source, "operator api")
+    if check.throttled:
+        return _error(429, "rate_limited", TOO_MANY_FAILURES)
+    if check.tenant is None:
         return _error(401, "unauthorized", "a valid gateway token is required")
-    if owner != tenant:
+    if check.tenant != tenant:
         return _error(403, "forbidden", "this token is not for that tenant")
     bind(tenant=tenant)
     return next_middleware(router)

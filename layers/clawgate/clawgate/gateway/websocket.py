@@ -56,6 +56,8 @@ def on_message(connection_id: str, body: str) -> int:
         return OK  # a chunk of a message still incomplete
     if state.device_status == "revoked":
         return _refuse(connection_id, request.id, "device_revoked", "this device was revoked")
+    if state.token_revoked:
+        return _refuse(connection_id, request.id, "token_revoked", "the gateway token of this connection was revoked")
     if not state.authenticated:
         return _connect(state, request)
     if request.method == "connect":

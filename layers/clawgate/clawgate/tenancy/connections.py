@@ -21,6 +21,7 @@ class ConnectionState:
     device: str | None
     device_status: str | None  # approved | pending | revoked, read on every message: a revocation bites at once
     device_name: str | None
+    token_revoked: bool = False  # the gateway token it connected with was revoked since
 
 
 def record(connection_id: str, source_ip: str) -> None:
@@ -40,19 +41,21 @@ def state(connection_id: str) -> ConnectionState | None:
     with registry_tx() as conn:
         row = conn.execute(
             "SELECT c.connection_id, coalesce(c.source_ip, ''), c.connected_at, c.authenticated, c.tenant_slug,"
-            " c.device_id, d.status, d.name FROM ws_connections c"
+            " c.device_id, d.status, d.name, t.revoked_at IS NOT NULL FROM ws_connections c"
             " LEFT JOIN devices d ON d.tenant_slug = c.tenant_slug AND d.device_id = c.device_id"
+            " LEFT JOIN gateway_tokens t ON t.id = c.token_id"
             " WHERE c.connection_id = %s",
             (connection_id,),
         ).fetchone()
     return ConnectionState(*row) if row else None
 
 
-def authenticate(connection_id: str, tenant: str, device: str) -> None:
+def authenticate(connection_id: str, tenant: str, device: str, token_id: int | None = None) -> None:
     with registry_tx() as conn:
         conn.execute(
-            "UPDATE ws_connections SET tenant_slug = %s, device_id = %s, authenticated = true WHERE connection_id = %s",
-            (tenant, device, connection_id),
+            "UPDATE ws_connections SET tenant_slug = %s, device_id = %s, token_id = %s, authenticated = true"
+            " WHERE connection_id = %s",
+            (tenant, device, token_id, connection_id),
         )
 
 

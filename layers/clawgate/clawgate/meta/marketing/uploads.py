@@ -63,7 +63,7 @@ def upload_image(api: FacebookAdsApi, account_id: str, data: bytes, name: str) -
 
 
 def upload_creative(ctx: AdsContext, actor: Actor, creative_id: int, reason: str) -> dict[str, Any]:
-    from clawgate.core.blobs import blob_store
+    from clawgate.core.blobs import ForeignBlobError, read_tenant_blob
 
     with tenant_tx(ctx.slug, "ro") as conn:
         row = conn.execute(
@@ -79,7 +79,10 @@ def upload_creative(ctx: AdsContext, actor: Actor, creative_id: int, reason: str
     if not blob_key:
         raise WriteRefused(f"creative {creative_id} has no uploaded file")
     is_video = kind == "video" or str(content_type or "").startswith("video/")
-    data = blob_store().get(blob_key)
+    try:
+        data = read_tenant_blob(ctx.slug, blob_key)
+    except ForeignBlobError as error:
+        raise WriteRefused(str(error)) from None
     api = marketing_api(ctx)
     if is_video:
         video_id = upload_video(api, ctx.ad_account_id, data, name)
