@@ -5,26 +5,14 @@ from __future__ import annotations
 
 from clawgate.agent.delivery import send_to_peer
 from clawgate.core.channels import DeliveryError
-from clawgate.tenancy.apply import telegram_account_id
-from clawgate.tenancy.registry import cached_tenant, find_channel_account
+from clawgate.tenancy.apply import default_account
+from clawgate.tenancy.registry import find_channel_account
 
 
 class SendRefusedError(Exception):
     def __init__(self, message: str, *, retryable: bool) -> None:
         super().__init__(message)
         self.retryable = retryable
-
-
-def default_account(tenant: str, channel: str, agent: str | None) -> str:
-    settings = cached_tenant(tenant)
-    if channel == "webchat":
-        return tenant
-    if channel == "whatsapp" and settings.channels.whatsapp:
-        return settings.channels.whatsapp[0].phone_number_id
-    bots = [b for b in settings.channels.telegram if agent is None or b.agent == agent]
-    if channel == "telegram" and bots:
-        return telegram_account_id(tenant, bots[0].agent)
-    raise LookupError(f"tenant {tenant!r} has no {channel} account" + (f" for agent {agent!r}" if agent else ""))
 
 
 def send(tenant: str, channel: str, peer: str, text: str, key: str, account_id: str | None, agent: str | None) -> int:

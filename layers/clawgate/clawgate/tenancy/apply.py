@@ -16,7 +16,7 @@ from clawgate.db import owner_tx
 from clawgate.db.migrate import ensure_platform, provision_tenant
 from clawgate.db.names import tenant_schema
 from clawgate.tenancy.model import TenantFile
-from clawgate.tenancy.registry import forget_cached_tenants
+from clawgate.tenancy.registry import cached_tenant, forget_cached_tenants
 from clawgate.tenancy.workspace import SEEDED_BY, render_workspace
 
 Conn = Connection[TupleRow]
@@ -198,3 +198,16 @@ def _sync_capi(conn: Conn, tenant: TenantFile) -> list[str]:
         values,
     ).fetchone()
     return ["capi settings"] if changed else []
+
+
+def default_account(tenant: str, channel: str, agent: str | None) -> str:
+    """The account a message to `channel` goes out from when none is named: the first (of `agent`, if given)."""
+    settings = cached_tenant(tenant)
+    if channel == "webchat":
+        return tenant
+    if channel == "whatsapp" and settings.channels.whatsapp:
+        return settings.channels.whatsapp[0].phone_number_id
+    bots = [b for b in settings.channels.telegram if agent is None or b.agent == agent]
+    if channel == "telegram" and bots:
+        return telegram_account_id(tenant, bots[0].agent)
+    raise LookupError(f"tenant {tenant!r} has no {channel} account" + (f" for agent {agent!r}" if agent else ""))

@@ -156,8 +156,10 @@ def send_key(ctx: ToolContext, args: SendMessage) -> str:
 @tool("send_message", "Send a message to a customer or colleague on WhatsApp or Telegram.", "operator")
 def send_message(ctx: ToolContext, args: SendMessage) -> str:
     from clawgate.agent.delivery import send_to_peer
+    from clawgate.tenancy.apply import default_account
 
-    sent = send_to_peer(ctx.tenant, args.channel, args.account_id, args.peer_id, args.text, send_key(ctx, args))
+    account = args.account_id or default_account(ctx.tenant, args.channel, None)
+    sent = send_to_peer(ctx.tenant, args.channel, account, args.peer_id, args.text, send_key(ctx, args))
     return f"sent {sent} message(s)"
 
 
