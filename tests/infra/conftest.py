@@ -33,6 +33,7 @@ channels:
 meta: {ad_account_id: act_1234567890, page_id: "153125381133", access_token: "secret:acme/meta"}
 capi: {dataset_id: "1234567890", threshold: 3}
 ads:
+  agent: director
   heartbeat: true
   schedules: {scoring: "off", morning_report: "cron(0 8 ? * MON-FRI *)"}
 """
