@@ -150,6 +150,20 @@ def memory_over_turns(fake: FakeAnthropic) -> None:
     print(f"RSS of a process running all turn steps, after N turns: {trail}")
 
 
+def db_query_cost() -> None:
+    """The model's SQL runs on a connection of its own, as the tenant's query login: what one db_query costs."""
+    from clawgate.db.readonly import run_query
+
+    run_query(SLUG, "SELECT 1")
+    times = []
+    for _ in range(50):
+        started = time.perf_counter()
+        run_query(SLUG, "SELECT source, count(*) FROM leads GROUP BY source")
+        times.append(time.perf_counter() - started)
+    print("db_query (own connection as the query login: connect, then one pipelined round trip), 50 calls:")
+    print(f"  p50 {percentile(times, 0.5) * 1000:6.1f} ms   p95 {percentile(times, 0.95) * 1000:6.1f} ms")
+
+
 def prompt_sizes() -> None:
     tenant = cached_tenant(SLUG)
     print("prompt size per channel profile (system + tool schemas; tokens ≈ characters / 4):")
@@ -174,6 +188,7 @@ def main() -> None:
         with traced_pool() as trips:
             own_time(fake, trips)
         prompt_sizes()
+        db_query_cost()
         if os.environ.get("BENCH_MEMORY", "1") == "1":
             memory_over_turns(fake)
         if os.environ.get("BENCH_WORKFLOW", "1") == "1":

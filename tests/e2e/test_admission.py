@@ -49,7 +49,7 @@ def test_each_message_of_a_group_batch_is_admitted_by_its_sender(
     for user_id in order:
         post_telegram(local, tenant, group_update(f"@klod_bot from {user_id}", user_id), bot="klod_bot")
     assert len(inbound) == 2
-    refs = ingest([{"body": message.body} for message in inbound])["turns"]  # one batch, as the Pipe delivers it
+    refs = ingest([message.body for message in inbound])["turns"]  # one batch, as the Pipe delivers it
     assert len(refs) == 1
     texts = " ".join(turn_texts(tenant, refs[0]["turn_id"]))
     assert f"from {MEMBER}" in texts and f"from {STRANGER}" not in texts
