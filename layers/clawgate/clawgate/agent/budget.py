@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from psycopg.types.json import Jsonb
-
-from clawgate.agent.turns import Conn, finish_turn
-from clawgate.agent.usage import spent_today
+from clawgate.agent import turns
+from clawgate.agent.turns import finish_turn
+from clawgate.agent.usage import first_budget_notice, spent_today
 from clawgate.core import events
 from clawgate.core.events import BudgetSpent
 from clawgate.core.turns import TurnRef
+from clawgate.db import Conn
 from clawgate.observability import logger
 from clawgate.tenancy.model import TenantFile
 
@@ -33,17 +33,13 @@ def gate(conn: Conn, tenant: TenantFile, ref: TurnRef, trigger: str, operator: b
         finish_turn(conn, ref.turn_id, "budget_exceeded", error="daily budget spent; scheduled turn skipped")
         return TurnRef(tenant=ref.tenant, turn_id=ref.turn_id, next="done")
     reply = OPERATOR_REPLY.format(budget=tenant.budget.daily_usd) if operator else CUSTOMER_REPLY
-    conn.execute("UPDATE turns SET status = 'budget_exceeded', reply_text = %s WHERE id = %s", (reply, ref.turn_id))
+    turns.mark_budget_exceeded(conn, ref.turn_id, reply)
     return TurnRef(tenant=ref.tenant, turn_id=ref.turn_id, next="deliver")
 
 
 def _tell_operator_once(conn: Conn, tenant: TenantFile, spent: float) -> None:
     today = datetime.now(ZoneInfo(tenant.timezone)).date().isoformat()
-    first_today = conn.execute(
-        "INSERT INTO config (key, value) VALUES ('budget_notice_date', %s) ON CONFLICT (key) DO UPDATE"
-        " SET value = EXCLUDED.value, updated_at = now() WHERE config.value IS DISTINCT FROM EXCLUDED.value"
-        " RETURNING key",
-        (Jsonb(today),),
-    ).fetchone()
-    if first_today:  # the notice goes out once this transaction commits (channels.operator subscribes)
+    if first_budget_notice(
+        conn, today
+    ):  # the notice goes out once this transaction commits (channels.operator subscribes)
         events.publish(conn, BudgetSpent(tenant.slug, tenant.name, spent, tenant.budget.daily_usd))

@@ -7,7 +7,7 @@ from typing import Any
 
 from clawgate.agent.providers import provider_for, split_model
 from clawgate.agent.providers.base import ModelRequest
-from clawgate.agent.sessions import estimate_tokens, to_messages
+from clawgate.agent.sessions import estimate_tokens, record_compaction, session_summary, to_messages
 from clawgate.agent.usage import record_usage
 from clawgate.core.turns import Turn
 from clawgate.db import tenant_tx
@@ -41,8 +41,8 @@ def maybe_compact(
         return False
     older = rows[:cut]
     with tenant_tx(tenant.slug) as conn:
-        previous = conn.execute("SELECT summary FROM sessions WHERE id = %s", (turn.session_id,)).fetchone()
-    transcript = to_messages(previous[0] if previous else None, older)
+        previous = session_summary(conn, turn.session_id)
+    transcript = to_messages(previous, older)
     rendered = "\n".join(f"{m['role']}: {_render(m['content'])}" for m in transcript)
     _, model_id = split_model(model)
     answer = provider_for(tenant, model).complete(
@@ -56,10 +56,7 @@ def maybe_compact(
     provider, _ = split_model(model)
     with tenant_tx(tenant.slug) as conn:
         record_usage(conn, turn.id, turn.agent_id, provider, answer.model or model_id, answer.usage)
-        conn.execute(
-            "UPDATE sessions SET summary = %s, compacted_through_message_id = %s, updated_at = now() WHERE id = %s",
-            (answer.text, older[-1][0], turn.session_id),
-        )
+        record_compaction(conn, turn.session_id, answer.text, older[-1][0])
     logger.info("session compacted", extra={"session": turn.session_id, "rows": len(older)})
     return True
 

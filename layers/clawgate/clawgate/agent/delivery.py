@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
-from clawgate.agent.turns import Conn, finish_turn, load_turn
+from clawgate.agent import outbound
+from clawgate.agent.turns import finish_turn, load_turn
 from clawgate.core import events
-from clawgate.core.channels import DeliveryError, SentMessage, get_adapter
+from clawgate.core.channels import DeliveryError, get_adapter
 from clawgate.core.notify import notify_operator
 from clawgate.core.turns import StepInput, Turn
 from clawgate.db import tenant_tx
@@ -63,10 +62,7 @@ def send_to_peer(
     adapter = get_adapter(channel)
     pieces = adapter.chunk(text)
     with tenant_tx(tenant) as conn:
-        done = {row[0] for row in conn.execute(  # matched exactly: the key may come from a client
-            "SELECT chunk_index FROM outbound_messages WHERE idempotency_key = ANY(%s) AND status <> 'failed'",
-            ([f"{key}:{index}" for index in range(len(pieces))],),
-        ).fetchall()}  # fmt: skip
+        done = outbound.sent_chunks(conn, key, len(pieces))
     account = _account(tenant, channel, account_id)
     sent = 0
     for index, piece in enumerate(pieces):
@@ -75,9 +71,8 @@ def send_to_peer(
         for message in adapter.send_text(account, peer_id, piece, reply_to if index == 0 else None, turn=turn):
             turn_id = turn.id if turn else None
             with tenant_tx(tenant) as conn:
-                _record_sent(
-                    conn, turn_id, channel, account_id, peer_id, key, message.model_copy(update={"chunk_index": index})
-                )
+                chunk = message.model_copy(update={"chunk_index": index})
+                outbound.record_sent(conn, turn_id, channel, account_id, peer_id, key, chunk)
                 events.publish(conn, events.ReplySent(tenant, channel, account_id, peer_id, turn_id, index))
             sent += 1
     count("OutboundMessages", sent)
@@ -93,25 +88,9 @@ def _account(tenant: str, channel: str, account_id: str | None) -> dict[str, Any
     return account_config(account)
 
 
-def _record_sent(
-    conn: Conn, turn_id: int | None, channel: str, account_id: str | None, peer_id: str, key: str, sent: SentMessage
-) -> None:
-    conn.execute(
-        "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, provider_message_id, idempotency_key,"
-        " chunk_index, body, status, sent_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'sent', now())"
-        " ON CONFLICT (idempotency_key) DO NOTHING",
-        (turn_id, channel, account_id, peer_id, sent.provider_message_id, f"{key}:{sent.chunk_index}",
-         sent.chunk_index, sent.text),
-    )  # fmt: skip
-
-
 def _record_refusal(tenant: str, turn: Turn, error: DeliveryError) -> None:
     with tenant_tx(tenant) as conn:
-        conn.execute(
-            "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, idempotency_key, body, status,"
-            " error_code, error) VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s)"
-            " ON CONFLICT (idempotency_key) DO NOTHING",
-            (turn.id, turn.channel, turn.account_id, turn.peer_id, f"turn:{turn.id}:refused", turn.reply_text,
-             error.code, Jsonb({"message": str(error)})),
-        )  # fmt: skip
+        outbound.record_refusal(
+            conn, turn.id, turn.channel, turn.account_id, turn.peer_id, turn.reply_text, error.code, str(error)
+        )
     notify_operator(tenant, f"Could not deliver a reply to {turn.channel} {turn.peer_id}: {error}")

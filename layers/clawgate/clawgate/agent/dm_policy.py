@@ -14,10 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
-
-from clawgate.db import registry_tx
+from clawgate.db import Conn, registry_tx
 from clawgate.observability import logger, mask_phone
 
 if TYPE_CHECKING:
@@ -99,7 +96,7 @@ def _pairing(tenant_slug: str, account: ChannelAccount, message: InboundMessage)
     return Admission(False, notice=pairing_notice(code), reason="pairing: code issued" if created else "pairing")
 
 
-def _new_code(conn: Connection[TupleRow], key: tuple[str, str, str, str]) -> str:
+def _new_code(conn: Conn, key: tuple[str, str, str, str]) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
         inserted = conn.execute(

@@ -7,31 +7,27 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import Any, Literal
 
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
-from clawgate.agent import budget
+from clawgate.agent import budget, inbound, turns
 from clawgate.agent.dm_policy import Admission, admit
 from clawgate.agent.routing import resolve_agent
-from clawgate.agent.sessions import append, session_key
+from clawgate.agent.sessions import append
 from clawgate.agent.statuses import apply_status
 from clawgate.agent.tools import channel_profile
 from clawgate.agent.transcription import transcribe
-from clawgate.agent.turns import Conn
+from clawgate.agent.turns import NewTurn
 from clawgate.core import actions, events
 from clawgate.core.blobs import read_tenant_blob
 from clawgate.core.channels import Envelope, InboundMessage, MediaError, get_adapter
 from clawgate.core.events import InboundStored
 from clawgate.core.placeholders import media_text
 from clawgate.core.turns import TurnRef
-from clawgate.db import registry_tx, tenant_tx
+from clawgate.db import Conn, registry_tx, tenant_tx
 from clawgate.observability import bind, logger
 from clawgate.tenancy.registry import ChannelAccount, account_config, cached_tenant, find_channel_account
-
-STORE_ONLY_KINDS = frozenset({"edited", "status", "event", "malformed"})
 
 
 class RunRequest(BaseModel):
@@ -103,10 +99,7 @@ def _keep_unrouted(channel: str, account_id: str | None, reason: str, payload: o
     logger.warning("inbound update kept unrouted", extra={"channel": channel, "reason": reason})
     text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
     with registry_tx() as conn:
-        conn.execute(
-            "INSERT INTO unrouted_events (channel, account_id, reason, payload) VALUES (%s, %s, %s, %s)",
-            (channel, account_id, reason, text),
-        )
+        inbound.keep_unrouted(conn, channel, account_id, reason, text)
 
 
 def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> list[TurnRef]:
@@ -114,14 +107,14 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
     per_peer: dict[str, list[InboundMessage]] = defaultdict(list)
     with tenant_tx(account.tenant) as conn:
         for message in messages:
-            stored = _store_event(conn, message)
+            stored = inbound.store(conn, message)
             if stored == "done":
                 continue  # a provider retry of something already answered (or stored only)
             if message.kind == "status" and message.status == "system":
                 _system_notice(conn, account, message)
             elif message.kind == "status":
                 apply_status(conn, account.tenant, message)
-            elif message.kind not in STORE_ONLY_KINDS:
+            elif message.kind not in inbound.STORE_ONLY_KINDS:
                 if stored == "new":  # a redelivery after a failed turn start was reported already
                     events.publish(conn, InboundStored(account.tenant, account.config, message))
                 per_peer[message.peer_id].append(message)
@@ -178,11 +171,8 @@ def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> Non
         message.media = fetched
         _transcribe_voice(account.tenant, message)
         with tenant_tx(account.tenant) as conn:
-            conn.execute(
-                "UPDATE inbound_events SET payload = payload || %s WHERE channel = %s AND provider_id = %s",
-                (Jsonb({"media": [m.model_dump(mode="json") for m in fetched], "text": message.text}),
-                 message.channel, message.provider_id),
-            )  # fmt: skip
+            stored = [m.model_dump(mode="json") for m in fetched]
+            inbound.add_to_payload(conn, message, {"media": stored, "text": message.text})
 
 
 def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:
@@ -193,23 +183,6 @@ def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:
     transcript = transcribe(config, read_tenant_blob(tenant_slug, voice.blob_key), voice.mime_type)
     if transcript:
         message.text = media_text(voice.kind, mime_type=voice.mime_type, filename=voice.filename, transcript=transcript)
-
-
-Stored = Literal["new", "pending", "done"]
-
-
-def _store_event(conn: Conn, message: InboundMessage) -> Stored:
-    """new: first delivery. pending: stored before but never part of a turn (the Ingest that stored it failed
-    before the turn started): answer it now. done: part of a turn already, or a kind that is only stored."""
-    inserted, processed = conn.execute(
-        "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload,"
-        " processed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)"
-        " ON CONFLICT (channel, provider_id) DO UPDATE SET channel = EXCLUDED.channel"
-        " RETURNING xmax = 0, processed_at IS NOT NULL",
-        (message.channel, message.account_id, message.provider_id, message.conversation_key, message.peer_id,
-         message.kind, Jsonb(message.model_dump(mode="json")), message.kind in STORE_ONLY_KINDS),
-    ).fetchone() or (False, True)  # fmt: skip
-    return "new" if inserted else "done" if processed else "pending"
 
 
 def _system_notice(conn: Conn, account: ChannelAccount, message: InboundMessage) -> None:
@@ -235,14 +208,11 @@ def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMes
     context["connection_id"] = last.raw.get("connection_id")  # webchat: the control-UI tab that asked
     with tenant_tx(account.tenant, pipeline=True) as conn:
         agent_id = last.agent_id or resolve_agent(conn, tenant, last.channel, account.account_id, peer_id)
-        opened = _open_turn(conn, tenant.slug, agent_id, last.channel, account.account_id, peer_id, "inbound", context)
+        new = NewTurn(agent_id, last.channel, account.account_id, peer_id, "inbound", context)
+        opened = turns.open_turn(conn, tenant.slug, new)
         assert opened is not None
         append(conn, opened.session_id, opened.ref.turn_id, "user", _user_content(messages))
-        conn.execute(
-            "UPDATE inbound_events SET turn_id = %s, processed_at = now()"
-            " WHERE conversation_key = %s AND turn_id IS NULL AND kind NOT IN ('status', 'edited', 'event')",
-            (opened.ref.turn_id, last.conversation_key),
-        )
+        inbound.attach_to_turn(conn, opened.ref.turn_id, last.conversation_key)
         operator = channel_profile(last.channel, account.config) == "operator"
         ref = budget.gate(conn, tenant, opened.ref, "inbound", operator)
     _show_activity(account, last)
@@ -267,10 +237,7 @@ def _button_turn(account: ChannelAccount, messages: list[InboundMessage], handle
         reply = "That did not work; nothing was changed. Try again or ask in a message."
     ref = _notice_turn(account, messages, reply)
     with tenant_tx(account.tenant) as conn:
-        conn.execute(
-            "UPDATE inbound_events SET turn_id = %s, processed_at = now() WHERE channel = %s AND provider_id = ANY(%s)",
-            (ref.turn_id, last.channel, [m.provider_id for m in messages]),
-        )
+        inbound.attach_events(conn, ref.turn_id, last.channel, [m.provider_id for m in messages])
     return ref
 
 
@@ -280,44 +247,13 @@ def _notice_turn(account: ChannelAccount, messages: list[InboundMessage], notice
     tenant = cached_tenant(account.tenant)
     with tenant_tx(account.tenant) as conn:
         agent_id = resolve_agent(conn, tenant, last.channel, account.account_id, last.peer_id)
-        context = {"account_config": account.config}
-        opened = _open_turn(conn, tenant.slug, agent_id, last.channel, account.account_id, last.peer_id, "policy",
-                            context)  # fmt: skip
+        new = NewTurn(
+            agent_id, last.channel, account.account_id, last.peer_id, "policy", {"account_config": account.config}
+        )
+        opened = turns.open_turn(conn, tenant.slug, new)
         assert opened is not None
-        conn.execute("UPDATE turns SET reply_text = %s WHERE id = %s", (notice, opened.ref.turn_id))
+        turns.set_reply(conn, opened.ref.turn_id, notice)
     return TurnRef(tenant=tenant.slug, turn_id=opened.ref.turn_id, next="deliver")
-
-
-OPEN_TURN = (
-    "WITH session AS ("
-    " INSERT INTO sessions (agent_id, channel, peer_id, account_id, session_key, last_message_at)"
-    " VALUES (%(agent)s, %(channel)s, %(peer)s, %(account)s, %(key)s, now()) ON CONFLICT (session_key)"
-    " DO UPDATE SET last_message_at = now(), updated_at = now() RETURNING id)"
-    " INSERT INTO turns (session_id, agent_id, channel, account_id, peer_id, status, trigger, context, request_id,"
-    " replay_of_turn_id, started_at) SELECT id, %(agent)s, %(channel)s, %(account)s, %(peer)s, 'running', %(trigger)s,"
-    " %(context)s, %(request_id)s, %(replay_of)s, now() FROM session"
-    " ON CONFLICT (request_id) WHERE request_id IS NOT NULL DO NOTHING RETURNING id, session_id"
-)
-
-
-@dataclass(frozen=True)
-class Opened:
-    ref: TurnRef
-    session_id: int
-
-
-def _open_turn(
-    conn: Conn, tenant: str, agent_id: str, channel: str, account_id: str | None, peer_id: str, trigger: str,
-    context: dict[str, Any], request_id: str | None = None, replay_of: int | None = None,
-) -> Opened | None:  # fmt: skip
-    """A session (upserted) and a running turn on it, in one statement; None when `request_id` was seen before."""
-    row = conn.execute(
-        OPEN_TURN,
-        {"agent": agent_id, "channel": channel, "peer": peer_id, "account": account_id, "trigger": trigger,
-         "key": session_key(agent_id, channel, peer_id), "context": Jsonb(context), "request_id": request_id,
-         "replay_of": replay_of},
-    ).fetchone()  # fmt: skip
-    return Opened(TurnRef(tenant=tenant, turn_id=int(row[0])), int(row[1])) if row else None
 
 
 def _show_activity(account: ChannelAccount, message: InboundMessage) -> None:
@@ -332,8 +268,8 @@ def ingest_request(request: RunRequest) -> TurnRef | None:
     tenant.agent(request.agent)  # raises StopIteration → unknown agent, checked by the caller first
     with tenant_tx(tenant.slug, pipeline=True) as conn:
         context = {"sender_name": request.sender_name, **request.context}
-        opened = _open_turn(conn, tenant.slug, request.agent, request.source, None, request.peer, request.source,
-                            context, request_id=request.request_id)  # fmt: skip
+        new = NewTurn(request.agent, request.source, None, request.peer, request.source, context, request.request_id)
+        opened = turns.open_turn(conn, tenant.slug, new)
         if opened is None:
             return None  # the same request again: its turn exists, nothing new to run
         append(conn, opened.session_id, opened.ref.turn_id, "user", [{"type": "text", "text": request.text}])
@@ -343,13 +279,6 @@ def ingest_request(request: RunRequest) -> TurnRef | None:
 def replay(request: ReplayRequest) -> TurnRef:
     """A failed turn re-driven: a new turn on the same session; the user's message is already in the transcript."""
     with tenant_tx(request.tenant) as conn:
-        row = conn.execute(
-            "SELECT agent_id, channel, account_id, peer_id, context FROM turns WHERE id = %s", (request.turn_id,)
-        ).fetchone()
-        if row is None:
-            raise LookupError(f"no turn {request.turn_id} in tenant {request.tenant}")
-        agent_id, channel, account_id, peer_id, context = row
-        opened = _open_turn(conn, request.tenant, agent_id, channel, account_id, peer_id, "replay", context,
-                            replay_of=request.turn_id)  # fmt: skip
+        opened = turns.open_turn(conn, request.tenant, turns.replay_source(conn, request.turn_id))
         assert opened is not None
         return opened.ref

@@ -9,24 +9,21 @@ import random
 import time
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
-from clawgate.agent import deadline
+from clawgate.agent import deadline, turns
 from clawgate.agent.compaction import maybe_compact
 from clawgate.agent.prompt import PEER_MEMORY, ChannelContext, system_blocks
 from clawgate.agent.providers import provider_for, split_model
 from clawgate.agent.providers.base import ModelAnswer, ModelOverloaded, ModelRateLimited, ModelRequest, ModelTimeout
 from clawgate.agent.sessions import (
-    TRANSCRIPT_OF_TURN,
     Rows,
     append,
     estimate_tokens,
     load_rows,
+    select_transcript,
     to_messages,
     transcript_rows,
 )
 from clawgate.agent.tools import channel_profile, offered_tools
-from clawgate.agent.turns import TURN_COLUMNS
 from clawgate.agent.usage import record_usage
 from clawgate.core.channels import TextSink, find_adapter
 from clawgate.core.turns import StepInput, Turn
@@ -46,29 +43,17 @@ def choose_model(agent: Agent, channel: str, attempt: int) -> str:
     return models[min(attempt, len(models) - 1)]
 
 
-# The agent's workspace files, and the notes of the peer the turn is with under the name PEER_MEMORY (system_blocks
-# gives those to customer-profile prompts only).
-FILES_OF_TURN = (
-    "SELECT f.name, f.content FROM workspace_files f JOIN turns t ON f.agent_id = t.agent_id WHERE t.id = %(turn)s"
-    " UNION ALL SELECT %(peer_memory)s, m.content FROM peer_memories m JOIN turns t"
-    " ON (m.agent_id, m.channel, m.peer_id) = (t.agent_id, t.channel, t.peer_id) WHERE t.id = %(turn)s"
-)
-SINCE_TURN = (
-    "SELECT extract(epoch FROM clock_timestamp() - coalesce(started_at, created_at))::float FROM turns WHERE id = %s"
-)
-
-
 def call_model(step: StepInput) -> dict[str, Any]:
     bind(tenant=step.tenant, turn=step.turn_id)
     tenant = cached_tenant(step.tenant)
     with tenant_tx(step.tenant, "ro", pipeline=True) as conn:  # three queries, one round trip
-        turn_query = conn.execute(f"SELECT {TURN_COLUMNS} FROM turns WHERE id = %s", (step.turn_id,))
-        files_query = conn.execute(FILES_OF_TURN, {"turn": step.turn_id, "peer_memory": PEER_MEMORY})
-        rows_query = conn.execute(TRANSCRIPT_OF_TURN, (step.turn_id,))
-        turn = Turn(*turn_query.fetchone())  # type: ignore[misc]
+        turn_query = turns.select_turn(conn, step.turn_id)
+        files_query = turns.select_files(conn, step.turn_id, PEER_MEMORY)
+        rows_query = select_transcript(conn, step.turn_id)
+        turn = turn_query.fetchone()
         files = {name: content for name, content in files_query.fetchall()}
         summary, rows = transcript_rows(rows_query.fetchall())
-    if turn.status != "running":
+    if turn is None or turn.status != "running":
         return {"next": "done"}  # a redelivered step of a finished turn
     agent = tenant.agent(turn.agent_id)
     if turn.step_count >= agent.max_steps:
@@ -100,14 +85,13 @@ def complete_with_fallbacks(
 
 def seconds_since_turn(tenant: str, turn_id: int) -> float:
     with tenant_tx(tenant, "ro") as conn:
-        row = conn.execute(SINCE_TURN, (turn_id,)).fetchone()
-    return float(row[0]) if row else 0.0
+        return turns.seconds_since_start(conn, turn_id)
 
 
 def stop_turn(tenant: str, turn: Turn, reason: str, reply: str) -> dict[str, Any]:
     """End the turn with a fixed reply, delivered as any other; the time budget also tells the operator."""
     with tenant_tx(tenant) as conn:
-        conn.execute("UPDATE turns SET reply_text = %s, stop_reason = %s WHERE id = %s", (reply, reason, turn.id))
+        turns.set_reply(conn, turn.id, reply, stop_reason=reason)
     if reason == "time_budget":
         from clawgate.core.notify import notify_operator
         from clawgate.observability import count
@@ -152,18 +136,10 @@ def persist_answer(tenant: str, turn: Turn, model: str, answer: ModelAnswer) -> 
     with tenant_tx(tenant, pipeline=True) as conn:
         record_usage(conn, turn.id, turn.agent_id, provider, answer.model or model_id, answer.usage)
         append(conn, turn.session_id, turn.id, "tool_use" if tool_uses else "assistant", answer.content)
-        conn.execute(
-            "UPDATE turns SET step_count = step_count + 1, model = %s, stop_reason = %s WHERE id = %s",
-            (model, answer.stop_reason, turn.id),
-        )
+        turns.count_step(conn, turn.id, model, answer.stop_reason)
         if not tool_uses:
-            conn.execute("UPDATE turns SET reply_text = %s WHERE id = %s", (answer.text, turn.id))
+            turns.set_reply(conn, turn.id, answer.text)
             return {"next": "deliver", "tool_use_ids": []}
-        for use in tool_uses:
-            conn.execute(
-                "INSERT INTO tool_calls (turn_id, tool_use_id, name, arguments, step) VALUES (%s, %s, %s, %s, %s)"
-                " ON CONFLICT (turn_id, tool_use_id) DO NOTHING",
-                (turn.id, use["id"], use["name"], Jsonb(use.get("input") or {}), turn.step_count + 1),
-            )
+        turns.record_tool_calls(conn, turn.id, turn.step_count + 1, tool_uses)
     logger.info("model asked for tools", extra={"tools": [u["name"] for u in tool_uses]})
     return {"next": "tools", "tool_use_ids": [use["id"] for use in tool_uses]}

@@ -3,15 +3,11 @@ channel > the tenant's default binding), else the tenant's first agent."""
 
 from __future__ import annotations
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
-
+from clawgate.db import Conn
 from clawgate.tenancy.model import TenantFile
 
 
-def resolve_agent(
-    conn: Connection[TupleRow], tenant: TenantFile, channel: str, account_id: str | None, peer_id: str | None
-) -> str:
+def resolve_agent(conn: Conn, tenant: TenantFile, channel: str, account_id: str | None, peer_id: str | None) -> str:
     row = conn.execute(
         "SELECT agent_id FROM bindings"
         " WHERE (channel IS NULL OR channel = %s) AND (account_id IS NULL OR account_id = %s)"

@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from clawgate.agent import turns
 from clawgate.core import ports
 from clawgate.db import tenant_tx
 from clawgate.observability import bind
@@ -34,10 +35,4 @@ def run_turn(slug: str, agent_id: str, body: RunBody, request_id: str) -> dict[s
 
 def turn_result(slug: str, request_id: str) -> dict[str, Any]:
     with tenant_tx(slug, "ro") as conn:
-        row = conn.execute(
-            "SELECT id, status, reply_text, error FROM turns WHERE request_id = %s", (request_id,)
-        ).fetchone()
-    if row is None:
-        return {"status": "unknown", "reply": None}
-    turn_id, status, reply, error = row
-    return {"turn_id": turn_id, "status": status, "reply": reply, **({"error": error} if error else {})}
+        return turns.result_of_request(conn, request_id)

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
+from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
-Conn = Connection[TupleRow]
+from clawgate.db import Conn
+
 SUMMARY_PREFIX = "[Summary of the earlier conversation]\n"
 
 
@@ -43,8 +43,26 @@ def transcript_rows(fetched: list[tuple[Any, ...]]) -> tuple[str | None, Rows]:
     return summary, sorted(((r[1], r[2], r[3]) for r in fetched if r[1] is not None), key=lambda r: r[0])
 
 
+def session_summary(conn: Conn, session_id: int) -> str | None:
+    row = conn.execute("SELECT summary FROM sessions WHERE id = %s", (session_id,)).fetchone()
+    return row[0] if row else None
+
+
+def record_compaction(conn: Conn, session_id: int, summary: str, through_message_id: int) -> None:
+    """The transcript up to `through_message_id` is now `summary`; loading starts after it."""
+    conn.execute(
+        "UPDATE sessions SET summary = %s, compacted_through_message_id = %s, updated_at = now() WHERE id = %s",
+        (summary, through_message_id, session_id),
+    )
+
+
+def select_transcript(conn: Conn, turn_id: int) -> Cursor[Any]:
+    """The transcript's query for the turn, sent (in a pipeline: queued); read it with `transcript_rows`."""
+    return conn.execute(TRANSCRIPT_OF_TURN, (turn_id,))
+
+
 def load_rows(conn: Conn, turn_id: int) -> tuple[str | None, Rows]:
-    return transcript_rows(conn.execute(TRANSCRIPT_OF_TURN, (turn_id,)).fetchall())
+    return transcript_rows(select_transcript(conn, turn_id).fetchall())
 
 
 def to_messages(summary: str | None, rows: list[tuple[int, str, list[Any]]]) -> list[dict[str, Any]]:

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
-from psycopg.types.json import Jsonb
-
+from clawgate.agent import outbound
 from clawgate.core import events
 from clawgate.core.channels import InboundMessage
 from clawgate.core.notify import notify_operator
+from clawgate.db import Conn
 from clawgate.observability import logger, mask_phone
 
-RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
 OUTSIDE_WINDOW = 131047
-_RANK_SQL = "CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END"
 
 
 def _error_code(error: dict[str, Any] | None) -> int | None:
@@ -25,29 +21,22 @@ def _error_code(error: dict[str, Any] | None) -> int | None:
     return int(code) if isinstance(code, int | str) and str(code).isdigit() else None
 
 
-def apply_status(conn: Connection[TupleRow], tenant_slug: str, message: InboundMessage) -> bool:
+def apply_status(conn: Conn, tenant_slug: str, message: InboundMessage) -> bool:
     """Move the outbound row forward; True when a row changed. A 131047 failure (outside the 24-hour window) is
     surfaced to the operator once, when the row turns `failed`, after the transaction commits."""
     status = message.status or ""
-    if status == "error" or status not in RANK:
+    if status == "error" or status not in outbound.RANK:
         logger.warning("whatsapp status not applied", extra={"status": status, "error": message.error})
         return False
     wamid = str(message.raw.get("id") or message.provider_id.rpartition(":")[0])
     code = _error_code(message.error)
-    row = conn.execute(
-        "UPDATE outbound_messages SET status = %s, status_at = coalesce(%s, now()),"
-        " error_code = coalesce(%s, error_code), error = coalesce(%s, error)"
-        f" WHERE channel = %s AND provider_message_id = %s AND {_RANK_SQL} < %s RETURNING peer_id",
-        (status, message.sent_at, code, Jsonb(message.error) if message.error else None, message.channel, wamid,
-         RANK[status]),
-    ).fetchone()  # fmt: skip
-    if row is None:
+    peer = outbound.move_status(conn, message.channel, wamid, status, message.sent_at, code, message.error)
+    if peer is None:
         logger.info("whatsapp status: no row moved", extra={"status": status, "tenant": tenant_slug})
         return False
     if status == "failed":
-        logger.warning("whatsapp message failed", extra={"tenant": tenant_slug, "code": code, "to": mask_phone(row[0])})
+        logger.warning("whatsapp message failed", extra={"tenant": tenant_slug, "code": code, "to": mask_phone(peer)})
         if code == OUTSIDE_WINDOW:
-            peer = str(row[0])
             events.after_commit(lambda: _tell_operator(tenant_slug, peer, message.error))
     return True
 

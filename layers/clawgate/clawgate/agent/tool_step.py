@@ -7,13 +7,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
+from clawgate.agent import turns
 from clawgate.agent.sessions import append
 from clawgate.agent.tools import ToolContext, ToolFailure, ToolRefused, channel_profile, check_call
-from clawgate.agent.turns import TURN_COLUMNS
-from clawgate.core.turns import Turn
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, count, logger
 from clawgate.tenancy.registry import cached_tenant
@@ -30,15 +28,10 @@ class ToolStepInput(BaseModel):
 def run_tool(step: ToolStepInput) -> dict[str, Any]:
     bind(tenant=step.tenant, turn=step.turn_id)
     with tenant_tx(step.tenant, pipeline=True) as conn:
-        claimed = conn.execute(
-            f"UPDATE tool_calls c SET started_at = now() FROM turns t WHERE t.id = c.turn_id AND c.turn_id = %s"
-            f" AND c.tool_use_id = %s AND c.status = 'pending' RETURNING c.name, c.arguments,"
-            f" {', '.join('t.' + column for column in TURN_COLUMNS.split(', '))}",
-            (step.turn_id, step.tool_use_id),
-        ).fetchone()
+        claimed = turns.claim_tool_call(conn, step.turn_id, step.tool_use_id)
     if claimed is None:
         return {"status": "already done"}
-    name, arguments, turn = claimed[0], claimed[1], Turn(*claimed[2:])
+    name, arguments, turn = claimed.name, claimed.arguments, claimed.turn
     tool_use_id = step.tool_use_id
     profile = channel_profile(turn.channel, turn.context.get("account_config"))
     context = ToolContext(step.tenant, turn.agent_id, turn.channel, turn.account_id, turn.peer_id, turn.id,
@@ -47,11 +40,7 @@ def run_tool(step: ToolStepInput) -> dict[str, Any]:
     count(f"ToolCalls{status.title()}")
     text = result if isinstance(result, str) else json.dumps(result, default=str)
     with tenant_tx(step.tenant, pipeline=True) as conn:
-        conn.execute(
-            "UPDATE tool_calls SET status = %s, result = %s, error = %s, finished_at = now()"
-            " WHERE turn_id = %s AND tool_use_id = %s",
-            (status, Jsonb(result), text if status != "ok" else None, turn.id, tool_use_id),
-        )
+        turns.finish_tool_call(conn, turn.id, tool_use_id, status, result, text if status != "ok" else None)
         block: dict[str, Any] = {"type": "tool_result", "tool_use_id": tool_use_id, "content": text[:RESULT_CHARS]}
         if status != "ok":
             block["is_error"] = True

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
+from psycopg.types.json import Jsonb
 
 from clawgate.agent.providers.base import Usage
+from clawgate.db import Conn
 from clawgate.observability import count
 
-Conn = Connection[TupleRow]
 MTOK = Decimal(1_000_000)
 # USD per million tokens (input, output); cache writes cost 1.25× input, cache reads 0.1× input.
 PRICES: dict[str, tuple[Decimal, Decimal]] = {
@@ -63,3 +62,14 @@ def spent_today(conn: Conn, timezone: str) -> Decimal:
         (timezone, timezone),
     ).fetchone()
     return Decimal(row[0]) if row else Decimal(0)
+
+
+def first_budget_notice(conn: Conn, day: str) -> bool:
+    """Record that the operator is told about the spent budget on `day`; False when that was done already."""
+    row = conn.execute(
+        "INSERT INTO config (key, value) VALUES ('budget_notice_date', %s) ON CONFLICT (key) DO UPDATE"
+        " SET value = EXCLUDED.value, updated_at = now() WHERE config.value IS DISTINCT FROM EXCLUDED.value"
+        " RETURNING key",
+        (Jsonb(day),),
+    ).fetchone()
+    return row is not None

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from clawgate.conversations.people import Conn, is_bsuid
+from clawgate.conversations.people import is_bsuid
+from clawgate.db import Conn
 from clawgate.observability import logger
 
 MOVES = (

@@ -8,12 +8,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
+from clawgate.db import Conn, tenant_tx
 
-from clawgate.db import tenant_tx
-
-Conn = Connection[TupleRow]
 _BSUID = re.compile(r"^[A-Z]{2}\.")
 
 UPSERT_WHATSAPP_PERSON = (

@@ -3,16 +3,13 @@ transaction: the person behind a new WhatsApp message (what Meta shared this tim
 
 from __future__ import annotations
 
-from typing import Any
-
-from psycopg import Connection
-
 from clawgate.conversations.people import record_whatsapp_person
 from clawgate.core import events
+from clawgate.db import Conn
 
 
 @events.subscribe(events.InboundStored, in_transaction=True)
-def record_person(conn: Connection[Any], event: events.InboundStored) -> None:
+def record_person(conn: Conn, event: events.InboundStored) -> None:
     message = event.message
     if message.channel == "whatsapp":
         record_whatsapp_person(

@@ -2,5 +2,6 @@
 
 from clawgate.db.pool import close_pool, get_pool
 from clawgate.db.tx import owner_connection, owner_tx, registry_tx, tenant_tx
+from clawgate.db.types import Conn
 
-__all__ = ["close_pool", "get_pool", "owner_connection", "owner_tx", "registry_tx", "tenant_tx"]
+__all__ = ["Conn", "close_pool", "get_pool", "owner_connection", "owner_tx", "registry_tx", "tenant_tx"]

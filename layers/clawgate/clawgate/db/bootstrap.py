@@ -9,14 +9,13 @@ from __future__ import annotations
 import threading
 
 import psycopg
-from psycopg import Connection, sql
-from psycopg.rows import TupleRow
+from psycopg import sql
 
 from clawgate.db.logins import admin_url, login_password
 from clawgate.db.names import APP_LOGIN, GATEWAY_ROLE, OWNER_ROLE
+from clawgate.db.types import Conn
 from clawgate.observability import logger
 
-Conn = Connection[TupleRow]
 ident = sql.Identifier
 
 # Catalog relations that list other tenants' schemas, tables, roles or sessions. PUBLIC loses SELECT on them; the

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from psycopg import Connection, errors, sql
-from psycopg.rows import TupleRow
+from psycopg import errors, sql
 
 from clawgate.db.bootstrap import bootstrap
 from clawgate.db.logins import derived_password
@@ -29,11 +28,11 @@ from clawgate.db.names import (
     tenant_schema,
 )
 from clawgate.db.tx import owner_connection
+from clawgate.db.types import Conn
 from clawgate.observability import logger
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 Kind = Literal["registry", "tenant"]
-Conn = Connection[TupleRow]
 ALL_TABLES = sql.SQL("ALL TABLES IN SCHEMA")
 QUERY_TIMEOUT = "3s"
 QUERY_CONNECTION_LIMIT = 4

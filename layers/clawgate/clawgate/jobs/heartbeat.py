@@ -13,10 +13,9 @@ from typing import Any
 from psycopg.types.json import Jsonb
 
 from clawgate import secrets
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 from clawgate.jobs import JobSkipped
 from clawgate.jobs.turns import budget_left, scheduled_turn
-from clawgate.meta.marketing.money import Conn
 from clawgate.tenancy.registry import cached_tenant
 
 QUIET_REPLY = "HEARTBEAT_OK"

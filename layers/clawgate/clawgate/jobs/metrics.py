@@ -12,11 +12,10 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 from clawgate.meta.marketing.calls import marketing_api
 from clawgate.meta.marketing.context import load_context
 from clawgate.meta.marketing.insights import InsightRow, Level, fetch_insights
-from clawgate.meta.marketing.money import Conn
 
 LEVELS: tuple[Level, ...] = ("adset", "ad")
 DEFAULT_DAYS = 3

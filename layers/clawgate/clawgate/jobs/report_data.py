@@ -8,8 +8,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from clawgate.db import Conn
 from clawgate.jobs.charts import Day
-from clawgate.meta.marketing.money import Conn
 
 
 @dataclass(frozen=True)

@@ -28,9 +28,8 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 from clawgate.meta.marketing.context import load_context
-from clawgate.meta.marketing.money import Conn
 
 BASE = 45.0
 RECENT_DAYS, BASELINE_DAYS = 3, 7

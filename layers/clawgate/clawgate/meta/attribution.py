@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 from clawgate.core import events
 from clawgate.core.channels import InboundMessage
-from clawgate.meta.dialogs import Conn, Dialog, record_inbound
+from clawgate.db import Conn
+from clawgate.meta.dialogs import Dialog, record_inbound
 
 LeadSource = Literal["ctwa", "organic"]
 

@@ -17,13 +17,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
-
 from clawgate.core import ports
 from clawgate.core.ports import QueueMessage
+from clawgate.db import Conn
 
-Conn = Connection[TupleRow]
 QUEUE = "capi"
 CRM_LEVEL = 0
 DEFAULT_EVENTS = {1: "LeadSubmitted", 2: "QualifiedLead", 3: "Purchase", CRM_LEVEL: "Lead"}

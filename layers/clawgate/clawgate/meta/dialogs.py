@@ -5,15 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
 from clawgate.core import events
 from clawgate.core.channels import InboundMessage
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 
-Conn = Connection[TupleRow]
 QUALIFICATIONS = ("new", "interested", "scheduled", "not_interested")
 # The Conversions API levels a qualification reaches: a scheduled dialog is a qualified one too.
 QUALIFICATION_LEVELS: dict[str, tuple[int, ...]] = {"interested": (2,), "scheduled": (2, 3)}

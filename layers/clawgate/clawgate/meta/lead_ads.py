@@ -10,9 +10,8 @@ from __future__ import annotations
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
-from clawgate.db import registry_tx, tenant_tx
+from clawgate.db import Conn, registry_tx, tenant_tx
 from clawgate.meta import conversions, graph
-from clawgate.meta.conversions import Conn
 from clawgate.observability import bind, logger, mask_phone
 from clawgate.tenancy.registry import ChannelAccount, find_channel_account
 

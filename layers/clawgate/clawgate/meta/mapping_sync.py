@@ -11,9 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 from clawgate.meta import graph
-from clawgate.meta.conversions import Conn
 from clawgate.observability import bind, logger
 
 CREATIVE_FIELDS = "id,name,title,body,object_type,image_url,thumbnail_url,image_hash,video_id"

@@ -8,30 +8,27 @@ transaction so that a retried message or reply changes nothing twice:
 
 from __future__ import annotations
 
-from typing import Any
-
-from psycopg import Connection
-
 from clawgate.core import events
+from clawgate.db import Conn
 from clawgate.meta import conversions
 from clawgate.meta.attribution import on_whatsapp_message
 from clawgate.meta.dialogs import record_outbound
 
 
 @events.subscribe(events.InboundStored, in_transaction=True)
-def attribute(conn: Connection[Any], event: events.InboundStored) -> None:
+def attribute(conn: Conn, event: events.InboundStored) -> None:
     if event.message.channel == "whatsapp":
         on_whatsapp_message(conn, event.tenant, event.account_config, event.message)
 
 
 @events.subscribe(events.ReplySent, in_transaction=True)
-def count_outbound(conn: Connection[Any], event: events.ReplySent) -> None:
+def count_outbound(conn: Conn, event: events.ReplySent) -> None:
     if event.channel == "whatsapp":
         record_outbound(conn, event.account_id or "", event.peer_id, 1)
 
 
 @events.subscribe(events.MilestoneReached, in_transaction=True)
-def record_milestone(conn: Connection[Any], event: events.MilestoneReached) -> None:
+def record_milestone(conn: Conn, event: events.MilestoneReached) -> None:
     jobs = conversions.record_dialog_milestone(conn, event.tenant, event.dialog_id, event.level)
     if jobs:
         events.after_commit(lambda: conversions.enqueue(jobs))

@@ -8,18 +8,14 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
-from clawgate.db import owner_tx
+from clawgate.db import Conn, owner_tx
 from clawgate.db.migrate import ensure_platform, provision_tenant
 from clawgate.db.names import tenant_schema
 from clawgate.tenancy.model import TenantFile
 from clawgate.tenancy.registry import cached_tenant, forget_cached_tenants
 from clawgate.tenancy.workspace import SEEDED_BY, render_workspace
-
-Conn = Connection[TupleRow]
 
 
 class ChannelAccountTakenError(ValueError):

@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from clawgate.meta.marketing.money import Conn
+from clawgate.db import Conn
 
 
 @dataclass(frozen=True)

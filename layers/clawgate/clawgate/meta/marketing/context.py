@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 from psycopg.types.json import Jsonb
 
-from clawgate.db import tenant_tx
-from clawgate.meta.marketing.money import Conn, to_minor
+from clawgate.db import Conn, tenant_tx
+from clawgate.meta.marketing.money import to_minor
 from clawgate.tenancy.model import TenantFile
 from clawgate.tenancy.registry import cached_tenant
 

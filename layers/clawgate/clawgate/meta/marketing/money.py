@@ -7,10 +7,8 @@ from __future__ import annotations
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
-from psycopg import Connection
-from psycopg.rows import TupleRow
+from clawgate.db import Conn
 
-Conn = Connection[TupleRow]
 # Marketing API currency table: offset 1 (no minor unit); every other currency has offset 100.
 ZERO_DECIMAL = frozenset({"CLP", "COP", "CRC", "HUF", "IDR", "ISK", "JPY", "KRW", "PYG", "TWD", "VND"})
 

@@ -1,0 +1,60 @@
+"""The inbound events aggregate: every provider update stored once (`inbound_events`, unique on channel and
+provider id), the turn it became part of, and the updates no tenant owns (the registry's `unrouted_events`)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from psycopg.types.json import Jsonb
+
+from clawgate.core.channels import InboundMessage
+from clawgate.db import Conn
+
+STORE_ONLY_KINDS = frozenset({"edited", "status", "event", "malformed"})
+Stored = Literal["new", "pending", "done"]
+
+
+def store(conn: Conn, message: InboundMessage) -> Stored:
+    """new: first delivery. pending: stored before but never part of a turn (the Ingest that stored it failed
+    before the turn started): answer it now. done: part of a turn already, or a kind that is only stored."""
+    inserted, processed = conn.execute(
+        "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload,"
+        " processed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)"
+        " ON CONFLICT (channel, provider_id) DO UPDATE SET channel = EXCLUDED.channel"
+        " RETURNING xmax = 0, processed_at IS NOT NULL",
+        (message.channel, message.account_id, message.provider_id, message.conversation_key, message.peer_id,
+         message.kind, Jsonb(message.model_dump(mode="json")), message.kind in STORE_ONLY_KINDS),
+    ).fetchone() or (False, True)  # fmt: skip
+    return "new" if inserted else "done" if processed else "pending"
+
+
+def add_to_payload(conn: Conn, message: InboundMessage, extra: dict[str, Any]) -> None:
+    """What Ingest learnt after storing the event (blob keys of its media, a voice note's transcript)."""
+    conn.execute(
+        "UPDATE inbound_events SET payload = payload || %s WHERE channel = %s AND provider_id = %s",
+        (Jsonb(extra), message.channel, message.provider_id),
+    )
+
+
+def attach_to_turn(conn: Conn, turn_id: int, conversation_key: str) -> None:
+    """The conversation's unanswered messages become part of the turn (a burst is one turn)."""
+    conn.execute(
+        "UPDATE inbound_events SET turn_id = %s, processed_at = now()"
+        " WHERE conversation_key = %s AND turn_id IS NULL AND kind NOT IN ('status', 'edited', 'event')",
+        (turn_id, conversation_key),
+    )
+
+
+def attach_events(conn: Conn, turn_id: int, channel: str, provider_ids: list[str]) -> None:
+    """These events, and no others, are part of the turn (an operator's button press answered in code)."""
+    conn.execute(
+        "UPDATE inbound_events SET turn_id = %s, processed_at = now() WHERE channel = %s AND provider_id = ANY(%s)",
+        (turn_id, channel, provider_ids),
+    )
+
+
+def keep_unrouted(registry: Conn, channel: str, account_id: str | None, reason: str, payload: str) -> None:
+    registry.execute(
+        "INSERT INTO unrouted_events (channel, account_id, reason, payload) VALUES (%s, %s, %s, %s)",
+        (channel, account_id, reason, payload),
+    )

@@ -1,0 +1,63 @@
+"""The outbound messages aggregate: every message we sent (or were refused), one row per chunk keyed by an
+idempotency key (`turn:<id>:<chunk>`, `api:<key>:<chunk>`, …), and the delivery statuses the provider reports."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from clawgate.core.channels import SentMessage
+from clawgate.db import Conn
+
+RANK = {"pending": 0, "sent": 1, "delivered": 2, "read": 3, "failed": 4}
+_RANK_SQL = "CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 4 END"
+
+
+def sent_chunks(conn: Conn, key: str, chunks: int) -> set[int]:
+    """Which of the `chunks` pieces of `key` went out already (a retried Deliver skips them). Matched exactly, not
+    by prefix: the key may come from a client."""
+    rows = conn.execute(
+        "SELECT chunk_index FROM outbound_messages WHERE idempotency_key = ANY(%s) AND status <> 'failed'",
+        ([f"{key}:{index}" for index in range(chunks)],),
+    ).fetchall()
+    return {int(row[0]) for row in rows}
+
+
+def record_sent(
+    conn: Conn, turn_id: int | None, channel: str, account_id: str | None, peer_id: str, key: str, sent: SentMessage
+) -> None:
+    conn.execute(
+        "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, provider_message_id, idempotency_key,"
+        " chunk_index, body, status, sent_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'sent', now())"
+        " ON CONFLICT (idempotency_key) DO NOTHING",
+        (turn_id, channel, account_id, peer_id, sent.provider_message_id, f"{key}:{sent.chunk_index}",
+         sent.chunk_index, sent.text),
+    )  # fmt: skip
+
+
+def record_refusal(
+    conn: Conn, turn_id: int, channel: str, account_id: str | None, peer_id: str, body: str | None,
+    code: int | None, message: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, idempotency_key, body, status,"
+        " error_code, error) VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s)"
+        " ON CONFLICT (idempotency_key) DO NOTHING",
+        (turn_id, channel, account_id, peer_id, f"turn:{turn_id}:refused", body, code, Jsonb({"message": message})),
+    )
+
+
+def move_status(
+    conn: Conn, channel: str, provider_message_id: str, status: str, at: datetime | None, code: int | None,
+    error: dict[str, Any] | None,
+) -> str | None:  # fmt: skip
+    """Move the row forward to `status` (never back); the peer of the row that moved, or None."""
+    row = conn.execute(
+        "UPDATE outbound_messages SET status = %s, status_at = coalesce(%s, now()),"
+        " error_code = coalesce(%s, error_code), error = coalesce(%s, error)"
+        f" WHERE channel = %s AND provider_message_id = %s AND {_RANK_SQL} < %s RETURNING peer_id",
+        (status, at, code, Jsonb(error) if error else None, channel, provider_message_id, RANK[status]),
+    ).fetchone()
+    return str(row[0]) if row else None
