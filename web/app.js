@@ -245,8 +245,12 @@ async function loadMetrics() {
     state.socket.request("metrics.summary", { days }),
     state.socket.request("usage.summary", { days: 7 }),
   ]);
-  const cpl = metrics.cost_per_lead === null ? "—" : `${metrics.cost_per_lead} ${metrics.currency}`;
-  $("#metrics-totals").textContent = `${metrics.spend} ${metrics.currency} spent · ${metrics.leads} leads · ${cpl} per lead`;
+  const money = (value) => (value === null ? "—" : `${value} ${metrics.currency}`);
+  $("#metrics-totals").textContent = `${metrics.spend} ${metrics.currency} spent · ${metrics.leads} leads · ${money(metrics.cost_per_lead)} per lead · ${metrics.qualified} qualified · ${money(metrics.cost_per_qualified_lead)} per qualified lead`;
+  const breakdown = [...metrics.by_direction.map((r) => ["direction", r]), ...metrics.by_creative.map((r) => ["creative", r])]
+    .filter(([, r]) => r.key !== null)
+    .map(([kind, r]) => row([kind, r.name ?? r.key, r.spend, r.leads, money(r.cost_per_lead), r.qualified, money(r.cost_per_qualified_lead)]));
+  $("#quality-table tbody").replaceChildren(...(breakdown.length ? breakdown : [row(["no leads from ads yet"])]));
   $("#chart").replaceChildren(metrics.days.length ? metricsChart(metrics.days, metrics.currency, $("#chart").clientWidth) : document.createTextNode("No metrics synced yet."));
   const share = Math.min(usage.spent_today_usd / usage.budget_usd, 1);
   $("#usage-bar").style.width = `${(share * 100).toFixed(1)}%`;

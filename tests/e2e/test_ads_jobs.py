@@ -35,13 +35,13 @@ def test_metrics_sync_writes_daily_rows_from_insights_strings_and_actions(ads: A
         "SELECT date, level, object_id, adset_id, impressions, clicks, spend, ctr, cpm, leads, cost_per_lead, currency"
         " FROM metrics_history ORDER BY level, date"
     )
-    assert rows == [
-        (day, "ad", "ad-1", ADSET, 7000, 100, Decimal("8000.2500"), Decimal("1.43"), Decimal("1142.9"), 4,
-         Decimal("2000.0625"), "KZT"),
+    assert rows == [  # `leads` are Meta's lead actions only: conversations are not leads
+        (day, "ad", "ad-1", ADSET, 7000, 100, Decimal("8000.2500"), Decimal("1.43"), Decimal("1142.9"), 0,
+         None, "KZT"),
         (day - timedelta(days=1), "adset", ADSET, ADSET, 9000, 90, Decimal("9000.0000"), Decimal("1.0"),
          Decimal("1000"), 0, None, "KZT"),
-        (day, "adset", ADSET, ADSET, 12000, 180, Decimal("15000.5000"), Decimal("1.5"), Decimal("1250.04"), 7,
-         Decimal("2142.9286"), "KZT"),
+        (day, "adset", ADSET, ADSET, 12000, 180, Decimal("15000.5000"), Decimal("1.5"), Decimal("1250.04"), 2,
+         Decimal("7500.2500"), "KZT"),
     ]  # fmt: skip
     request = ads.graph.requests_to(f"/{ads.account}/insights")[0]
     assert request.query["level"] == "adset" and request.query["time_increment"] == "1"
@@ -109,14 +109,20 @@ def test_the_morning_report_sends_text_and_a_png_chart_to_the_operator_chat(ads:
         for offset in range(14):
             day = until - timedelta(days=offset)
             conn.execute(
-                "INSERT INTO metrics_history (date, level, object_id, adset_id, impressions, clicks, spend, leads)"
-                " VALUES (%s, 'adset', %s, %s, 10000, 120, %s, %s)",
-                (day, ADSET, ADSET, 10000 + 500 * offset, 8 if offset else 10),
+                "INSERT INTO metrics_history (date, level, object_id, adset_id, impressions, clicks, spend)"
+                " VALUES (%s, 'adset', %s, %s, 10000, 120, %s)",
+                (day, ADSET, ADSET, 10000 + 500 * offset),
+            )
+            conn.execute(  # our own leads of that day (noon in Almaty)
+                "INSERT INTO leads (source, ad_id, leadgen_id, created_at) SELECT 'lead_form', 'ad-1',"
+                " md5(random()::text), (%s::date + time '12:00') AT TIME ZONE 'Asia/Almaty'"
+                " FROM generate_series(1, %s)",
+                (day, 8 if offset else 10),
             )
 
     assert ads.job("morning_report", until=until.isoformat())["status"] == "succeeded"
     [message] = ads.telegram.sent_messages(OPERATOR_CHAT)
-    assert "Spend: 10,000 KZT (-5%)" in message["text"] and "Leads: 10 (+25%)" in message["text"]
+    assert "Spend: 10,000 KZT (-5%)" in message["text"] and "Leads: 10 (+25%), qualified 0" in message["text"]
     assert "Cost per lead: 1,000.00 KZT (-24%) (target 1,500.00 KZT)" in message["text"]
     [photo] = ads.telegram.sent_photos(OPERATOR_CHAT)
     assert png_size(photo["upload"].data) == (WIDTH, HEIGHT) == (900, 660)

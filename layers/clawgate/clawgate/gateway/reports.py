@@ -3,13 +3,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
 from clawgate.agent.usage import spent_today
 from clawgate.db import tenant_tx
+from clawgate.meta.marketing.lead_quality import leads_by_day, performance
 from clawgate.tenancy.registry import cached_tenant
 
 
@@ -40,12 +42,16 @@ class MetricsDay(BaseModel):
 
 
 class MetricsSummary(BaseModel):
-    currency: str
+    currency: str  # the ad account's
     level: str  # account when the sync stores account rows, else the sum of campaign rows
     days: list[MetricsDay]
     spend: float
-    leads: int
+    leads: int  # our own leads (conversations that became leads, form leads), not Meta's counts
     cost_per_lead: float | None
+    qualified: int = 0  # leads whose dialog is interested or scheduled
+    cost_per_qualified_lead: float | None = None
+    by_direction: list[dict[str, object]] = []
+    by_creative: list[dict[str, object]] = []
 
 
 def _cpl(spend: Decimal | float, leads: int) -> float | None:
@@ -65,13 +71,23 @@ def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
             " WHERE level = %s AND date > current_date - %s::int GROUP BY date ORDER BY date",
             (level, query.days),
         ).fetchall()
-    days = [MetricsDay(date=day, spend=round(float(spend), 2), leads=int(leads), cost_per_lead=_cpl(spend, int(leads)),
-                       impressions=int(impressions), clicks=int(clicks))
-            for day, spend, leads, impressions, clicks in rows]  # fmt: skip
+        settings = cached_tenant(tenant)
+        until = datetime.now(ZoneInfo(settings.timezone)).date()
+        since = until - timedelta(days=query.days - 1)
+        counted = leads_by_day(conn, since, until, settings.timezone)
+        views = {by: performance(conn, since, until, settings.timezone, by) for by in ("direction", "creative")}
+        currency = conn.execute("SELECT value->>'currency' FROM config WHERE key = 'account_currency'").fetchone()
+    days = [MetricsDay(date=day, spend=round(float(spend), 2), leads=counted.get(day, (0, 0))[0],
+                       cost_per_lead=_cpl(spend, counted.get(day, (0, 0))[0]), impressions=int(impressions),
+                       clicks=int(clicks))
+            for day, spend, _, impressions, clicks in rows]  # fmt: skip
     spend = round(sum(d.spend for d in days), 2)
-    leads = sum(d.leads for d in days)
-    return MetricsSummary(currency=cached_tenant(tenant).currency, level=level, days=days, spend=spend, leads=leads,
-                          cost_per_lead=_cpl(spend, leads))  # fmt: skip
+    leads, qualified = sum(n for n, _ in counted.values()), sum(q for _, q in counted.values())
+    return MetricsSummary(currency=currency[0] if currency and currency[0] else settings.currency, level=level,
+                          days=days, spend=spend, leads=leads, cost_per_lead=_cpl(spend, leads),
+                          qualified=qualified, cost_per_qualified_lead=_cpl(spend, qualified),
+                          by_direction=[r.as_json() for r in views["direction"]],
+                          by_creative=[r.as_json() for r in views["creative"]])  # fmt: skip
 
 
 class UsageQuery(BaseModel):

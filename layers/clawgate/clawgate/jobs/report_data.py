@@ -1,5 +1,6 @@
-"""What the reports say, read from the tenant's tables after metrics sync and scoring: daily account totals (the
-sum of the ad sets), totals of a window, and the latest ad-set scores."""
+"""What the reports say, read from the tenant's tables after metrics sync and scoring: daily totals (spend from the
+ad sets' insights, leads and qualified leads from our own `leads` and `wa_dialogs`), totals of a window, and the
+latest ad-set scores with the ad sets' names."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import Any
 
 from clawgate.db import Conn
 from clawgate.jobs.charts import Day
+from clawgate.meta.marketing.lead_quality import leads_by_day
 
 
 @dataclass(frozen=True)
@@ -18,6 +20,11 @@ class Totals:
     leads: int
     impressions: int
     clicks: int
+    qualified: int = 0
+
+    @property
+    def cpql(self) -> Decimal | None:
+        return (self.spend / self.qualified).quantize(Decimal("0.01")) if self.qualified else None
 
     @property
     def cpl(self) -> Decimal | None:
@@ -28,36 +35,39 @@ class Totals:
         return round(100 * self.clicks / self.impressions, 2) if self.impressions else None
 
 
-def daily_series(conn: Conn, since: date, until: date) -> list[Day]:
-    """One point per day (days without rows are zero)."""
+def daily_series(conn: Conn, since: date, until: date, tz: str) -> list[Day]:
+    """One point per day (days without rows are zero): spend from insights, leads from our own rows."""
     rows = conn.execute(
-        "SELECT date, sum(spend), sum(leads) FROM metrics_history WHERE level = 'adset' AND date BETWEEN %s AND %s"
-        " GROUP BY date",
+        "SELECT date, sum(spend) FROM metrics_history WHERE level = 'adset' AND date BETWEEN %s AND %s GROUP BY date",
         (since, until),
     ).fetchall()
-    found = {day: (float(spend), int(leads)) for day, spend, leads in rows}
+    spent = {day: float(spend) for day, spend in rows}
+    leads = leads_by_day(conn, since, until, tz)
     days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
-    return [Day(day, *found.get(day, (0.0, 0))) for day in days]
+    return [Day(day, spent.get(day, 0.0), leads.get(day, (0, 0))[0]) for day in days]
 
 
-def totals(conn: Conn, since: date, until: date) -> Totals:
+def totals(conn: Conn, since: date, until: date, tz: str) -> Totals:
     row = conn.execute(
-        "SELECT coalesce(sum(spend), 0), coalesce(sum(leads), 0), coalesce(sum(impressions), 0),"
-        " coalesce(sum(clicks), 0) FROM metrics_history WHERE level = 'adset' AND date BETWEEN %s AND %s",
+        "SELECT coalesce(sum(spend), 0), coalesce(sum(impressions), 0), coalesce(sum(clicks), 0)"
+        " FROM metrics_history WHERE level = 'adset' AND date BETWEEN %s AND %s",
         (since, until),
     ).fetchone()
     assert row is not None
-    return Totals(Decimal(row[0]), int(row[1]), int(row[2]), int(row[3]))
+    counted = leads_by_day(conn, since, until, tz).values()
+    return Totals(Decimal(row[0]), sum(n for n, _ in counted), int(row[1]), int(row[2]), sum(q for _, q in counted))
 
 
 def latest_scores(conn: Conn) -> list[dict[str, Any]]:
     """The ad sets of the latest scoring run, worst first, with their names when mapping sync knows them."""
     rows = conn.execute(
-        "SELECT h.adset_id, h.score, h.recommendation, h.date FROM scoring_history h"
+        "SELECT h.adset_id, h.score, h.recommendation, h.date, coalesce(o.name, h.adset_id) FROM scoring_history h"
+        " LEFT JOIN ads_objects o ON o.object_id = h.adset_id"
         " WHERE h.execution_id = (SELECT max(id) FROM scoring_executions WHERE status = 'succeeded')"
         " ORDER BY h.score, h.adset_id"
     ).fetchall()
-    return [{"adset_id": r[0], "score": float(r[1]), "recommendation": r[2], "date": r[3]} for r in rows]
+    return [{"adset_id": r[0], "score": float(r[1]), "recommendation": r[2], "date": r[3], "name": r[4]}
+            for r in rows]  # fmt: skip
 
 
 def change(now: Decimal | int | None, before: Decimal | int | None) -> str:

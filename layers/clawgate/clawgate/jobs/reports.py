@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 from clawgate import secrets
@@ -13,7 +14,8 @@ from clawgate.db import tenant_tx
 from clawgate.jobs.charts import report_chart
 from clawgate.jobs.report_data import Totals, change, daily_series, latest_scores, totals
 from clawgate.meta.marketing.context import AdsContext, load_context
-from clawgate.meta.marketing.money import display, to_usd
+from clawgate.meta.marketing.lead_quality import By, performance
+from clawgate.meta.marketing.money import convert, display
 from clawgate.observability import logger
 
 CAPTION_CHARS = 1024
@@ -38,25 +40,49 @@ def report_targets(ctx: AdsContext) -> list[tuple[str, int]]:
     return [(senders[0].bot_token, ctx.report_chat_id)] if senders else []
 
 
+def _money(ctx: AdsContext, conn: Any, amount: Decimal | None, on: date) -> str:
+    """In the account currency, and in the display currency too when the tenant reads reports in another one."""
+    text = display(amount, ctx.currency)
+    if amount is None or ctx.display_currency == ctx.currency:
+        return text
+    shown = convert(conn, amount, ctx.currency, ctx.display_currency, on)
+    return f"{text} (≈ {display(shown, ctx.display_currency)})" if shown is not None else text
+
+
 def _summary(ctx: AdsContext, conn: Any, label: str, now: Totals, before: Totals, until: date) -> list[str]:
-    usd = to_usd(conn, now.spend, ctx.currency, until)
-    usd_text = f" ≈ ${usd:,.2f}" if usd is not None and ctx.currency != "USD" else ""
     target = f" (target {display(ctx.target_cpl, ctx.currency)})" if ctx.target_cpl else ""
     return [
         f"{label}:",
-        f"• Spend: {display(now.spend, ctx.currency)}{usd_text}{change(now.spend, before.spend)}",
-        f"• Leads: {now.leads}{change(now.leads, before.leads)}",
-        f"• Cost per lead: {display(now.cpl, ctx.currency)}{change(now.cpl, before.cpl)}{target}",
+        f"• Spend: {_money(ctx, conn, now.spend, until)}{change(now.spend, before.spend)}",
+        f"• Leads: {now.leads}{change(now.leads, before.leads)}, qualified {now.qualified}"
+        f"{change(now.qualified, before.qualified)}",
+        f"• Cost per lead: {_money(ctx, conn, now.cpl, until)}{change(now.cpl, before.cpl)}{target}",
+        f"• Cost per qualified lead: {_money(ctx, conn, now.cpql, until)}{change(now.cpql, before.cpql)}",
         f"• CTR: {now.ctr if now.ctr is not None else '–'}%, impressions {now.impressions:,}",
     ]
+
+
+def _breakdown(ctx: AdsContext, conn: Any, since: date, until: date) -> list[str]:
+    """Cost per lead and per qualified lead by direction, and the best creatives by cost per qualified lead."""
+    lines: list[str] = []
+    views: tuple[tuple[By, str, int], ...] = (("direction", "By direction", 6), ("creative", "Best creatives", 3))
+    for by, title, limit in views:
+        rows = [r for r in performance(conn, since, until, ctx.tenant.timezone, by) if r.key and (r.spend or r.leads)]
+        if rows:
+            lines += ["", f"{title}:"]
+        for row in rows[:limit]:
+            lines.append(f"• {row.name or row.key}: {display(row.spend, ctx.currency)}, {row.leads} leads"
+                         f" ({display(row.cpl, ctx.currency)} each), {row.qualified} qualified"
+                         f" ({display(row.cpql, ctx.currency)} each)")  # fmt: skip
+    return lines
 
 
 def _scores(conn: Any) -> list[str]:
     scores = latest_scores(conn)
     if not scores:
         return []
-    worst = [f"{s['adset_id']} {s['score']:.0f} ({s['recommendation']})" for s in scores[:3]]
-    best = [f"{s['adset_id']} {s['score']:.0f} ({s['recommendation']})" for s in scores[-3:][::-1]]
+    worst = [f"{s['name']} {s['score']:.0f} ({s['recommendation']})" for s in scores[:3]]
+    best = [f"{s['name']} {s['score']:.0f} ({s['recommendation']})" for s in scores[-3:][::-1]]
     return ["", f"Ad-set scores ({scores[0]['date']}): best {', '.join(best)}; needs attention {', '.join(worst)}"]
 
 
@@ -65,12 +91,13 @@ def build_report(ctx: AdsContext, kind: str, until: date) -> Report:
     since = until - timedelta(days=window - 1)
     previous_until = since - timedelta(days=1)
     with tenant_tx(ctx.slug, "ro") as conn:
-        now = totals(conn, since, until)
-        before = totals(conn, previous_until - timedelta(days=window - 1), previous_until)
+        tz = ctx.tenant.timezone
+        now = totals(conn, since, until, tz)
+        before = totals(conn, previous_until - timedelta(days=window - 1), previous_until, tz)
         label = f"Yesterday, {until:%a %d %b}" if kind == "morning" else f"Week {since:%d %b} – {until:%d %b}"
         lines = [f"📊 {ctx.tenant.name}: {kind} report", "", *_summary(ctx, conn, label, now, before, until)]
-        lines += _scores(conn)
-        series = daily_series(conn, until - timedelta(days=chart_days - 1), until)
+        lines += _breakdown(ctx, conn, since, until) + _scores(conn)
+        series = daily_series(conn, until - timedelta(days=chart_days - 1), until, tz)
     title = f"{ctx.tenant.name[:40]} - {chart_days} days to {until.isoformat()}"
     target = float(ctx.target_cpl) if ctx.target_cpl else None
     return Report(kind, "\n".join(lines), report_chart(title, series, ctx.currency, target), chart_days)

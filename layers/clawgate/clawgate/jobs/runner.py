@@ -32,12 +32,14 @@ def job_functions() -> dict[str, JobFunction]:
     import clawgate.jobs.creative_tests as creative_tests
     import clawgate.jobs.heartbeat as heartbeat
     import clawgate.jobs.metrics as metrics
+    import clawgate.jobs.rates as rates
     import clawgate.jobs.reports as reports
     import clawgate.jobs.scoring as scoring
 
     return {
         "metrics_sync": metrics.run,
         "mapping_sync": metrics.run_mapping_sync,
+        "currency_rates": rates.run,
         "scoring": scoring.run,
         "creative_tests": creative_tests.run,
         "morning_report": reports.run_morning,

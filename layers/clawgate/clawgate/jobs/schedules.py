@@ -13,6 +13,7 @@ from clawgate.tenancy.model import TenantFile
 DEFAULT_SCHEDULES: dict[str, str] = {
     "metrics_sync": "cron(0 5 * * ? *)",
     "mapping_sync": "cron(30 5 * * ? *)",
+    "currency_rates": "cron(45 5 * * ? *)",
     "scoring": "cron(0 6 * * ? *)",
     "creative_tests": "cron(30 6 * * ? *)",
     "morning_report": "cron(0 9 * * ? *)",

@@ -147,7 +147,8 @@ class Capi(Strict):
 
 
 AdsJob = Literal[
-    "metrics_sync", "mapping_sync", "scoring", "creative_tests", "morning_report", "weekly_report", "heartbeat"
+    "metrics_sync", "mapping_sync", "currency_rates", "scoring", "creative_tests", "morning_report", "weekly_report",
+    "heartbeat",
 ]  # fmt: skip
 
 

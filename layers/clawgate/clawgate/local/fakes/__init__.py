@@ -5,6 +5,7 @@ from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response, Upl
 from clawgate.local.fakes.graph import FakeGraph
 from clawgate.local.fakes.graph_support import graph_error
 from clawgate.local.fakes.openai import FakeOpenAI
+from clawgate.local.fakes.rates import FakeRates
 from clawgate.local.fakes.telegram import FakeTelegram, telegram_error
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "FakeAnthropic",
     "FakeGraph",
     "FakeOpenAI",
+    "FakeRates",
     "FakeServer",
     "FakeTelegram",
     "RecordedRequest",

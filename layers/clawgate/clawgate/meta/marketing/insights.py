@@ -1,6 +1,12 @@
-"""Insights as the dashboards use them: impressions, clicks, spend, CTR, CPM, leads and cost per lead, per account,
-campaign, ad set or ad, per day or for a whole range. Graph sends every number as a string; leads are the sum of
-the `actions` whose type is in LEAD_ACTIONS. Ranges longer than ASYNC_AFTER_DAYS run as an async report job."""
+"""Insights as the dashboards use them: impressions, clicks, spend, CTR, CPM, frequency, and Meta's counts per
+account, campaign, ad set or ad, per day or for a whole range, under the ad account's unified attribution setting
+(`use_unified_attribution_setting`: the windows Ads Manager shows; the 7- and 28-day view windows are gone since
+January 2026). Graph sends every number as a string.
+
+What counts is kept apart: `leads` are Meta's `lead` actions (forms and pixel leads), `conversations` are messaging
+conversations started, and `results` is the action the ad set optimises for (presets.result_action: a
+Click-to-WhatsApp ad set's result is a conversation, not a lead). Ranges longer than ASYNC_AFTER_DAYS run as an
+async report job."""
 
 from __future__ import annotations
 
@@ -13,16 +19,16 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel
 
 from clawgate.meta.marketing.calls import GraphError, gate_of, graph_call
+from clawgate.meta.marketing.presets import CONVERSATION_ACTION, result_action
 
 if TYPE_CHECKING:
     from facebook_business.api import FacebookAdsApi
 
 Level = Literal["account", "campaign", "adset", "ad"]
-# Form leads (on Facebook and pixel, already summed by Meta under `lead`) and Click-to-WhatsApp conversations.
-LEAD_ACTIONS = ("lead", "onsite_conversion.messaging_conversation_started_7d")
+LEAD_ACTIONS = ("lead",)  # form leads and pixel leads, already summed by Meta under `lead`
 FIELDS = [
     "account_id", "account_currency", "campaign_id", "campaign_name", "adset_id", "adset_name", "ad_id", "ad_name",
-    "impressions", "reach", "clicks", "spend", "ctr", "cpm", "actions",
+    "impressions", "reach", "clicks", "spend", "ctr", "cpm", "frequency", "actions", "optimization_goal",
 ]  # fmt: skip
 PAGE_SIZE = 500
 ASYNC_AFTER_DAYS = 7
@@ -45,7 +51,12 @@ class InsightRow(BaseModel):
     spend: Decimal = Decimal(0)
     ctr: Decimal | None = None
     cpm: Decimal | None = None
+    frequency: Decimal | None = None
     leads: int = 0
+    conversations: int = 0
+    optimization_goal: str | None = None
+    result_action: str | None = None
+    results: int = 0
     actions: dict[str, Decimal] = {}
 
     @property
@@ -71,7 +82,7 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def parse_row(raw: dict[str, Any], level: Level) -> InsightRow:
+def parse_row(raw: dict[str, Any], level: Level, destination: str | None = None) -> InsightRow:
     """One Graph insights row (strings) as numbers; `actions` folded into a type → value map and `leads`."""
     actions = {
         str(a.get("action_type")): _decimal(a.get("value")) or Decimal(0)
@@ -79,6 +90,8 @@ def parse_row(raw: dict[str, Any], level: Level) -> InsightRow:
         if isinstance(a, dict)
     }
     leads = int(sum(actions.get(kind, Decimal(0)) for kind in LEAD_ACTIONS))
+    goal = raw.get("optimization_goal")
+    result = result_action(goal, destination) if goal else None
     object_id = str(raw.get(f"{level}_id") or raw.get("account_id") or "")
     if level == "account" and object_id and not object_id.startswith("act_"):
         object_id = f"act_{object_id}"
@@ -98,7 +111,12 @@ def parse_row(raw: dict[str, Any], level: Level) -> InsightRow:
         spend=_decimal(raw.get("spend")) or Decimal(0),
         ctr=_decimal(raw.get("ctr")),
         cpm=_decimal(raw.get("cpm")),
+        frequency=_decimal(raw.get("frequency")),
         leads=leads,
+        conversations=int(actions.get(CONVERSATION_ACTION, Decimal(0))),
+        optimization_goal=goal,
+        result_action=result,
+        results=int(actions.get(result, Decimal(0))) if result else 0,
         actions=actions,
     )
 
@@ -123,6 +141,7 @@ def fetch_insights(
         "level": level,
         "time_range": {"since": since.isoformat(), "until": until.isoformat()},
         "time_increment": 1 if daily else "all_days",
+        "use_unified_attribution_setting": True,
         "limit": PAGE_SIZE,
     }
     node = _node(api, node_id, level)

@@ -27,12 +27,14 @@ def to_major(minor: int | str, currency: str) -> Decimal:
 
 
 def usd_rate(conn: Conn, currency: str, on: date) -> Decimal | None:
-    """The latest rate on or before `on` (USD is 1); None when the tenant has none."""
+    """The latest rate on or before `on`, else the first after it (rates began after that day); USD is 1; None
+    when the tenant has no rate for the currency."""
     if currency.upper() == "USD":
         return Decimal(1)
     row = conn.execute(
-        "SELECT rate_to_usd FROM currency_rates WHERE currency = %s AND date <= %s ORDER BY date DESC LIMIT 1",
-        (currency.upper(), on),
+        "SELECT rate_to_usd FROM currency_rates WHERE currency = %s"
+        " ORDER BY date <= %s DESC, abs(date - %s::date) LIMIT 1",
+        (currency.upper(), on, on),
     ).fetchone()
     return Decimal(row[0]) if row else None
 
@@ -40,6 +42,16 @@ def usd_rate(conn: Conn, currency: str, on: date) -> Decimal | None:
 def to_usd(conn: Conn, amount: Decimal, currency: str, on: date) -> Decimal | None:
     rate = usd_rate(conn, currency, on)
     return None if rate is None else (amount * rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def convert(conn: Conn, amount: Decimal, source: str, target: str, on: date) -> Decimal | None:
+    """`amount` of `source` in `target` through both currencies' dollar rates; None when a rate is missing."""
+    if source.upper() == target.upper():
+        return amount
+    source_rate, target_rate = usd_rate(conn, source, on), usd_rate(conn, target, on)
+    if source_rate is None or target_rate is None:
+        return None
+    return (amount * source_rate / target_rate).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def display(amount: Decimal | None, currency: str) -> str:

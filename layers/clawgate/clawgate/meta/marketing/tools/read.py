@@ -41,14 +41,25 @@ def _row(row: InsightRow, daily: bool) -> dict[str, Any]:
     summary: dict[str, Any] = {"id": row.object_id, "name": row.name}
     if daily:
         summary["date"] = row.date_start.isoformat()
-    summary |= {"impressions": row.impressions, "clicks": row.clicks, "spend": float(row.spend), "leads": row.leads}
+    summary |= {
+        "impressions": row.impressions,
+        "clicks": row.clicks,
+        "spend": float(row.spend),
+        "leads": row.leads,
+        "conversations": row.conversations,
+        "result": row.result_action,
+        "results": row.results,
+        "frequency": float(row.frequency) if row.frequency is not None else None,
+    }
     return summary | ratios(row.impressions, row.clicks, row.spend, row.leads)
 
 
 @tool(
     "ads_insights",
-    "Meta ads numbers for a date range: impressions, clicks, spend, CTR, CPM, leads and cost per lead, per account,"
-    " campaign, ad set or ad (optionally per day). Money is in the ad account's currency.",
+    "Meta's ads numbers for a date range (unified attribution): impressions, clicks, spend, CTR, CPM, frequency, form"
+    " leads, conversations started, and each ad set's result (what its goal optimises for), per account, campaign,"
+    " ad set or ad (optionally per day). Money is in the ad account's currency. Our own qualified leads are in"
+    " db_query (leads, wa_dialogs) and the reports.",
     "ads",
 )
 def ads_insights(ctx: ToolContext, args: InsightsArgs) -> dict[str, Any]:
@@ -59,10 +70,12 @@ def ads_insights(ctx: ToolContext, args: InsightsArgs) -> dict[str, Any]:
         rows = list(islice(fetch_insights(api, node, args.level, args.since, args.until, args.daily), ROW_CAP + 1))
     shown = rows[:ROW_CAP]
     spend = sum((r.spend for r in rows), Decimal(0))
-    impressions, clicks, leads = (sum(getattr(r, k) for r in rows) for k in ("impressions", "clicks", "leads"))
+    impressions, clicks, leads, conversations = (
+        sum(getattr(r, k) for r in rows) for k in ("impressions", "clicks", "leads", "conversations"))  # fmt: skip
     with tenant_tx(ads.slug, "ro") as conn:
         spend_usd = to_usd(conn, spend, ads.currency, args.until)
     totals = {"impressions": impressions, "clicks": clicks, "spend": float(spend), "leads": leads,
+              "conversations": conversations,
               **ratios(impressions, clicks, spend, leads),
               "spend_usd": float(spend_usd) if spend_usd else None}  # fmt: skip
     return {"currency": ads.currency, "since": args.since.isoformat(), "until": args.until.isoformat(),
