@@ -44,7 +44,7 @@ def test_the_cli_shows_a_tenants_schedule_and_its_job_runs(
     apply_tenant(tenant)
     assert main(["jobs", "schedule", "--tenant", tenant.slug]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "morning_report\tcron(30 8 * * ? *)\tAsia/Almaty" in lines and len(lines) == 6
+    assert "morning_report\tcron(30 8 * * ? *)\tAsia/Almaty" in lines and len(lines) == 7  # with currency_rates
     run_job(JobRequest(tenant=tenant.slug, job="heartbeat"))  # off for this tenant: a skipped run
     assert main(["jobs", "list", "--tenant", tenant.slug]) == 0
     assert "\theartbeat\tskipped\t" in capsys.readouterr().out

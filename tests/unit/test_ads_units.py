@@ -25,14 +25,19 @@ def test_an_insights_row_of_strings_becomes_numbers_and_leads_come_from_actions(
     row = parse_row(
         {"date_start": "2026-05-01", "date_stop": "2026-05-01", "adset_id": "23850", "adset_name": "Implants",
          "campaign_id": "c1", "impressions": "12000", "clicks": "180", "spend": "15000.50", "ctr": "1.5",
-         "cpm": "1250.04", "reach": "9000",
+         "cpm": "1250.04", "reach": "9000", "optimization_goal": "CONVERSATIONS",
          "actions": [{"action_type": "lead", "value": "2"}, {"action_type": "link_click", "value": "180"},
                      {"action_type": "onsite_conversion.messaging_conversation_started_7d", "value": "5"}]},
         "adset",
     )  # fmt: skip
     assert (row.object_id, row.name, row.impressions, row.clicks, row.reach) == ("23850", "Implants", 12000, 180, 9000)
-    assert (row.spend, row.ctr, row.cpm, row.leads) == (Decimal("15000.50"), Decimal("1.5"), Decimal("1250.04"), 7)
-    assert row.cost_per_lead == Decimal("2142.9286")
+    assert (row.spend, row.ctr, row.cpm, row.leads) == (Decimal("15000.50"), Decimal("1.5"), Decimal("1250.04"), 2)
+    assert row.cost_per_lead == Decimal("7500.2500")  # a conversation is not a lead
+    assert (row.conversations, row.result_action, row.results) == (
+        5,
+        "onsite_conversion.messaging_conversation_started_7d",
+        5,
+    )
     empty = parse_row({"date_start": "2026-05-01", "account_id": "42", "spend": "0"}, "account")
     assert (empty.object_id, empty.leads, empty.cost_per_lead, empty.ctr) == ("act_42", 0, None, None)
 
