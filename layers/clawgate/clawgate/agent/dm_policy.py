@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from psycopg.rows import class_row
+
 from clawgate.db import Conn, registry_tx
 from clawgate.observability import logger, mask_phone
 
@@ -128,13 +130,17 @@ def approve(code: str) -> PairingApproval:
     """Approve a pending, unexpired code; raise PairingCodeError saying why not otherwise."""
     code = code.strip().upper()
     with registry_tx() as conn:
-        row = conn.execute(
-            "UPDATE pairing_codes SET approved_at = now() WHERE code = %s AND approved_at IS NULL"
-            " AND expires_at > now() RETURNING tenant_slug, channel, account_id, peer_id",
-            (code,),
-        ).fetchone()
-        if row:
-            return PairingApproval(*row)
+        approval = (
+            conn.cursor(row_factory=class_row(PairingApproval))
+            .execute(
+                "UPDATE pairing_codes SET approved_at = now() WHERE code = %s AND approved_at IS NULL"
+                " AND expires_at > now() RETURNING tenant_slug AS tenant, channel, account_id, peer_id",
+                (code,),
+            )
+            .fetchone()
+        )
+        if approval:
+            return approval
         found = conn.execute("SELECT approved_at IS NOT NULL FROM pairing_codes WHERE code = %s", (code,)).fetchone()
     if found is None:
         raise PairingCodeError(f"no pairing code {code}")

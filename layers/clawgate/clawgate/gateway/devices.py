@@ -10,12 +10,14 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any, Literal
 
+from psycopg.rows import class_row
+
 from clawgate.db import registry_tx
 from clawgate.settings import get_settings
 
 DEVICE_ID_PATTERN = r"^[A-Za-z0-9_-]{8,128}$"
 DeviceStatus = Literal["pending", "approved", "revoked"]
-_COLUMNS = "tenant_slug, device_id, status, name, created_at, approved_at, last_seen_at"
+_COLUMNS = "tenant_slug AS tenant, device_id, status, name, created_at, approved_at, last_seen_at"
 
 
 @dataclass(frozen=True)
@@ -66,28 +68,32 @@ def register(tenant: str, device_id: str, name: str | None, *, approve: bool) ->
 
 def list_devices(tenant: str | None = None, status: str | None = None) -> list[Device]:
     with registry_tx() as conn:
-        rows = conn.execute(
-            f"SELECT {_COLUMNS} FROM devices WHERE (%s::text IS NULL OR tenant_slug = %s)"
-            " AND (%s::text IS NULL OR status = %s) ORDER BY tenant_slug, created_at DESC",
-            (tenant, tenant, status, status),
-        ).fetchall()
-    return [Device(*row) for row in rows]
+        return (
+            conn.cursor(row_factory=class_row(Device))
+            .execute(
+                f"SELECT {_COLUMNS} FROM devices WHERE (%s::text IS NULL OR tenant_slug = %s)"
+                " AND (%s::text IS NULL OR status = %s) ORDER BY tenant_slug, created_at DESC",
+                (tenant, tenant, status, status),
+            )
+            .fetchall()
+        )
 
 
 def set_status(tenant: str, device_id: str, status: DeviceStatus) -> Device:
     """Approve or revoke; a revoked device's open connections stop receiving at once and are refused on their
     next frame."""
     with registry_tx() as conn:
-        row = conn.execute(
+        devices = conn.cursor(row_factory=class_row(Device))
+        device = devices.execute(
             f"UPDATE devices SET status = %s, approved_at = CASE WHEN %s = 'approved' THEN now() ELSE approved_at END"
             f" WHERE tenant_slug = %s AND device_id = %s RETURNING {_COLUMNS}",
             (status, status, tenant, device_id),
         ).fetchone()
-        if row is None:
+        if device is None:
             raise UnknownDeviceError(f"no device {device_id!r} in tenant {tenant!r}")
         if status == "revoked":
             conn.execute(
                 "UPDATE ws_connections SET authenticated = false WHERE tenant_slug = %s AND device_id = %s",
                 (tenant, device_id),
             )
-    return Device(*row)
+    return device

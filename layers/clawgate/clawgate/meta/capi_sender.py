@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
+from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
@@ -103,20 +104,21 @@ def send_tenant_events(tenant: str, log_ids: list[int]) -> bool:
         raise
 
 
+CLAIM = (  # the pending events among these ids, leased to this sender, with what building each event needs
+    "WITH claimed AS (UPDATE capi_events_log SET claimed_until = now() + %s * interval '1 s',"
+    " updated_at = now() WHERE id = ANY(%s) AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())"
+    " RETURNING id, dialog_id, lead_id, level, event_name, event_id, created_at)"
+    " SELECT c.id AS log_id, c.level, c.event_name, c.event_id, extract(epoch FROM c.created_at)::bigint AS event_time,"
+    " d.ctwa_clid, d.wa_id AS phone, l.leadgen_id, coalesce(s.enabled, false) AS enabled, s.dataset_id,"
+    " s.test_event_code, s.currency, s.l3_value AS value FROM claimed c LEFT JOIN wa_dialogs d ON d.id = c.dialog_id"
+    " LEFT JOIN leads l ON l.id = c.lead_id LEFT JOIN capi_settings s ON s.id = 1 ORDER BY c.id"
+)
+
+
 def claim(tenant: str, log_ids: list[int]) -> list[PendingEvent]:
     with tenant_tx(tenant) as conn:
-        rows = conn.execute(
-            "WITH claimed AS (UPDATE capi_events_log SET claimed_until = now() + %s * interval '1 s',"
-            " updated_at = now() WHERE id = ANY(%s) AND status = 'pending'"
-            " AND (claimed_until IS NULL OR claimed_until < now())"
-            " RETURNING id, dialog_id, lead_id, level, event_name, event_id, created_at)"
-            " SELECT c.id, c.level, c.event_name, c.event_id, extract(epoch FROM c.created_at)::bigint, d.ctwa_clid,"
-            " d.wa_id, l.leadgen_id, coalesce(s.enabled, false), s.dataset_id, s.test_event_code, s.currency,"
-            " s.l3_value FROM claimed c LEFT JOIN wa_dialogs d ON d.id = c.dialog_id"
-            " LEFT JOIN leads l ON l.id = c.lead_id LEFT JOIN capi_settings s ON s.id = 1 ORDER BY c.id",
-            (LEASE_S, log_ids),
-        ).fetchall()
-    return [PendingEvent(*row) for row in rows]
+        events = conn.cursor(row_factory=class_row(PendingEvent))
+        return events.execute(CLAIM, (LEASE_S, log_ids)).fetchall()
 
 
 def deliver(tenant: str, api: FacebookAdsApi, events: list[PendingEvent]) -> bool:

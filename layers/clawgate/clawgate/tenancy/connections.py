@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from psycopg.rows import class_row
+
 from clawgate.core import ports, protocol
 from clawgate.db import registry_tx
 from clawgate.observability import logger
@@ -39,15 +41,19 @@ def forget(connection_id: str) -> None:
 
 def state(connection_id: str) -> ConnectionState | None:
     with registry_tx() as conn:
-        row = conn.execute(
-            "SELECT c.connection_id, coalesce(c.source_ip, ''), c.connected_at, c.authenticated, c.tenant_slug,"
-            " c.device_id, d.status, d.name, t.revoked_at IS NOT NULL FROM ws_connections c"
-            " LEFT JOIN devices d ON d.tenant_slug = c.tenant_slug AND d.device_id = c.device_id"
-            " LEFT JOIN gateway_tokens t ON t.id = c.token_id"
-            " WHERE c.connection_id = %s",
-            (connection_id,),
-        ).fetchone()
-    return ConnectionState(*row) if row else None
+        return (
+            conn.cursor(row_factory=class_row(ConnectionState))
+            .execute(
+                "SELECT c.connection_id, coalesce(c.source_ip, '') AS source_ip, c.connected_at, c.authenticated,"
+                " c.tenant_slug AS tenant, c.device_id AS device, d.status AS device_status, d.name AS device_name,"
+                " t.revoked_at IS NOT NULL AS token_revoked FROM ws_connections c"
+                " LEFT JOIN devices d ON d.tenant_slug = c.tenant_slug AND d.device_id = c.device_id"
+                " LEFT JOIN gateway_tokens t ON t.id = c.token_id"
+                " WHERE c.connection_id = %s",
+                (connection_id,),
+            )
+            .fetchone()
+        )
 
 
 def authenticate(connection_id: str, tenant: str, device: str, token_id: int | None = None) -> None:

@@ -6,6 +6,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg.rows import class_row
+
 from clawgate.db import registry_tx
 from clawgate.tenancy.model import TenantFile
 
@@ -75,8 +77,11 @@ def forget_cached_tenants() -> None:
 
 def list_tenants() -> list[TenantSummary]:
     with registry_tx() as conn:
-        rows = conn.execute(
-            "SELECT t.slug, t.name, t.timezone, t.currency, count(a.id) FROM tenants t"
-            " LEFT JOIN channel_accounts a ON a.tenant_slug = t.slug GROUP BY t.slug ORDER BY t.slug"
-        ).fetchall()
-    return [TenantSummary(*row) for row in rows]
+        return (
+            conn.cursor(row_factory=class_row(TenantSummary))
+            .execute(
+                "SELECT t.slug, t.name, t.timezone, t.currency, count(a.id) AS accounts FROM tenants t"
+                " LEFT JOIN channel_accounts a ON a.tenant_slug = t.slug GROUP BY t.slug ORDER BY t.slug"
+            )
+            .fetchall()
+        )

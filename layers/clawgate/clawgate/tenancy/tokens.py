@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from psycopg.rows import class_row
+
 from clawgate.db import owner_tx, registry_tx
 from clawgate.db.names import GATEWAY_ROLE, REGISTRY_SCHEMA
 from clawgate.db.tx import scoped_tx
@@ -75,12 +77,15 @@ class TokenInfo:
 
 def list_tokens(slug: str) -> list[TokenInfo]:
     with owner_tx() as conn:
-        rows = conn.execute(
-            "SELECT id, label, created_at, last_used_at, revoked_at FROM gateway_tokens WHERE tenant_slug = %s"
-            " ORDER BY id",
-            (slug,),
-        ).fetchall()
-    return [TokenInfo(*row) for row in rows]
+        return (
+            conn.cursor(row_factory=class_row(TokenInfo))
+            .execute(
+                "SELECT id, label, created_at, last_used_at, revoked_at FROM gateway_tokens WHERE tenant_slug = %s"
+                " ORDER BY id",
+                (slug,),
+            )
+            .fetchall()
+        )
 
 
 def revoke_token(slug: str, token_id: int) -> int:
