@@ -65,7 +65,7 @@ class FunctionSettings:
     tenant_secrets: bool = True  # the `secret:` references of tenant files (channel and Meta tokens)
     platform_secrets: tuple[str, ...] = ()
     sends_to: tuple[str, ...] = ()  # queue names: inbound | capi | lead
-    starts_workflows: tuple[str, ...] = ()  # Express workflows it runs synchronously (ports.workflows().run)
+    starts_workflows: tuple[str, ...] = ()  # workflows it starts or runs (ports.workflows().start / .run)
     posts_to_connections: bool = False  # WebSocket @connections (ports.connections())
     reads_blobs: tuple[str, ...] = ()  # BLOB_AREAS it reads
     writes_blobs: tuple[str, ...] = ()  # BLOB_AREAS it writes
@@ -73,6 +73,7 @@ class FunctionSettings:
     bedrock: bool = False
     snap_start: bool = False
     extras: tuple[str, ...] = ()  # pyproject optional-dependency groups shipped in this function's own asset
+    writes_first_tokens: bool = False  # reads and fills `clawgate/<slug>/gateway-token` (tenancy/first_token.py)
 
     @property
     def in_vpc(self) -> bool:
@@ -117,7 +118,7 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "turn_run_tool": replace(TURN_STEP, memory_mb=1024, reads_blobs=("creatives",), sends_to=("capi",)),
     "turn_deliver": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
     "turn_fail": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
-    # Waits for the Express turn it starts; it never calls a model itself.
+    # Starts the Express turn and waits on its row at most 20 s (then 202 and a result URL); never calls a model.
     "agent_run": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)),
     # The OpenAI-compatible API: the same synchronous turn as agent_run, answered within the integration timeout.
     "openai_api": replace(
@@ -139,7 +140,13 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "capi_sender": replace(DEFAULT, timeout_s=60),
     # Fetches each lead from Graph, records it, queues its CAPI event, tells the operator on Telegram.
     "lead_worker": replace(DEFAULT, timeout_s=60, sends_to=("capi",)),
-    "tenant_provisioner": replace(DEFAULT, timeout_s=300, tenant_secrets=False),
+    # Also writes the tenant's first gateway token into its `clawgate/<slug>/gateway-token` secret, once.
+    "tenant_provisioner": replace(DEFAULT, timeout_s=300, tenant_secrets=False, writes_first_tokens=True),
+    # `clawgate --aws …`: tokens, devices, pairings, channel status (bot tokens), jobs and turn replays. Invoked with
+    # lambda:Invoke only (no API route): IAM decides who may.
+    "admin": replace(
+        DEFAULT, timeout_s=300, platform_secrets=("telegram-webhook-key",), starts_workflows=("agent_turn", "jobs")
+    ),
     "db_migrator": replace(DEFAULT, timeout_s=900, tenant_secrets=False),
 }
 

@@ -69,6 +69,14 @@ REASONS: dict[str, str] = {
         "Tenant secrets are created by tenant stacks after the platform exists, so their ARNs are unknown here; the "
         "statement is limited to names under clawgate/ AND to secrets tagged clawgate:scope=tenant."
     ),
+    "FirstTokens": (
+        "The tenant provisioner writes each new tenant's first gateway token into that tenant's "
+        "clawgate/<slug>/gateway-token secret, whose ARN suffix is random: only those secrets, read and put."
+    ),
+    "Executions": (
+        "Running a Standard workflow synchronously means watching its execution; execution names are generated, "
+        "so the grant is DescribeExecution on this one state machine's executions."
+    ),
     "BedrockModels": "The model is chosen per agent in tenant files; only Anthropic models on Bedrock may be invoked.",
     "BedrockProfiles": "Cross-region inference profiles are named by the tenant's model choice; invoke only.",
     "Connections": (

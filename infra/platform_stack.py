@@ -25,9 +25,10 @@ from infra.constructs.queues import Queues
 from infra.constructs.storage import Storage, WebUiConfig
 from infra.constructs.workflows import JOBS, Workflows
 from infra.function_settings import PLATFORM_SECRETS
-from infra.project import Project
+from infra.project import ADMIN, Project
 
 PARAMETER_PREFIX = "/clawgate/platform/"
+ADMIN_FUNCTION_PARAMETER = PARAMETER_PREFIX + "admin-function-name"  # read by clawgate/cli/admin.py
 SHARED_WITH_TENANTS = ("tenant-provisioner-token", "jobs-state-machine-arn", "http-url")
 
 STACK_WIDE_FINDINGS = (
@@ -107,6 +108,13 @@ class PlatformStack(Stack):
             "jobs-state-machine-arn": self.workflows.by_name[JOBS].state_machine_arn,
             "http-url": self.apis.http_url,
         }
+        ssm.StringParameter(
+            self,
+            "SharedAdminFunctionName",
+            parameter_name=ADMIN_FUNCTION_PARAMETER,
+            string_value=self.functions.by_name[ADMIN].function_name,
+            description="The function `clawgate --aws …` invokes",
+        )
         for name in SHARED_WITH_TENANTS:
             ssm.StringParameter(
                 self,
@@ -120,6 +128,12 @@ class PlatformStack(Stack):
         CfnOutput(self, "HttpApiUrl", value=self.apis.http_url, description="Base URL of webhooks and operator API")
         CfnOutput(self, "WebSocketUrl", value=self.apis.websocket_stage.url, description="Control plane (wss://)")
         CfnOutput(self, "WebUiUrl", value=f"https://{self.storage.distribution.distribution_domain_name}/")
+        CfnOutput(
+            self,
+            "AdminFunctionName",
+            value=self.functions.by_name[ADMIN].function_name,
+            description="clawgate --aws … invokes it; grant operators lambda:InvokeFunction on it",
+        )
         CfnOutput(self, "AlarmTopicArn", value=self.monitoring.topic.topic_arn, description="Subscribe to get alarms")
         CfnOutput(
             self,

@@ -12,6 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 # Functions the infrastructure itself wires up (not listed in the catalogue).
 TENANT_PROVISIONER = "tenant_provisioner"
 DB_MIGRATOR = "db_migrator"
+ADMIN = "admin"  # `clawgate --aws …` invokes it (clawgate/cli/admin.py)
 WORKFLOW_PREFIX = "workflow:"
 
 
@@ -69,4 +70,4 @@ def required_functions() -> list[str]:
     names |= set(entrypoints.WEBSOCKET_ROUTES.values())
     names |= {c.target for c in entrypoints.QUEUE_CONSUMERS if workflow_of(c.target) is None}
     names |= {name for tasks in entrypoints.WORKFLOW_TASKS.values() for name in tasks.values()}
-    return sorted(names | {TENANT_PROVISIONER, DB_MIGRATOR})
+    return sorted(names | {TENANT_PROVISIONER, DB_MIGRATOR, ADMIN})

@@ -16,7 +16,9 @@ from aws_cdk import aws_ssm as ssm
 from clawgate import entrypoints
 from clawgate.jobs.schedules import schedules_for
 from clawgate.secrets import is_reference, secret_id
+from clawgate.tenancy.first_token import first_token_secret
 from clawgate.tenancy.model import TenantFile
+from clawgate.tenancy.provisioner import FIRST_TOKEN_PROPERTY, TENANT_FILE_PROPERTY
 from constructs import Construct
 
 from infra.constructs.functions import TENANT_SECRET_TAG, placeholder_secret
@@ -59,14 +61,26 @@ class TenantStack(Stack):
         Tags.of(self).add("clawgate:tenant", tenant.slug)
         self.tenant = tenant
         self.secrets = [self._secret(reference) for reference in secret_references(tenant)]
+        # The provisioner writes the first gateway token here, once; not tagged as a tenant secret, so no function
+        # that serves traffic can read it.
+        self.first_token = placeholder_secret(
+            self,
+            "FirstGatewayTokenSecret",
+            name=first_token_secret(tenant.slug),
+            description=f"Clawgate tenant {tenant.slug}: the first gateway token (sign-in), written by the platform",
+        )
         self.provisioned = CustomResource(
             self,
             "Tenant",
             service_token=self._platform_value("tenant-provisioner-token"),
             resource_type=TENANT_RESOURCE_TYPE,
-            properties={"TenantFile": json.dumps(tenant.model_dump(mode="json"), sort_keys=True)},
+            properties={
+                TENANT_FILE_PROPERTY: json.dumps(tenant.model_dump(mode="json"), sort_keys=True),
+                FIRST_TOKEN_PROPERTY: first_token_secret(tenant.slug),
+            },
             removal_policy=RemovalPolicy.RETAIN,
         )
+        self.provisioned.node.add_dependency(self.first_token)
         self._schedules()
         self._outputs(self._platform_value("http-url"))
 
@@ -128,9 +142,16 @@ class TenantStack(Stack):
             value=secret_names or "(none)",
             description="Secrets Manager names to paste values into",
         )
+        CfnOutput(
+            self,
+            "FirstGatewayToken",
+            value=f"aws secretsmanager get-secret-value --secret-id {first_token_secret(self.tenant.slug)}"
+            " --query SecretString --output text",
+            description="The first gateway token: sign in to the web UI with it, then approve the device",
+        )
         for output_id, url in webhook_urls(self.tenant, http_url).items():
             CfnOutput(self, output_id, value=url)
-        command = f"clawgate channels telegram set-webhook --tenant {self.tenant.slug}"
+        command = f"clawgate --aws channels telegram set-webhook --tenant {self.tenant.slug}"
         for agent in sorted({account.agent for account in self.tenant.channels.telegram}):
             CfnOutput(
                 self,

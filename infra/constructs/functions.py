@@ -3,6 +3,7 @@ environment, X-Ray, a log group with retention, and only the access its settings
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from aws_cdk import (
@@ -11,6 +12,7 @@ from aws_cdk import (
     RemovalPolicy,
     SecretValue,
     Stack,
+    Token,
 )
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
@@ -104,12 +106,16 @@ class Functions(Construct):
             queue.grant_send_messages(function)
 
     def grant_workflow(self, workflow: str, state_machine: sfn.StateMachine, express: bool) -> None:
-        action = "states:StartSyncExecution" if express else "states:StartExecution"
+        """Start it, or run it: an Express one synchronously, a Standard one by watching the execution."""
+        actions = ["states:StartExecution", "states:StartSyncExecution" if express else None]
         for _, function in self._wanting(lambda s: workflow in s.starts_workflows):
             function.add_environment(f"CLAWGATE_{workflow.upper()}_STATE_MACHINE_ARN", state_machine.state_machine_arn)
             function.add_to_role_policy(
-                iam.PolicyStatement(actions=[action], resources=[state_machine.state_machine_arn])
+                iam.PolicyStatement(actions=[a for a in actions if a], resources=[state_machine.state_machine_arn])
             )
+            if not express:
+                state_machine.grant_execution(function, "states:DescribeExecution")
+                nag.acknowledge_as(function, "Executions", _executions_finding(state_machine))
 
     def grant_connections(self, stage: WebSocketStage) -> None:
         for _, function in self._wanting(lambda s: s.posts_to_connections):
@@ -175,6 +181,14 @@ class Functions(Construct):
         if settings.tenant_secrets:
             function.add_to_role_policy(_tenant_secrets_statement(stack))
             nag.acknowledge_as(function, "TenantSecrets", nag.wildcard_finding(stack, TENANT_SECRETS_ARN))
+        if settings.writes_first_tokens:
+            function.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+                    resources=[_arn(stack, FIRST_TOKEN_SECRETS_ARN)],
+                )
+            )
+            nag.acknowledge_as(function, "FirstTokens", nag.wildcard_finding(stack, FIRST_TOKEN_SECRETS_ARN))
         if settings.bedrock:
             function.add_to_role_policy(_bedrock_statement(stack))
             nag.acknowledge_as(function, "BedrockModels", nag.wildcard_finding(stack, BEDROCK_MODELS_ARN))
@@ -237,6 +251,7 @@ def _base_environment(name: str) -> dict[str, str]:
 
 
 TENANT_SECRETS_ARN = "arn:{partition}:secretsmanager:{region}:{account}:secret:clawgate/*"
+FIRST_TOKEN_SECRETS_ARN = "arn:{partition}:secretsmanager:{region}:{account}:secret:clawgate/*/gateway-token-*"
 # A cross-region inference profile (eu., us., apac., global.) is invoked in this region and routes the request to a
 # foundation model in any region of its geography (global.: any commercial region, written with an empty region in
 # the ARN): the caller needs the profile and the model in every region it may route to.
@@ -262,6 +277,22 @@ def _bedrock_statement(stack: Stack) -> iam.PolicyStatement:
         actions=["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"],
         resources=[_arn(stack, arn) for arn in (BEDROCK_MODELS_ARN, BEDROCK_GLOBAL_MODELS_ARN, BEDROCK_PROFILES_ARN)],
     )
+
+
+def _executions_finding(state_machine: sfn.StateMachine) -> str:
+    """As cdk-nag prints the executions ARN `grant_execution` renders: the name cut from the state machine's ARN,
+    the partition written out where the region is known."""
+    stack = Stack.of(state_machine)
+    cut = {"Fn::Select": [6, {"Fn::Split": [":", {"Ref": nag.logical_id(state_machine)}]}]}
+    name = json.dumps(cut, separators=(",", ":"))
+    partition = "<AWS::Partition>" if Token.is_unresolved(stack.region) else _partition_of(stack.region)
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"AwsSolutions-IAM5[Resource::arn:{partition}:states:{region}:{account}:execution:{name}:*]"
+
+
+def _partition_of(region: str) -> str:
+    return "aws-cn" if region.startswith("cn-") else "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def _connections_finding(stage: WebSocketStage) -> str:

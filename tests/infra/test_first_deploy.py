@@ -13,7 +13,7 @@ from infra.constructs.database import engine_version
 from infra.constructs.queues import PIPE_BATCH_SIZE
 from infra.function_settings import settings_for
 from infra.nag import logical_id
-from infra.platform_stack import PARAMETER_PREFIX, SHARED_WITH_TENANTS
+from infra.platform_stack import ADMIN_FUNCTION_PARAMETER, PARAMETER_PREFIX, SHARED_WITH_TENANTS
 from infra.project import REPO_ROOT
 from tests.infra.conftest import Synthesized
 
@@ -144,7 +144,7 @@ def test_tenant_stacks_depend_on_the_platform_without_exports(synthesized: Synth
     parameters = {
         r["Properties"]["Name"] for r in resources(synthesized, platform).values() if r["Type"] == "AWS::SSM::Parameter"
     }
-    assert parameters == {PARAMETER_PREFIX + name for name in SHARED_WITH_TENANTS}
+    assert parameters == {PARAMETER_PREFIX + name for name in SHARED_WITH_TENANTS} | {ADMIN_FUNCTION_PARAMETER}
     for stack in synthesized.built.tenants:
         text = json.dumps(synthesized.template_json(stack))
         assert "Fn::ImportValue" not in text, stack.stack_name

@@ -57,7 +57,8 @@ def test_removing_the_stack_retains_the_tenant_and_its_secrets(synthesized: Synt
 def test_a_placeholder_secret_per_reference(synthesized: Synthesized) -> None:
     template = synthesized.template(tenant_stack(synthesized, "acme"))
     names = {s["Properties"]["Name"] for s in template.find_resources("AWS::SecretsManager::Secret").values()}
-    assert names == {"clawgate/acme/whatsapp", "clawgate/acme/telegram-director", "clawgate/acme/meta"}
+    references = {"clawgate/acme/whatsapp", "clawgate/acme/telegram-director", "clawgate/acme/meta"}
+    assert names == references | {"clawgate/acme/gateway-token"}  # the first sign-in token (test_operator_access)
     template.has_resource_properties(
         "AWS::SecretsManager::Secret",
         {"Tags": Match.array_with([{"Key": "clawgate:scope", "Value": "tenant"}])},
@@ -130,4 +131,4 @@ def test_outputs_tell_the_operator_what_to_do(synthesized: Synthesized) -> None:
     telegram_url = json.dumps(outputs["TelegramWebhookUrlDirector"]["Value"])
     assert "webhooks/telegram/acme/director" in telegram_url
     command = json.dumps(outputs["SetTelegramWebhookDirector"]["Value"])
-    assert "clawgate channels telegram set-webhook --tenant acme --agent director --url" in command
+    assert "clawgate --aws channels telegram set-webhook --tenant acme --agent director --url" in command

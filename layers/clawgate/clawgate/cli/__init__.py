@@ -89,16 +89,13 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
 def _run_turn(run: dict[str, object]) -> int:
     """Run one AgentTurn in this process (the local runtime's state machine) and print the reply."""
     from clawgate.agent.run_api import turn_result
+    from clawgate.cli.workflows import state_machines
     from clawgate.db.migrate import ensure_platform
-    from clawgate.local.runtime import LocalRuntime
 
     _database()
     ensure_platform()
-    runtime = LocalRuntime()
-    try:
-        output = runtime.state_machines.run("agent_turn", run)
-    finally:
-        runtime.close()
+    with state_machines() as workflows:
+        output = workflows.run("agent_turn", run)
     turns = output.get("turns") or []
     if "request_id" in run:
         result = turn_result(str(run["tenant"]), str(run["request_id"]))
@@ -137,6 +134,10 @@ def cmd_dev(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clawgate", description="Clawgate: AI agents for every client of an agency")
+    remote = parser.add_argument_group("a deployed system (before the command; see docs/deploy.md)")
+    remote.add_argument("--aws", action="store_true", help="run the command in AWS, through the admin function")
+    remote.add_argument("--profile", help="AWS profile (CLAWGATE_AWS_PROFILE sets it and implies --aws)")
+    remote.add_argument("--region", help="AWS region (default: the profile's)")
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser("dev", help="run the local runtime on 127.0.0.1:8787 (CLAWGATE_PORT)")
@@ -197,6 +198,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from clawgate.cli.admin import RemoteError, split_remote
+
+    try:
+        remote, argv = split_remote(sys.argv[1:] if argv is None else argv)
+        if remote.get("--aws"):
+            return _remote(argv, remote)
+    except RemoteError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     args = build_parser().parse_args(argv)
     run: Command = args.run
     try:
@@ -207,3 +217,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LookupError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
+
+
+def _remote(argv: list[str], options: dict[str, str | bool]) -> int:
+    """The command run by the admin function in AWS, its output printed here."""
+    from clawgate.cli.admin import invoke
+
+    profile, region = options.get("--profile"), options.get("--region")
+    result = invoke(argv, profile=str(profile) if profile else None, region=str(region) if region else None)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    return result.exit_code

@@ -33,18 +33,14 @@ def _params(pairs: list[str]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from clawgate.cli.workflows import state_machines
     from clawgate.jobs.runner import job_functions
-    from clawgate.local.runtime import LocalRuntime
 
     if args.name not in job_functions():
         raise LookupError(f"no job {args.name!r}; jobs: {', '.join(sorted(job_functions()))}")
     _database()
-    runtime = LocalRuntime()
-    try:
-        output = runtime.state_machines.run("jobs", {"tenant": args.tenant, "job": args.name,
-                                                     "params": _params(args.param)})  # fmt: skip
-    finally:
-        runtime.close()
+    with state_machines() as workflows:
+        output = workflows.run("jobs", {"tenant": args.tenant, "job": args.name, "params": _params(args.param)})
     print(json.dumps(output, default=str))
     return 0 if output.get("status") in ("succeeded", "skipped", "duplicate") else 1
 

@@ -13,6 +13,7 @@ from typing import Any
 from clawgate.tenancy.model import parse_tenant
 
 TENANT_FILE_PROPERTY = "TenantFile"
+FIRST_TOKEN_PROPERTY = "FirstTokenSecret"  # the secret the first gateway token goes into (tenancy/first_token.py)
 
 
 def on_event(event: Mapping[str, Any]) -> dict[str, Any]:
@@ -23,5 +24,10 @@ def on_event(event: Mapping[str, Any]) -> dict[str, Any]:
     properties = event["ResourceProperties"]
     tenant = parse_tenant(json.loads(properties[TENANT_FILE_PROPERTY]), source="tenant stack custom resource")
     result = apply_tenant(tenant)
+    if properties.get(FIRST_TOKEN_PROPERTY):
+        from clawgate.tenancy.first_token import ensure_first_token
+
+        if ensure_first_token(tenant.slug, str(properties[FIRST_TOKEN_PROPERTY])):
+            result.changes.append("first gateway token written")
     schema = f"tenant_{tenant.slug}"
     return {"PhysicalResourceId": schema, "Data": {"Schema": schema, "Changes": "; ".join(result.changes)[:3000]}}
