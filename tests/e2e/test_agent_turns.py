@@ -3,9 +3,11 @@ whose steps call the fake model through the real anthropic SDK and leave every e
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
+import httpx
 import pytest
 from clawgate.agent.budget import OPERATOR_REPLY
 from clawgate.agent.model_step import STEP_LIMIT_REPLY
@@ -188,3 +190,27 @@ def test_customer_channels_are_never_offered_operator_tools(channel: str) -> Non
     assert not names & {"db_query", "workspace_write", "send_message", "memory_replace"}
     assert "handoff" in names
     assert ("update_dialog" in names) == (channel == "whatsapp")
+
+
+def test_a_run_still_going_at_the_wait_limit_answers_202_and_its_result_url_the_reply(
+    client_for: ClientFor, model: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API Gateway cuts a request at 29 s; a turn may take minutes. Past WAIT_S the API answers 202 at once."""
+    from clawgate.agent import run_api
+
+    client, other = client_for(), client_for()
+    model.script_text("done in the end")
+    monkeypatch.setattr(run_api, "WAIT_S", 0.0)
+    started = client.run("assistant", "a long job", headers={"idempotency-key": "crm-slow"})
+    assert started.status_code == 202
+    body = started.json()
+    assert body["status"] == "running" and body["request_id"] == "crm-slow"
+    assert started.headers["location"] == body["result_url"]
+    url = client.url + body["result_url"]
+    auth = {"authorization": f"Bearer {client.token}"}
+    deadline = time.monotonic() + 60  # a loaded CI machine; the turn itself takes well under a second
+    while (polled := httpx.get(url, headers=auth, timeout=10)).status_code == 202 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert polled.json()["reply"] == "done in the end" and polled.json()["status"] == "succeeded"
+    assert httpx.get(url, headers={"authorization": f"Bearer {other.token}"}, timeout=10).status_code == 403
+    assert httpx.get(url.replace("crm-slow", "never-sent"), headers=auth, timeout=10).status_code == 404

@@ -29,6 +29,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/webhooks/meta", "meta_webhook"),
     HttpRoute("POST", "/webhooks/meta", "meta_webhook"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/agents/{agent}/run", "agent_run"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/agents/{agent}/runs/{request}", "agent_run"),
     # OpenAI-compatible chat (gateway/openai_api.py): the tenant comes from the gateway token, `model` = agent id.
     HttpRoute("GET", "/v1/models", "openai_api"),
     HttpRoute("POST", "/v1/chat/completions", "openai_api"),

@@ -1,9 +1,15 @@
-"""Run one agent turn synchronously (n8n, a CRM: `POST /api/v1/tenants/{tenant}/agents/{agent}/run`, served by the
-operator API's resolver in the `agent_run` function) and answer with the reply. An `Idempotency-Key` header makes a
-retried request return the same turn."""
+"""Run one agent turn (n8n, a CRM: `POST /api/v1/tenants/{tenant}/agents/{agent}/run`, served by the operator API's
+resolver in the `agent_run` function) and answer with the reply. An `Idempotency-Key` header makes a retried request
+return the same turn.
+
+API Gateway gives the function at most 29 s, and a turn may take minutes (tools, a slow model). So the turn is
+started, not waited on: the answer is 200 with the reply when the turn ends within WAIT_S, else 202 with the turn's
+`result_url`, which `GET /api/v1/tenants/{tenant}/agents/{agent}/runs/{request}` answers (200 when finished, 202
+while running, 404 unknown)."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -15,22 +21,55 @@ from clawgate.observability import bind
 from clawgate.tenancy.registry import cached_tenant
 
 
+WAIT_S = 20.0  # then 202: well inside the function's 28 s and API Gateway's 29 s
+FINISHED = frozenset({"succeeded", "failed", "budget_exceeded"})
+
+
 class RunBody(BaseModel):
     message: str = Field(min_length=1, max_length=32_000)
     session: str | None = Field(default=None, max_length=200, description="a stable id: the CRM lead, the n8n flow…")
     sender_name: str | None = None
 
 
-def run_turn(slug: str, agent_id: str, body: RunBody, request_id: str) -> dict[str, Any]:
-    """Run one turn through the AgentTurn workflow and wait for it; the same `request_id` returns the same turn.
-    The caller has checked the token (the operator API's bearer middleware)."""
+def run_turn(slug: str, agent_id: str, body: RunBody, request_id: str) -> tuple[int, dict[str, Any]]:
+    """Start one turn through the AgentTurn workflow and wait for it at most WAIT_S: (200 or 202, the answer).
+    The same `request_id` returns the same turn. The caller has checked the token (the bearer middleware)."""
+    _check_agent(slug, agent_id)
+    run = {"source": "api", "tenant": slug, "agent": agent_id, "text": body.message, "peer": body.session or "api",
+           "request_id": request_id, "sender_name": body.sender_name}  # fmt: skip
+    ports.workflows().start("agent_turn", run)
+    return _answer(slug, agent_id, request_id, wait_s=WAIT_S)
+
+
+def run_status(slug: str, agent_id: str, request_id: str) -> tuple[int, dict[str, Any]]:
+    """The answer to `GET …/runs/{request}`: 200 finished, 202 running; an unknown request is a LookupError."""
+    _check_agent(slug, agent_id)
+    if turn_result(slug, request_id)["status"] == "unknown":
+        raise LookupError(f"no run {request_id!r}")
+    return _answer(slug, agent_id, request_id, wait_s=0.0)
+
+
+def result_url(slug: str, agent_id: str, request_id: str) -> str:
+    return f"/api/v1/tenants/{slug}/agents/{agent_id}/runs/{request_id}"
+
+
+def _check_agent(slug: str, agent_id: str) -> None:
     bind(tenant=slug)
     if agent_id not in {agent.id for agent in cached_tenant(slug).agents}:
         raise LookupError(f"no agent {agent_id!r}")
-    run = {"source": "api", "tenant": slug, "agent": agent_id, "text": body.message, "peer": body.session or "api",
-           "request_id": request_id, "sender_name": body.sender_name}  # fmt: skip
-    ports.workflows().run("agent_turn", run)
-    return turn_result(slug, request_id)
+
+
+def _answer(slug: str, agent_id: str, request_id: str, *, wait_s: float) -> tuple[int, dict[str, Any]]:
+    deadline, pause = time.monotonic() + wait_s, 0.05
+    result = turn_result(slug, request_id)
+    while result["status"] not in FINISHED and time.monotonic() < deadline:
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+        result = turn_result(slug, request_id)
+    if result["status"] in FINISHED:
+        return 200, result
+    url = result_url(slug, agent_id, request_id)
+    return 202, {**result, "status": "running", "request_id": request_id, "result_url": url}
 
 
 def turn_result(slug: str, request_id: str) -> dict[str, Any]:

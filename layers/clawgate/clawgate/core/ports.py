@@ -33,6 +33,8 @@ class ConnectionPoster(Protocol):
 class WorkflowRunner(Protocol):
     def run(self, workflow: str, payload: Any) -> Any: ...
 
+    def start(self, workflow: str, payload: Any) -> None: ...
+
 
 class SqsSender:
     """SQS in batches of 10 (the API's limit); FIFO queues get the group and deduplication ids."""
@@ -87,7 +89,10 @@ class ApiGatewayConnections:
 
 
 class StepFunctionsRunner:
-    """Synchronous Express execution (the operator run API waits for the reply)."""
+    """`run` waits for the execution: an Express one synchronously, a Standard one (which StartSyncExecution
+    refuses) by polling it; `start` returns once the execution has started."""
+
+    POLL_S = 2.0
 
     def __init__(self) -> None:
         import boto3
@@ -95,13 +100,32 @@ class StepFunctionsRunner:
         self._client = boto3.client("stepfunctions")
 
     def run(self, workflow: str, payload: Any) -> Any:
-        import os
-
-        arn = os.environ[f"CLAWGATE_{workflow.upper()}_STATE_MACHINE_ARN"]
-        response = self._client.start_sync_execution(stateMachineArn=arn, input=json.dumps(payload))
+        arn = _state_machine_arn(workflow)
+        try:
+            response: Any = self._client.start_sync_execution(stateMachineArn=arn, input=json.dumps(payload))
+        except self._client.exceptions.StateMachineTypeNotSupported:
+            response = self._wait(self._client.start_execution(stateMachineArn=arn, input=json.dumps(payload)))
         if response["status"] != "SUCCEEDED":
             raise RuntimeError(f"{workflow} {response['status']}: {response.get('error')} {response.get('cause')}")
         return json.loads(response.get("output") or "null")
+
+    def start(self, workflow: str, payload: Any) -> None:
+        self._client.start_execution(stateMachineArn=_state_machine_arn(workflow), input=json.dumps(payload))
+
+    def _wait(self, started: Any) -> Any:
+        import time
+
+        while True:
+            described = self._client.describe_execution(executionArn=started["executionArn"])
+            if described["status"] != "RUNNING":
+                return described
+            time.sleep(self.POLL_S)
+
+
+def _state_machine_arn(workflow: str) -> str:
+    import os
+
+    return os.environ[f"CLAWGATE_{workflow.upper()}_STATE_MACHINE_ARN"]
 
 
 @dataclass

@@ -117,10 +117,21 @@ def openapi() -> Response[str]:
 
 
 @app.post("/api/v1/tenants/<tenant>/agents/<agent>/run", tags=[TAG], security=SECURITY,
-          summary="Run one agent turn and wait for the reply (its own function: agent_run)")  # fmt: skip
-def run_agent(tenant: str, agent: str, body: run_api.RunBody) -> dict[str, Any]:
+          summary="Run one agent turn: 200 and the reply within 20 s, else 202 and its result_url (agent_run)")  # fmt: skip
+def run_agent(tenant: str, agent: str, body: run_api.RunBody) -> Response[Any]:
     request_id = app.current_event.get_header_value("idempotency-key") or str(uuid.uuid4())
-    return run_api.run_turn(tenant, agent, body, request_id)
+    return _run_response(*run_api.run_turn(tenant, agent, body, request_id))
+
+
+@app.get("/api/v1/tenants/<tenant>/agents/<agent>/runs/<request>", tags=[TAG], security=SECURITY,
+         summary="A started run: 200 and the reply once finished, 202 while it runs")  # fmt: skip
+def run_result(tenant: str, agent: str, request: str) -> Response[Any]:
+    return _run_response(*run_api.run_status(tenant, agent, request))
+
+
+def _run_response(status: int, body: dict[str, Any]) -> Response[Any]:
+    headers = {"Location": body["result_url"]} if status == 202 else None
+    return Response(status, "application/json", body, headers=headers)
 
 
 class MessageBody(BaseModel):

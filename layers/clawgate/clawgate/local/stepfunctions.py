@@ -78,6 +78,12 @@ class LocalStateMachines:
             raise ExecutionFailedError(described["status"], described.get("error"), described.get("cause"))
         return json.loads(described.get("output") or "null")
 
+    def start(self, workflow: str, payload: Any) -> None:
+        """Start an execution and return, as StartExecution does (its result is in the database)."""
+        self._sfn.start_execution(
+            stateMachineArn=self._arns[workflow], name=uuid.uuid4().hex, input=json.dumps(payload)
+        )
+
     def close(self) -> None:
         self._mock.stop()
 
