@@ -15,9 +15,9 @@ Command = Callable[[argparse.Namespace], int]
 
 
 def _database() -> None:
-    from clawgate.local.postgres import ensure_database_url
+    from clawgate.cli.environment import database_url
 
-    ensure_database_url()
+    database_url()
 
 
 def cmd_tenants_apply(args: argparse.Namespace) -> int:
@@ -35,11 +35,10 @@ def cmd_tenants_apply(args: argparse.Namespace) -> int:
 
 
 def cmd_tenants_list(_: argparse.Namespace) -> int:
-    from clawgate.db.migrate import ensure_platform
+    from clawgate.cli.environment import database
     from clawgate.tenancy.registry import list_tenants
 
-    _database()
-    ensure_platform()
+    database()
     for tenant in list_tenants():
         print(f"{tenant.slug}\t{tenant.name}\t{tenant.timezone}\t{tenant.currency}\t{tenant.accounts} channel accounts")
     return 0
@@ -89,11 +88,9 @@ def cmd_db_upgrade(_: argparse.Namespace) -> int:
 def _run_turn(run: dict[str, object]) -> int:
     """Run one AgentTurn in this process (the local runtime's state machine) and print the reply."""
     from clawgate.agent.run_api import turn_result
-    from clawgate.cli.workflows import state_machines
-    from clawgate.db.migrate import ensure_platform
+    from clawgate.cli.environment import database, state_machines
 
-    _database()
-    ensure_platform()
+    database()
     with state_machines() as workflows:
         output = workflows.run("agent_turn", run)
     turns = output.get("turns") or []

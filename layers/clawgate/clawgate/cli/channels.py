@@ -21,11 +21,9 @@ MAX_CONNECTIONS = 40
 
 
 def _database() -> None:
-    from clawgate.db.migrate import ensure_platform
-    from clawgate.local.postgres import ensure_database_url
+    from clawgate.cli.environment import database
 
-    ensure_database_url()
-    ensure_platform()
+    database()
 
 
 def _tenant(slug: str) -> TenantFile:

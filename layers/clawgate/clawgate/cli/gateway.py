@@ -9,11 +9,9 @@ from typing import Any
 
 
 def _database() -> None:
-    from clawgate.db.migrate import ensure_platform
-    from clawgate.local.postgres import ensure_database_url
+    from clawgate.cli.environment import database
 
-    ensure_database_url()
-    ensure_platform()
+    database()
 
 
 def cmd_list(args: argparse.Namespace) -> int:

@@ -15,11 +15,9 @@ from typing import Any
 
 
 def _database() -> None:
-    from clawgate.db.migrate import ensure_platform
-    from clawgate.local.postgres import ensure_database_url
+    from clawgate.cli.environment import database
 
-    ensure_database_url()
-    ensure_platform()
+    database()
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:
@@ -33,7 +31,7 @@ def _params(pairs: list[str]) -> dict[str, Any]:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from clawgate.cli.workflows import state_machines
+    from clawgate.cli.environment import state_machines
     from clawgate.jobs.runner import job_functions
 
     if args.name not in job_functions():

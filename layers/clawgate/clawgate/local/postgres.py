@@ -41,13 +41,10 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
 
 
 def ensure_database_url() -> str:
-    """CLAWGATE_DATABASE_URL when set; otherwise an embedded server under .clawgate/, exported for this process.
-    In AWS (the admin function runs CLI commands) the database is the deployed one: nothing to start."""
+    """CLAWGATE_DATABASE_URL when set; otherwise an embedded server under .clawgate/, exported for this process."""
     settings = get_settings()
     if settings.database_url:
         return settings.database_url
-    if settings.database_secret_arn:
-        return ""
     url = start_embedded(settings.data_dir / "pg")
     os.environ["CLAWGATE_DATABASE_URL"] = url
     reset_settings()
