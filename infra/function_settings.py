@@ -4,7 +4,8 @@ Keys are folder names under `functions/`, every one of them (tests/infra check i
 AWS is granted from here and nowhere else, each grant with the environment variable the package reads for it:
 queues (CLAWGATE_<QUEUE>_QUEUE_URL), workflows (CLAWGATE_<WORKFLOW>_STATE_MACHINE_ARN), @connections
 (CLAWGATE_WEBSOCKET_ENDPOINT), the blob bucket (CLAWGATE_BLOB_BUCKET, per key area), the database
-(CLAWGATE_DATABASE_SECRET_ARN, CLAWGATE_DATABASE_HOST) and platform secrets (as `secret:platform/...` references).
+(CLAWGATE_DATABASE_APP_SECRET_ARN and CLAWGATE_DATABASE_HOST; the owner, master and query-key secrets only where
+named) and platform secrets (as `secret:platform/...` references).
 Functions without the database run outside the VPC; functions in it reach Meta, Telegram and Anthropic through the NAT.
 """
 
@@ -61,7 +62,11 @@ UPLOAD_AREA = "creatives"
 class FunctionSettings:
     memory_mb: int = 512
     timeout_s: int = 30
-    database: bool = True
+    database: bool = True  # the app login (every handler): its secret and the proxy or cluster endpoint
+    owner_login: bool = False  # migrations and provisioning (clawgate_owner)
+    admin_login: bool = False  # the master secret: bootstrap of the logins, the migrator only
+    query_logins: bool = False  # the key the tenants' db_query logins derive from (creating or using them)
+    runs_tenant_sql: bool = False  # connects as a tenant's query login, to the cluster itself (db_query)
     tenant_secrets: bool = True  # the `secret:` references of tenant files (channel and Meta tokens)
     platform_secrets: tuple[str, ...] = ()
     sends_to: tuple[str, ...] = ()  # queue names: inbound | capi | lead
@@ -115,7 +120,15 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     ),
     # One model call, and in the same invocation the agent's fallback models when the first is overloaded.
     "turn_call_model": replace(TURN_STEP, memory_mb=1024, timeout_s=45, posts_to_connections=True),
-    "turn_run_tool": replace(TURN_STEP, memory_mb=1024, reads_blobs=("creatives",), sends_to=("capi",)),
+    # db_query runs the model's SQL as the tenant's query login, on the cluster itself.
+    "turn_run_tool": replace(
+        TURN_STEP,
+        memory_mb=1024,
+        reads_blobs=("creatives",),
+        sends_to=("capi",),
+        query_logins=True,
+        runs_tenant_sql=True,
+    ),
     "turn_deliver": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
     "turn_fail": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
     # Starts the Express turn and waits on its row at most 20 s (then 202 and a result URL); never calls a model.
@@ -141,13 +154,18 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     # Fetches each lead from Graph, records it, queues its CAPI event, tells the operator on Telegram.
     "lead_worker": replace(DEFAULT, timeout_s=60, sends_to=("capi",)),
     # Also writes the tenant's first gateway token into its `clawgate/<slug>/gateway-token` secret, once.
-    "tenant_provisioner": replace(DEFAULT, timeout_s=300, tenant_secrets=False, writes_first_tokens=True),
+    "tenant_provisioner": replace(
+        DEFAULT, timeout_s=300, tenant_secrets=False, writes_first_tokens=True, owner_login=True, query_logins=True
+    ),
     # `clawgate --aws …`: tokens, devices, pairings, channel status (bot tokens), jobs and turn replays. Invoked with
     # lambda:Invoke only (no API route): IAM decides who may.
     "admin": replace(
         DEFAULT, timeout_s=300, platform_secrets=("telegram-webhook-key",), starts_workflows=("agent_turn", "jobs")
     ),
-    "db_migrator": replace(DEFAULT, timeout_s=900, tenant_secrets=False),
+    # Bootstraps the logins with the master secret, then migrates as the owner.
+    "db_migrator": replace(
+        DEFAULT, timeout_s=900, tenant_secrets=False, admin_login=True, owner_login=True, query_logins=True
+    ),
 }
 
 

@@ -27,7 +27,7 @@ from constructs import Construct
 
 from infra import nag
 from infra.assets import Asset, Assets
-from infra.constructs.database import Database
+from infra.constructs.database import QUERY_KEY_REFERENCE, Database
 from infra.constructs.network import Network
 from infra.function_settings import PLATFORM_SECRETS, UPLOAD_AREA, FunctionSettings, settings_for
 
@@ -165,13 +165,12 @@ class Functions(Construct):
         self._grant_settings(function, settings)
 
     def _security_group(self, settings: FunctionSettings) -> ec2.ISecurityGroup:
+        if settings.runs_tenant_sql:
+            return self._network.query_clients
         return self._network.database_clients if settings.database else self._network.functions
 
     def _grant_settings(self, function: lambda_.Function, settings: FunctionSettings) -> None:
-        if settings.database:
-            function.add_environment("CLAWGATE_DATABASE_SECRET_ARN", self._database.secret.secret_arn)
-            function.add_environment("CLAWGATE_DATABASE_HOST", self._database.endpoint)
-            self._database.secret.grant_read(function)
+        self._grant_database(function, settings)
         for secret_name in settings.platform_secrets:
             spec = PLATFORM_SECRETS[secret_name]
             if spec.env:
@@ -194,6 +193,28 @@ class Functions(Construct):
             nag.acknowledge_as(function, "BedrockModels", nag.wildcard_finding(stack, BEDROCK_MODELS_ARN))
             nag.acknowledge_as(function, "BedrockModels", nag.wildcard_finding(stack, BEDROCK_GLOBAL_MODELS_ARN))
             nag.acknowledge_as(function, "BedrockProfiles", nag.wildcard_finding(stack, BEDROCK_PROFILES_ARN))
+
+    def _grant_database(self, function: lambda_.Function, settings: FunctionSettings) -> None:
+        """Each login's secret only where it is used (clawgate/db/logins.py reads these variables)."""
+        database = self._database
+        if not settings.database:
+            return
+        function.add_environment("CLAWGATE_DATABASE_HOST", database.endpoint)
+        owner = settings.owner_login or settings.admin_login  # bootstrap sets the owner's password from its secret
+        logins = [
+            ("CLAWGATE_DATABASE_APP_SECRET_ARN", database.app_secret, True),
+            ("CLAWGATE_DATABASE_OWNER_SECRET_ARN", database.owner_secret, owner),
+            ("CLAWGATE_DATABASE_SECRET_ARN", database.secret, settings.admin_login),
+        ]
+        for variable, secret, wanted in logins:
+            if wanted:
+                function.add_environment(variable, secret.secret_arn)
+                secret.grant_read(function)
+        if settings.query_logins:
+            function.add_environment("CLAWGATE_DATABASE_QUERY_KEY", QUERY_KEY_REFERENCE)
+            database.query_key.grant_read(function)
+        if settings.runs_tenant_sql:
+            function.add_environment("CLAWGATE_DATABASE_QUERY_HOST", database.cluster_host)
 
     def _wanting(self, wants: Callable[[FunctionSettings], bool]) -> list[tuple[str, lambda_.Function]]:
         return [(name, fn) for name, fn in self.by_name.items() if wants(self.settings(name))]

@@ -46,18 +46,22 @@ class Network(Construct):
             traffic_type=ec2.FlowLogTrafficType.REJECT,
         )
         self.database_clients = self._security_group("DatabaseClients", "Functions that may open database connections")
+        # db_query connects as a tenant's query login to Aurora itself (never through the proxy), and to the proxy.
+        self.query_clients = self._security_group("QueryClients", "Functions that run tenant SQL (db_query)")
         self.functions = self._security_group("Functions", "Functions in the VPC that need no database")
         self.proxy: ec2.SecurityGroup | None = None
         if rds_proxy:
             self.proxy = self._security_group("Proxy", "RDS Proxy: accepts the database clients")
             self.database = self._security_group("Database", "Aurora: accepts only RDS Proxy")
             self.proxy.add_ingress_rule(self.database_clients, ec2.Port.tcp(DATABASE_PORT), "database clients to proxy")
+            self.proxy.add_ingress_rule(self.query_clients, ec2.Port.tcp(DATABASE_PORT), "query clients to proxy")
             self.database.add_ingress_rule(self.proxy, ec2.Port.tcp(DATABASE_PORT), "proxy to Aurora")
         else:
             self.database = self._security_group("Database", "Aurora: accepts only the database clients")
             self.database.add_ingress_rule(
                 self.database_clients, ec2.Port.tcp(DATABASE_PORT), "database clients to Aurora"
             )
+        self.database.add_ingress_rule(self.query_clients, ec2.Port.tcp(DATABASE_PORT), "tenant query logins to Aurora")
 
     @property
     def app_subnets(self) -> ec2.SubnetSelection:

@@ -100,23 +100,32 @@ def test_the_proxy_deployment_keeps_server_defaults(platform: Template) -> None:
     platform.resource_count_is("AWS::RDS::DBClusterParameterGroup", 0)
 
 
+def group(security_group: object) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [logical_id(security_group), "GroupId"]}  # type: ignore[arg-type]
+
+
 def test_without_proxy_aurora_accepts_the_database_clients_only(
     without_proxy: Synthesized, platform_without_proxy: Template
 ) -> None:
     network = without_proxy.built.platform.network
     assert network.proxy is None
     sources = ingress_sources(platform_without_proxy, logical_id(network.database))
-    assert sources == [{"Fn::GetAtt": [logical_id(network.database_clients), "GroupId"]}]
+    assert sources == [group(network.database_clients), group(network.query_clients)]
 
 
-def test_with_proxy_aurora_accepts_the_proxy_only(synthesized: Synthesized, platform: Template) -> None:
+def test_with_proxy_aurora_accepts_the_proxy_and_the_tenant_query_logins_only(
+    synthesized: Synthesized, platform: Template
+) -> None:
+    """db_query's per-tenant logins connect to Aurora itself (the proxy would need a secret per tenant)."""
     network = synthesized.built.platform.network
     assert network.proxy is not None
     assert ingress_sources(platform, logical_id(network.database)) == [
-        {"Fn::GetAtt": [logical_id(network.proxy), "GroupId"]}
+        group(network.proxy),
+        group(network.query_clients),
     ]
     assert ingress_sources(platform, logical_id(network.proxy)) == [
-        {"Fn::GetAtt": [logical_id(network.database_clients), "GroupId"]}
+        group(network.database_clients),
+        group(network.query_clients),
     ]
 
 

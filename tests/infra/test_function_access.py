@@ -62,10 +62,12 @@ def test_ws_message_sends_to_the_inbound_queue_and_answers_over_connections(synt
     (connections,) = granted(statements, MANAGE_CONNECTIONS)
     api = logical_id(synthesized.built.platform.apis.websocket)
     assert api in json.dumps(connections) and "/prod/*/@connections/*" in json.dumps(connections)
-    # The one secret it reads is the database's (every frame looks up ws_connections and devices): no tenant or
-    # platform secret.
+    # The one secret it reads is the app login's (every frame looks up ws_connections and devices): no tenant or
+    # platform secret, no other login's.
     readable = json.dumps(granted(statements, "secretsmanager:GetSecretValue"))
-    assert any(secret in readable for secret in database_secret_ids(synthesized))
+    app_login = logical_id(synthesized.built.platform.database.app_secret)
+    assert app_login in readable
+    assert not [s for s in database_secret_ids(synthesized) - {app_login} if s in readable]
     assert "clawgate/*" not in readable
     for secret in synthesized.built.platform.platform_secrets.by_name.values():
         assert logical_id(secret) not in readable

@@ -51,9 +51,12 @@ def _listed(value: Any) -> list[Any]:
 
 
 def database_secret_ids(synthesized: Synthesized) -> set[str]:
+    """Every database credential: the master secret (and its attachment), each login's, the query key."""
     resources = synthesized.template_json(synthesized.built.platform)["Resources"]
     attachments = {k: v for k, v in resources.items() if v["Type"] == "AWS::SecretsManager::SecretTargetAttachment"}
-    return set(attachments) | {a["Properties"]["SecretId"]["Ref"] for a in attachments.values()}
+    database = synthesized.built.platform.database
+    logins = {logical_id(s) for s in (database.owner_secret, database.app_secret, database.query_key)}
+    return set(attachments) | {a["Properties"]["SecretId"]["Ref"] for a in attachments.values()} | logins
 
 
 @pytest.mark.parametrize("name", WEBHOOKS)
