@@ -112,3 +112,12 @@ def make_tenant() -> Callable[..., TenantFile]:
         return parse_tenant(tenant_data(slug or f"t{uuid.uuid4().hex[:8]}", **overrides))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The CDK app synthesized once per test session (about 10 s): the infra tests and the IAM-checked end-to-end
+    tests share it."""
+    from tests.infra.conftest import synthesize
+
+    return synthesize(tmp_path_factory)

@@ -15,6 +15,7 @@ from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import TenantFile
 from clawgate.tenancy.tokens import create_token
 
+from tests.iam_check import IamCheck, checking
 from tests.runtime import RunningRuntime, running_runtime
 
 
@@ -70,3 +71,23 @@ def client_for(local: RunningRuntime, make_tenant: Callable[..., TenantFile]) ->
         return Client(tenant, create_token(tenant.slug), local.url)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def iam_checked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[IamCheck | None]:
+    """For tests marked `iam_checked`: every AWS call a handler makes must be allowed by that function's policy in
+    the synthesized template (tests/iam_check.py), so a missing grant fails the test that needs it."""
+    if request.node.get_closest_marker("iam_checked") is None:
+        yield None
+        return
+    from infra.nag import logical_id
+
+    synthesized = request.getfixturevalue("synthesized")
+    request.getfixturevalue("local")
+    platform = synthesized.built.platform
+    iam = IamCheck.from_platform(synthesized.template_json(platform), platform, logical_id)
+    with checking(iam, monkeypatch):
+        yield iam
+    attributed = [call for call in iam.calls if call.function]
+    assert attributed, "no AWS call was made by a handler: the check saw nothing"
+    assert iam.violations == [], "calls the deployed policies would deny: " + "; ".join(map(str, iam.violations))

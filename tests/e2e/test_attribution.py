@@ -125,6 +125,7 @@ def events_named(fake: FakeGraph, name: str) -> list[dict[str, Any]]:
     return [e for e in fake.capi_events() if e["event_name"] == name]
 
 
+@pytest.mark.iam_checked  # every AWS call checked against the synthesized policies
 def test_a_ctwa_conversation_becomes_a_lead_and_one_conversion_per_level(
     shop_for: Callable[..., Shop],
     graph: FakeGraph,
@@ -230,6 +231,7 @@ def test_organic_conversations_stay_dialogs_unless_the_account_asks_for_leads(
     assert graph.requests_to("/events") == []
 
 
+@pytest.mark.iam_checked  # every AWS call checked against the synthesized policies
 def test_a_lead_ads_lead_is_fetched_stored_once_and_reported(
     shop_for: Callable[..., Shop],
     graph: FakeGraph,

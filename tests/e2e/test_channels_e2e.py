@@ -206,6 +206,7 @@ def test_inbound_media_is_kept_in_the_blob_store(
     assert "my tooth" in model.message_requests()[-1]["messages"][-1]["content"][0]["text"]
 
 
+@pytest.mark.iam_checked  # every AWS call checked against the synthesized policies
 def test_a_voice_note_reaches_the_model_as_its_transcript(
     local: RunningRuntime, make_tenant: Callable[..., TenantFile], graph: FakeGraph, model: FakeAnthropic
 ) -> None:

@@ -198,6 +198,7 @@ def test_an_approved_device_approves_and_revokes_another(
 # --- chat ----------------------------------------------------------------------------------------------------------
 
 
+@pytest.mark.iam_checked  # every AWS call checked against the synthesized policies
 def test_chat_send_streams_deltas_then_the_final_reply(
     local: RunningRuntime, operator: tuple[Client, ControlClient, str], model: FakeAnthropic
 ) -> None:

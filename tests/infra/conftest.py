@@ -92,8 +92,8 @@ def fixture_project(root: Path) -> Project:
     return replace(real, functions_dir=functions, tenants_dir=tenants, web_dir=web)
 
 
-@pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+def synthesize(tmp_path_factory: pytest.TempPathFactory) -> Synthesized:
+    """The app with the fixture project; tests/conftest.py's `synthesized` fixture runs it once per session."""
     root = tmp_path_factory.mktemp("infra")
     built = build_app(fixture_project(root), outdir=str(root / "cdk.out"), stub_dependencies=True)
     return Synthesized(built, built.app.synth())
