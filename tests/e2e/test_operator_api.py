@@ -65,6 +65,7 @@ TENANT_ROUTES = [
     ("POST", "/creatives/uploads", {"filename": "a.mp4", "content_type": "video/mp4", "size_bytes": 10}),
     ("POST", "/creatives/uploads/1/complete", {"parts": [{"part_number": 1, "etag": "x"}]}),
     ("POST", "/agents/assistant/run", {"message": "hi"}),
+    ("GET", "/agents/assistant/runs/crm-42", None),
 ]
 
 
