@@ -117,7 +117,7 @@ def openapi() -> Response[str]:
 
 
 @app.post("/api/v1/tenants/<tenant>/agents/<agent>/run", tags=[TAG], security=SECURITY,
-          summary="Run one agent turn: 200 and the reply within 20 s, else 202 and its result_url (agent_run)")  # fmt: skip
+          summary="Run one agent turn: the reply within 20 s, else 202 and its result_url (agent_run)")  # fmt: skip
 def run_agent(tenant: str, agent: str, body: run_api.RunBody) -> Response[Any]:
     request_id = app.current_event.get_header_value("idempotency-key") or str(uuid.uuid4())
     return _run_response(*run_api.run_turn(tenant, agent, body, request_id))
