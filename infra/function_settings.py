@@ -159,8 +159,13 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     ),
     # `clawgate --aws …`: tokens, devices, pairings, channel status (bot tokens), jobs and turn replays. Invoked with
     # lambda:Invoke only (no API route): IAM decides who may.
+    # Minting and revoking gateway tokens is the owner login's (clawgate/tenancy/tokens.py), not a handler's.
     "admin": replace(
-        DEFAULT, timeout_s=300, platform_secrets=("telegram-webhook-key",), starts_workflows=("agent_turn", "jobs")
+        DEFAULT,
+        timeout_s=300,
+        owner_login=True,
+        platform_secrets=("telegram-webhook-key",),
+        starts_workflows=("agent_turn", "jobs"),
     ),
     # Bootstraps the logins with the master secret, then migrates as the owner.
     "db_migrator": replace(

@@ -1,5 +1,6 @@
 """Each database login's secret reaches only the functions that log in as it (clawgate/db/logins.py): the master
-secret the migrator alone (bootstrap), the owner's the migrator and the provisioner, the app login's every function
+secret the migrator alone (bootstrap), the owner's the migrator, the provisioner and the admin function (minting
+gateway tokens is the owner's), the app login's every function
 with database access, the query key those that create or use the tenants' query logins; RDS Proxy serves the
 master, owner and app logins."""
 
@@ -37,7 +38,7 @@ def test_each_login_secret_reaches_only_its_users(synthesized: Synthesized) -> N
         }
         expected = {
             "master": name == "db_migrator",
-            "owner": name in ("db_migrator", "tenant_provisioner"),
+            "owner": name in ("db_migrator", "tenant_provisioner", "admin"),  # admin: tokens create
             "app": settings.database,
             "query": name in ("db_migrator", "tenant_provisioner", "turn_run_tool"),
         }
