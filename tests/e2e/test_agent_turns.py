@@ -214,3 +214,35 @@ def test_a_run_still_going_at_the_wait_limit_answers_202_and_its_result_url_the_
     assert polled.json()["reply"] == "done in the end" and polled.json()["status"] == "succeeded"
     assert httpx.get(url, headers={"authorization": f"Bearer {other.token}"}, timeout=10).status_code == 403
     assert httpx.get(url.replace("crm-slow", "never-sent"), headers=auth, timeout=10).status_code == 404
+
+
+def test_a_turn_out_of_time_budget_ends_cleanly_before_its_model_call(
+    client_for: ClientFor, model: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Express would stop the execution at 5 minutes with no Catch: past its budget a turn is stopped instead,
+    recorded, and the customer told."""
+    from clawgate.agent import deadline, model_step
+
+    client = client_for()
+    monkeypatch.setattr(model_step, "seconds_since_turn", lambda tenant, turn: 200.0)  # a turn late in its budget
+    answer = client.run("assistant", "still there?").json()
+    assert (answer["status"], answer["reply"]) == ("succeeded", deadline.TIME_BUDGET_REPLY)
+    assert model.message_requests() == []
+    assert rows(client, "SELECT stop_reason FROM turns") == [("time_budget",)]
+
+
+def test_a_tool_round_that_could_overrun_is_not_started(
+    client_for: ClientFor, model: FakeAnthropic, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from clawgate.agent import deadline, model_step
+
+    client = client_for()
+    since_turn = 60.0  # a model call still fits, a tool round and the model call after it would not
+    assert deadline.may_call_model(since_turn) and not deadline.may_run_tools(since_turn, 1)
+    monkeypatch.setattr(model_step, "seconds_since_turn", lambda tenant, turn: since_turn)
+    model.script_tool_use([("read_skill", {"name": "handoff"})])
+    answer = client.run("assistant", "look it up").json()
+    assert answer["reply"] == deadline.TIME_BUDGET_REPLY
+    assert len(model.message_requests()) == 1
+    assert rows(client, "SELECT count(*) FROM tool_calls") == [(0,)]
+    assert rows(client, "SELECT stop_reason FROM turns") == [("time_budget",)]
