@@ -23,6 +23,8 @@ ALLOWED = frozenset(
     {
         ("tenants", "list"),
         ("tokens", "create"),
+        ("tokens", "list"),
+        ("tokens", "revoke"),
         ("devices", "list"),
         ("devices", "approve"),
         ("devices", "revoke"),
