@@ -4,6 +4,7 @@ creative-test verdicts, the morning report at the fake Telegram, and the heartbe
 from __future__ import annotations
 
 import struct
+import uuid
 import zlib
 from datetime import date, timedelta
 from decimal import Decimal
@@ -15,7 +16,7 @@ from clawgate.meta.marketing.context import load_context
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.registry import forget_cached_tenants
 
-from tests.ads_fixtures import ADSET, OPERATOR_CHAT, Ads, ads_tenant, graph, insight, telegram  # noqa: F401
+from tests.ads_fixtures import ADSET, OPERATOR_CHAT, Ads, ads_tenant, graph, insight, operator_turn, telegram  # noqa: F401
 
 
 # metrics sync --------------------------------------------------------------------------------------------------------
@@ -53,35 +54,73 @@ def test_metrics_sync_writes_daily_rows_from_insights_strings_and_actions(ads: A
 
 
 # creative tests ------------------------------------------------------------------------------------------------------
-def test_a_creative_test_gets_its_verdict_only_after_both_thresholds(ads: Ads, model: FakeAnthropic) -> None:
+S1, S2, S3, S4, S5, S6 = (f"2385000000000020{n}" for n in range(1, 7))
+
+
+def qualified_leads(ads: Ads, adset: str, qualifications: list[str]) -> None:
+    with tenant_tx(ads.slug) as conn:
+        for qualification in qualifications:
+            dialog = conn.execute(
+                "INSERT INTO wa_dialogs (phone_number_id, user_id, qualification) VALUES ('pn', %s, %s) RETURNING id",
+                (f"{adset}-{uuid.uuid4().hex}", qualification),
+            )
+            conn.execute("INSERT INTO leads (source, dialog_id, adset_id) VALUES ('ctwa', %s, %s)",
+                         (dialog.fetchone()[0], adset))  # fmt: skip
+
+
+def test_creative_tests_compare_equal_budget_ad_sets_and_end_with_a_winner_or_inconclusive(
+    ads: Ads, model: FakeAnthropic
+) -> None:
     today = load_context(ads.slug).today()
     with tenant_tx(ads.slug) as conn:  # 1 KZT = $0.002: $20 = 10,000 KZT
         conn.execute("INSERT INTO currency_rates (currency, date, rate_to_usd) VALUES ('KZT', %s, 0.002)", (today,))
-    model.script_tool_use([("ads_start_creative_test", {"name": "Smile vs Doctor", "ad_ids": ["ad-a", "ad-b"],
-                                                        "reason": "which creative brings cheaper leads"})])  # fmt: skip
-    model.script_text("Test started.")
-    ads.run("start a creative test")
-    ads.graph.add_insights("ad-a", [insight("ad", "ad-a", today, impressions=1500, clicks=30, spend="9000", leads=4)])
-    ads.graph.add_insights("ad-b", [insight("ad", "ad-b", today, impressions=900, clicks=9, spend="15000", leads=3)])
+    for adset, budget in ((S1, "1000000"), (S2, "1000000"), (S3, "1200000"), (S4, None), (S5, "800000"),
+                          (S6, "800000")):  # fmt: skip
+        ads.graph.add_object(
+            adset, "adset", name=f"Variant {adset[-1]}", **({"daily_budget": budget} if budget else {})
+        )
+    why = {"reason": "which creative brings cheaper qualified leads"}
+    results = operator_turn(
+        ads, model,
+        ("ads_start_creative_test", {"name": "Unequal", "adset_ids": [S1, S3], **why}),
+        ("ads_start_creative_test", {"name": "Campaign budget", "adset_ids": [S1, S4], **why}),
+        ("ads_start_creative_test", {"name": "Smile vs Doctor", "adset_ids": [S1, S2], "max_days": 7, **why}),
+        ("ads_start_creative_test", {"name": "Blue vs green", "adset_ids": [S5, S6], "max_days": 5, **why}),
+    )  # fmt: skip
+    assert [status for _, status, _ in results] == ["error", "error", "ok", "ok"], results
+    assert "budgets differ" in results[0][2] and "own daily budget" in results[1][2]
+    qualified_leads(ads, S1, ["interested", "scheduled", "interested", "scheduled", "new", "new"])
+    qualified_leads(ads, S2, ["interested", "new", "new", "not_interested", "new"])
+    qualified_leads(ads, S5, ["interested", "new", "new"])
+    qualified_leads(ads, S6, ["scheduled", "new", "new"])
+    ads.graph.add_insights(S1, [insight("adset", S1, today, impressions=1500, clicks=30, spend="9000")], "adset")
+    ads.graph.add_insights(S2, [insight("adset", S2, today, impressions=900, clicks=9, spend="15000")], "adset")
+    for adset in (S5, S6):
+        ads.graph.add_insights(adset, [insight("adset", adset, today, impressions=2000, clicks=20, spend="12000")],
+                               "adset")  # fmt: skip
 
-    ads.job("creative_tests")  # A: $18 < $20; B: 900 < 1,000 impressions
-    assert ads.rows("SELECT status, verdict, analysis FROM creative_tests") == [("running", None, None)]
-    assert model.message_requests()[-1]["messages"][0]["content"][0]["text"] == "start a creative test"
+    assert ads.job("creative_tests")["status"] == "succeeded"  # A: $18 < $20, B: 900 < 1,000; blue and green alike
+    [(result,)] = ads.rows("SELECT result FROM jobs WHERE name = 'creative_tests'")
+    assert [t["status"] for t in result["tests"]] == ["running", "running"], result
+    assert result["tests"][0]["waiting_for"] == ["A", "B"]
+    assert "no variant is 20% better" in result["tests"][1]["why"]
 
-    ads.graph.add_insights("ad-a", [insight("ad", "ad-a", today, impressions=0, clicks=0, spend="2000")])
-    ads.graph.add_insights("ad-b", [insight("ad", "ad-b", today, impressions=300, clicks=3, spend="0")])
-    model.script_text("Variant A wins: leads cost 2,750 KZT against 5,000 KZT for B.")
-    ads.job("creative_tests")
+    ads.graph.add_insights(S1, [insight("adset", S1, today, impressions=0, clicks=0, spend="2000")], "adset")
+    ads.graph.add_insights(S2, [insight("adset", S2, today, impressions=300, clicks=3, spend="0")], "adset")
+    model.script_text("Variant A wins: a qualified lead costs 2,750 KZT against 15,000 KZT for B.")
+    model.script_text("Blue and green perform alike; test a new angle instead.")
+    [(_, ends_at)] = ads.rows("SELECT id, ends_at FROM creative_tests WHERE name = 'Blue vs green'")
+    ads.job("creative_tests", now=(ends_at + timedelta(hours=1)).isoformat())
 
-    [(status, verdict, winner, analysis)] = ads.rows(
-        "SELECT status, verdict, winner_ad_id, analysis FROM creative_tests"
-    )
-    assert (status, winner, verdict["winner"]) == ("concluded", "ad-a", "A")
-    assert verdict["rule"] == "lowest cost per lead"
-    assert [(v["label"], v["impressions"], v["spend_usd"], v["cpl"]) for v in verdict["variants"]] == [
-        ("A", 1500, 22.0, 2750.0), ("B", 1200, 30.0, 5000.0)]  # fmt: skip
-    assert analysis == "Variant A wins: leads cost 2,750 KZT against 5,000 KZT for B."
-    assert "Smile vs Doctor" in model.message_requests()[-1]["messages"][-1]["content"][0]["text"]
+    tests = ads.rows("SELECT name, status, verdict, winner_ad_id, analysis FROM creative_tests ORDER BY id")
+    (_, status, verdict, winner, analysis), (_, late_status, late, _, late_analysis) = tests
+    assert (status, winner, verdict["outcome"], verdict["winner"]) == ("concluded", S1, "winner", "A")
+    assert verdict["rule"] == "lowest cost per qualified lead"
+    assert [(v["label"], v["spend_usd"], v["leads"], v["qualified"], v["cpql"]) for v in verdict["variants"]] == [
+        ("A", 22.0, 6, 4, 2750.0), ("B", 30.0, 5, 1, 15000.0)]  # fmt: skip
+    assert analysis.startswith("Variant A wins")
+    assert (late_status, late["outcome"], late["winner"]) == ("concluded", "inconclusive", None)
+    assert "no variant is 20% better" in late["rule"] and late_analysis.startswith("Blue and green")
 
 
 # reports -------------------------------------------------------------------------------------------------------------

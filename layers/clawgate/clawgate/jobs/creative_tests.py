@@ -1,13 +1,19 @@
-"""Creative-test evaluation. A running test in `creative_tests` gets a verdict only when every variant (one ad each)
-has both spent its budget (`budget_per_variant`, US dollars through `currency_rates`, default $20) and had
-`min_impressions` (default 1,000) since the test started. The verdict: the lowest cost per lead wins; with no lead
-in any variant, the highest CTR. The agent then writes an analysis for the operator (a scheduled turn, within the
-daily budget), stored with the verdict."""
+"""Creative-test evaluation. A test compares ad sets (one variant each, equal daily budgets: one ad set's delivery
+cannot starve another's) from `started_at` until `ends_at` (its time limit). Every day, per variant: Meta's spend,
+impressions and clicks of the ad set, and our own leads and qualified leads (dialog `interested`/`scheduled`) from
+its ads since the start.
+
+A verdict needs every variant to have spent `budget_per_variant` (US dollars through `currency_rates`, default $20)
+and had `min_impressions` (default 1,000). Then the variants are ranked by cost per qualified lead when they have
+MIN_QUALIFIED of them in all, else by cost per lead when they have MIN_LEADS, else by CTR; the best wins only if it
+is at least MARGIN better than the runner-up. Otherwise the test keeps running — and at its time limit it ends
+`inconclusive` (verdict `outcome`), which is an answer too: the creatives perform alike, or the budget was too small.
+The agent then writes an analysis for the operator (a scheduled turn, within the daily budget)."""
 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,64 +27,98 @@ from clawgate.meta.marketing.context import AdsContext, load_context
 from clawgate.meta.marketing.insights import fetch_insights, ratios
 from clawgate.meta.marketing.money import to_usd
 
+MIN_QUALIFIED, MIN_LEADS = 3, 5
+MARGIN = 0.2  # the winner's cost is at least 20% below the runner-up's (or its CTR 20% above)
 ANALYSIS_PROMPT = (
-    "Creative test {name!r} (test {id}) has enough data for a verdict: every variant spent at least ${budget} and"
-    " had at least {impressions} impressions. Numbers per variant (money in {currency}):\n{numbers}\n"
-    "By the rule ({rule}) the winner is variant {winner}. Write a short analysis for the operator: why it won, how"
-    " sure we can be, and what to test next. Do not change budgets or statuses in this turn."
+    "Creative test {name!r} (test {id}) has ended: {outcome}. Numbers per variant (money in {currency}; leads and"
+    " qualified leads are ours):\n{numbers}\n{rule}. Write a short analysis for the operator: what the numbers say,"
+    " how sure we can be, and what to test next. Do not change budgets or statuses in this turn."
+)
+LEADS_SINCE = (
+    "SELECT count(*), count(*) FILTER (WHERE d.qualification IN ('interested', 'scheduled')"
+    " OR l.status IN ('interested', 'scheduled')) FROM leads l LEFT JOIN wa_dialogs d ON d.id = l.dialog_id"
+    " LEFT JOIN ad_creative_mapping m ON m.ad_id = l.ad_id"
+    " WHERE coalesce(l.adset_id, m.adset_id) = %s AND l.created_at >= %s"
 )
 
 
-def variant_numbers(ctx: AdsContext, ad_id: str, since: date, until: date) -> dict[str, Any]:
-    rows = list(fetch_insights(marketing_api(ctx), ad_id, "ad", since, until, daily=False))
-    spend = sum((row.spend for row in rows), Decimal(0))
-    impressions, clicks, leads = (sum(getattr(row, key) for row in rows) for key in ("impressions", "clicks", "leads"))
-    with tenant_tx(ctx.slug, "ro") as conn:
-        spend_usd = to_usd(conn, spend, ctx.currency, until)
-    return {"ad_id": ad_id, "impressions": impressions, "clicks": clicks, "spend": float(spend), "leads": leads,
-            "spend_usd": float(spend_usd) if spend_usd is not None else None,
-            **ratios(impressions, clicks, spend, leads)}  # fmt: skip
-
-
-def decide(variants: list[dict[str, Any]]) -> tuple[dict[str, Any], str]:
-    with_leads = [v for v in variants if v["leads"]]
-    if with_leads:
-        return min(with_leads, key=lambda v: v["cpl"]), "lowest cost per lead"
-    return max(variants, key=lambda v: v["ctr"] or 0.0), "highest CTR (no variant has leads)"
-
-
-def evaluate(ctx: AdsContext, test: tuple[Any, ...]) -> dict[str, Any]:
-    test_id, name, variants, budget, min_impressions, started_at = test
+def variant_numbers(ctx: AdsContext, adset_id: str, started_at: datetime) -> dict[str, Any]:
     since = started_at.astimezone(ZoneInfo(ctx.tenant.timezone)).date()
-    numbers = [{"label": v["label"], **variant_numbers(ctx, v["ad_id"], since, ctx.today())} for v in variants]
-    missing = [
-        v["label"] for v in numbers
-        if v["spend_usd"] is None or v["spend_usd"] < float(budget) or v["impressions"] < min_impressions
-    ]  # fmt: skip
-    if missing:
-        return {"test_id": test_id, "status": "running", "waiting_for": missing, "variants": numbers}
-    winner, rule = decide(numbers)
-    verdict = {"winner": winner["label"], "winner_ad_id": winner["ad_id"], "rule": rule, "variants": numbers,
-               "decided_at": datetime.now(ZoneInfo("UTC")).isoformat()}  # fmt: skip
-    prompt = ANALYSIS_PROMPT.format(name=name, id=test_id, budget=budget, impressions=min_impressions, rule=rule,
-                                    currency=ctx.currency, winner=winner["label"],
+    rows = list(fetch_insights(marketing_api(ctx), adset_id, "adset", since, ctx.today(), daily=False))
+    spend = sum((row.spend for row in rows), Decimal(0))
+    impressions, clicks = sum(row.impressions for row in rows), sum(row.clicks for row in rows)
+    with tenant_tx(ctx.slug, "ro") as conn:
+        spend_usd = to_usd(conn, spend, ctx.currency, ctx.today())
+        leads, qualified = conn.execute(LEADS_SINCE, (adset_id, started_at)).fetchone() or (0, 0)
+    cpql = round(float(spend) / qualified, 2) if qualified else None
+    return {"adset_id": adset_id, "impressions": impressions, "clicks": clicks, "spend": float(spend),
+            "spend_usd": float(spend_usd) if spend_usd is not None else None, "leads": int(leads),
+            "qualified": int(qualified), "cpql": cpql, **ratios(impressions, clicks, spend, int(leads))}  # fmt: skip
+
+
+def decide(variants: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
+    """The clear winner and the rule, or None and why there is none."""
+    if sum(v["qualified"] for v in variants) >= MIN_QUALIFIED:
+        key, rule, lower = "cpql", "lowest cost per qualified lead", True
+    elif sum(v["leads"] for v in variants) >= MIN_LEADS:
+        key, rule, lower = "cpl", "lowest cost per lead", True
+    else:
+        key, rule, lower = "ctr", "highest CTR (too few leads to compare costs)", False
+    worst = float("inf") if lower else float("-inf")
+    ranked = sorted(variants, key=lambda v: v[key] if v[key] is not None else worst, reverse=not lower)
+    best, second = ranked[0], ranked[1]
+    if best[key] is None:
+        return None, f"no variant has a {key} yet"
+    if second[key] is None:
+        return best, rule
+    clear = best[key] <= second[key] * (1 - MARGIN) if lower else best[key] >= second[key] * (1 + MARGIN)
+    return (best, rule) if clear else (None, f"by {rule}, no variant is {MARGIN:.0%} better than the next")
+
+
+def _conclude(ctx: AdsContext, test: tuple[Any, ...], numbers: list[dict[str, Any]], winner: dict[str, Any] | None,
+              rule: str) -> dict[str, Any]:  # fmt: skip
+    test_id, name = test[0], test[1]
+    outcome = f"variant {winner['label']} wins" if winner else "inconclusive"
+    verdict = {"outcome": "winner" if winner else "inconclusive", "winner": winner["label"] if winner else None,
+               "winner_adset_id": winner["adset_id"] if winner else None, "rule": rule, "variants": numbers,
+               "decided_at": datetime.now(UTC).isoformat()}  # fmt: skip
+    prompt = ANALYSIS_PROMPT.format(name=name, id=test_id, outcome=outcome, currency=ctx.currency, rule=rule,
                                     numbers="\n".join(json.dumps(v) for v in numbers))  # fmt: skip
-    outcome = scheduled_turn(ctx.slug, ctx.agent_id, f"creative-test-{test_id}", prompt, f"creative-test:{test_id}")
-    verdict["analysis_turn"] = {"status": outcome.status, "turn_id": outcome.turn_id}
+    turn = scheduled_turn(ctx.slug, ctx.agent_id, f"creative-test-{test_id}", prompt, f"creative-test:{test_id}")
+    verdict["analysis_turn"] = {"status": turn.status, "turn_id": turn.turn_id}
     with tenant_tx(ctx.slug) as conn:
         conn.execute(
             "UPDATE creative_tests SET status = 'concluded', verdict = %s, winner_ad_id = %s, analysis = %s,"
             " concluded_at = now() WHERE id = %s AND status = 'running'",
-            (Jsonb(verdict), winner["ad_id"], outcome.reply, test_id),
+            (Jsonb(verdict), winner["adset_id"] if winner else None, turn.reply, test_id),
         )
-    return {"test_id": test_id, "status": "concluded", "winner": winner["label"], "analysis": outcome.status}
+    return {"test_id": test_id, "status": "concluded", "outcome": verdict["outcome"], "winner": verdict["winner"]}
+
+
+def evaluate(ctx: AdsContext, test: tuple[Any, ...], now: datetime) -> dict[str, Any]:
+    test_id, _, variants, budget, min_impressions, started_at, ends_at = test
+    numbers = [{"label": v["label"], "name": v.get("name"), **variant_numbers(ctx, v["adset_id"], started_at)}
+               for v in variants]  # fmt: skip
+    short = lambda v: v["spend_usd"] is None or v["spend_usd"] < float(budget) or v["impressions"] < min_impressions  # noqa: E731
+    missing = [v["label"] for v in numbers if short(v)]
+    over = ends_at is not None and now >= ends_at
+    if missing:
+        if over:
+            return _conclude(ctx, test, numbers, None, f"the time limit came before variants {missing} had enough data")
+        return {"test_id": test_id, "status": "running", "waiting_for": missing, "variants": numbers}
+    winner, rule = decide(numbers)
+    if winner is None and not over:
+        return {"test_id": test_id, "status": "running", "waiting_for": [], "why": rule, "variants": numbers}
+    return _conclude(ctx, test, numbers, winner, rule)
 
 
 def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:
+    """params: `now` (ISO timestamp, default: now) to evaluate as of another moment."""
     ctx = load_context(slug)
+    now = datetime.fromisoformat(params["now"]) if params.get("now") else datetime.now(UTC)
     with tenant_tx(slug, "ro") as conn:
         tests = conn.execute(
-            "SELECT id, name, variants, budget_per_variant, min_impressions, started_at FROM creative_tests"
+            "SELECT id, name, variants, budget_per_variant, min_impressions, started_at, ends_at FROM creative_tests"
             " WHERE status = 'running' ORDER BY id"
         ).fetchall()
-    return {"tests": [evaluate(ctx, test) for test in tests]}
+    return {"tests": [evaluate(ctx, test, now) for test in tests], "date": date.today().isoformat()}

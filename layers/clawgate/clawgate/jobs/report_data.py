@@ -75,3 +75,12 @@ def change(now: Decimal | int | None, before: Decimal | int | None) -> str:
         return ""
     percent = (Decimal(now) - Decimal(before)) * 100 / Decimal(before)
     return f" ({'+' if percent >= 0 else ''}{percent:.0f}%)"
+
+
+def latest_alerts(conn: Conn) -> list[str]:
+    """The latest scoring run's alerts (frequency, Meta's issues, disapproved ads), as lines for people."""
+    row = conn.execute(
+        "SELECT alerts FROM scoring_executions WHERE status = 'succeeded' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    alerts = row[0] if row else []
+    return [f"{a.get('name') or a.get('adset_id') or a.get('ad_id')}: {a['text']}" for a in alerts if a.get("text")]

@@ -12,7 +12,7 @@ from typing import Any
 from clawgate import secrets
 from clawgate.db import tenant_tx
 from clawgate.jobs.charts import report_chart
-from clawgate.jobs.report_data import Totals, change, daily_series, latest_scores, totals
+from clawgate.jobs.report_data import Totals, change, daily_series, latest_alerts, latest_scores, totals
 from clawgate.meta.marketing.context import AdsContext, load_context
 from clawgate.meta.marketing.lead_quality import By, performance
 from clawgate.meta.marketing.money import convert, display
@@ -78,12 +78,18 @@ def _breakdown(ctx: AdsContext, conn: Any, since: date, until: date) -> list[str
 
 
 def _scores(conn: Any) -> list[str]:
+    alerts = latest_alerts(conn)
+    lines = ["", "⚠️ Alerts:", *(f"• {alert}" for alert in alerts)] if alerts else []
     scores = latest_scores(conn)
     if not scores:
-        return []
+        return lines
     worst = [f"{s['name']} {s['score']:.0f} ({s['recommendation']})" for s in scores[:3]]
     best = [f"{s['name']} {s['score']:.0f} ({s['recommendation']})" for s in scores[-3:][::-1]]
-    return ["", f"Ad-set scores ({scores[0]['date']}): best {', '.join(best)}; needs attention {', '.join(worst)}"]
+    return [
+        *lines,
+        "",
+        f"Ad-set scores ({scores[0]['date']}): best {', '.join(best)}; needs attention {', '.join(worst)}",
+    ]
 
 
 def build_report(ctx: AdsContext, kind: str, until: date) -> Report:

@@ -1,53 +1,51 @@
-"""Ad-set health scoring into `scoring_history`, one `scoring_executions` row per run. The formula (also in
-skills/fb-scoring/SKILL.md; change both together):
+"""Ad-set health scoring into `scoring_history`, one `scoring_executions` row per run (with what it skipped and its
+alerts). The formula (also in skills/fb-scoring/SKILL.md; change both together):
 
-Inputs, per ad set, from `metrics_history` (level `adset`) for the scoring day D (default: yesterday, tenant time):
-  recent window R = D-2 … D (3 days), baseline window B = D-9 … D-3 (7 days); over each window the sums of spend,
-  leads, impressions and clicks. cpl(W) = spend/leads (undefined without leads); ctr_R = 100 × clicks_R /
-  impressions_R (%). target = the target CPL of the ad set's direction, else the tenant's `target_cpl` setting.
-  Ad sets with no spend in R nor in B are not scored.
+Inputs, per ad set, for the scoring day D (default: yesterday, tenant time) — scoring_data.py: recent window
+R = D-2 … D (3 days), baseline B = D-9 … D-3 (7 days); spend, impressions, clicks and the highest daily frequency
+from the insights, leads and qualified leads (dialog `interested`/`scheduled`) from our own rows. cpl(W) =
+spend/leads (undefined without leads); ctr_R = 100 × clicks_R / impressions_R (%). target = the target CPL of the ad
+set's direction, else the tenant's `target_cpl`.
 
-score = clamp(45 + trend + target + ctr + delivery, 0, 100), rounded to 2 decimals; clamp1(x) = min(max(x, -1), 1):
+Not scored: ad sets a person paused (`status` PAUSED, or their campaign paused) — a pause is a decision, not a
+failure — and ad sets with no spend in R nor in B.
+
+score = clamp(45 + trend + target + ctr + quality + delivery, 0, 100), 2 decimals; clamp1(x) = min(max(x, -1), 1):
   trend    (±20) = 20 × clamp1((cpl_B − cpl_R) / cpl_B)       when both CPLs are defined;
                   −20 when R spent without a lead and B had leads; otherwise 0.
   target   (±20) = 20 × clamp1((target − cpl_R) / target)      when both are defined;
                   −20 when R has no lead and spend_R ≥ target; otherwise 0.
-  ctr      (±15) = 15 × clamp1((ctr_R − 1.0) / 1.0)            when impressions_R ≥ 1,000 (1.0% is the benchmark);
-                  otherwise 0.
+  ctr      (±15) = 15 × clamp1((ctr_R − 1.0) / 1.0)            when impressions_R ≥ 1,000; otherwise 0.
+  quality  (±10) = 10 × clamp1((q_R − 0.3) / 0.3), q_R = qualified_R / leads_R, when leads_R ≥ 3; otherwise 0.
   delivery (−10) = −10 when impressions_R = 0 (the ad set stopped delivering); otherwise 0.
 
-Recommendation: score ≥ 70 `scale` (raise the budget within the step limit), ≥ 45 `keep`, ≥ 25 `review` (creatives,
-audience), below 25 `pause` (pause, or fix before spending more)."""
+Recommendation: score ≥ 70 `scale`, ≥ 45 `keep`, ≥ 25 `review`, below 25 `pause` — unless the data cannot carry a
+judgement: `learning` while Meta's learning phase runs (edits restart it), `wait` below the minimum data (spend_R
+under twice the target CPL and impressions_R under 1,000).
+
+Alerts: an ad set whose highest daily frequency in R is above 3.0 (the same people see the ads too often: creative
+fatigue), an ad set with Meta's issues, and every ad Meta disapproved or flagged (`effective_status`, `issues_info`)."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 from typing import Any
 
 from psycopg.types.json import Jsonb
 
-from clawgate.db import Conn, tenant_tx
+from clawgate.db import tenant_tx
+from clawgate.jobs.scoring_data import AdSetData, Window, adset_windows, disapproved_ads
 from clawgate.meta.marketing.context import load_context
 
 BASE = 45.0
-RECENT_DAYS, BASELINE_DAYS = 3, 7
 CTR_BENCHMARK_PCT = 1.0
 MIN_CTR_IMPRESSIONS = 1_000
+QUALIFIED_BENCHMARK = 0.3
+MIN_QUALITY_LEADS = 3
+MAX_FREQUENCY = 3.0
 RECOMMENDATIONS = ((70.0, "scale"), (45.0, "keep"), (25.0, "review"), (float("-inf"), "pause"))
-
-
-@dataclass(frozen=True)
-class Window:
-    spend: float = 0.0
-    leads: int = 0
-    impressions: int = 0
-    clicks: int = 0
-
-    @property
-    def cpl(self) -> float | None:
-        return self.spend / self.leads if self.leads else None
+PAUSED_BY_PEOPLE = frozenset({"PAUSED", "CAMPAIGN_PAUSED", "ADSET_PAUSED"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +54,7 @@ class Score:
     trend: float
     target: float
     ctr: float
+    quality: float
     delivery: float
     recommendation: str
 
@@ -64,7 +63,7 @@ def _clamp1(value: float) -> float:
     return min(max(value, -1.0), 1.0)
 
 
-def score_adset(recent: Window, baseline: Window, target: float | None) -> Score:
+def score_adset(recent: Window, baseline: Window, target: float | None, learning: bool = False) -> Score:
     trend = 0.0
     if recent.cpl is not None and baseline.cpl is not None:
         trend = 20 * _clamp1((baseline.cpl - recent.cpl) / baseline.cpl)
@@ -79,33 +78,38 @@ def score_adset(recent: Window, baseline: Window, target: float | None) -> Score
     if recent.impressions >= MIN_CTR_IMPRESSIONS:
         recent_ctr = 100 * recent.clicks / recent.impressions
         ctr = 15 * _clamp1((recent_ctr - CTR_BENCHMARK_PCT) / CTR_BENCHMARK_PCT)
+    quality = 0.0
+    if recent.leads >= MIN_QUALITY_LEADS:
+        quality = 10 * _clamp1((recent.qualified / recent.leads - QUALIFIED_BENCHMARK) / QUALIFIED_BENCHMARK)
     delivery = -10.0 if recent.impressions == 0 else 0.0
-    total = round(min(max(BASE + trend + on_target + ctr + delivery, 0.0), 100.0), 2)
+    total = round(min(max(BASE + trend + on_target + ctr + quality + delivery, 0.0), 100.0), 2)
     recommendation = next(name for floor, name in RECOMMENDATIONS if total >= floor)
-    return Score(total, round(trend, 2), round(on_target, 2), round(ctr, 2), delivery, recommendation)
+    if learning:
+        recommendation = "learning"
+    elif recent.impressions < MIN_CTR_IMPRESSIONS and recent.spend < 2 * (target or 0.0):
+        recommendation = "wait"
+    return Score(total, round(trend, 2), round(on_target, 2), round(ctr, 2), round(quality, 2), delivery,
+                 recommendation)  # fmt: skip
 
 
-def _windows(conn: Conn, day: date) -> list[tuple[str, str | None, Window, Window, Decimal | None]]:
-    recent_from = day - timedelta(days=RECENT_DAYS - 1)
-    baseline_from = recent_from - timedelta(days=BASELINE_DAYS)
-    sums = ", ".join(
-        f"coalesce(sum({column}) FILTER (WHERE m.date {window}), 0)"
-        for window in ("BETWEEN %(recent)s AND %(day)s", "BETWEEN %(baseline)s AND %(recent)s - 1")
-        for column in ("spend", "leads", "impressions", "clicks")
-    )
-    rows = conn.execute(
-        f"SELECT m.object_id, max(m.campaign_id), {sums}, max(d.target_cpl) FROM metrics_history m"
-        " LEFT JOIN direction_adsets da ON da.adset_id = m.object_id LEFT JOIN directions d ON d.id = da.direction_id"
-        " WHERE m.level = 'adset' AND m.date BETWEEN %(baseline)s AND %(day)s GROUP BY m.object_id ORDER BY 1",
-        {"day": day, "recent": recent_from, "baseline": baseline_from},
-    ).fetchall()
-    result = []
-    for adset_id, campaign_id, *numbers, target in rows:
-        recent = Window(float(numbers[0]), int(numbers[1]), int(numbers[2]), int(numbers[3]))
-        baseline = Window(float(numbers[4]), int(numbers[5]), int(numbers[6]), int(numbers[7]))
-        if recent.spend or baseline.spend:
-            result.append((adset_id, campaign_id, recent, baseline, target))
-    return result
+def _skip_reason(data: AdSetData) -> str | None:
+    if str(data.state.get("status") or "") == "PAUSED" or data.state.get("effective_status") in PAUSED_BY_PEOPLE:
+        return "paused"
+    if not (data.recent.spend or data.baseline.spend):
+        return "no spend"
+    return None
+
+
+def _alerts(data: AdSetData) -> list[dict[str, Any]]:
+    alerts: list[dict[str, Any]] = []
+    if data.recent.frequency is not None and data.recent.frequency > MAX_FREQUENCY:
+        text = f"frequency {data.recent.frequency:.1f} > {MAX_FREQUENCY}: refresh the creatives"
+        alerts.append({"kind": "frequency", "adset_id": data.adset_id, "name": data.name,
+                       "frequency": data.recent.frequency, "text": text})  # fmt: skip
+    if data.state.get("issues"):
+        alerts.append({"kind": "issues", "adset_id": data.adset_id, "name": data.name,
+                       "issues": data.state["issues"], "text": "Meta reports issues on this ad set"})  # fmt: skip
+    return alerts
 
 
 def score_day(slug: str, day: date) -> dict[str, Any]:
@@ -116,23 +120,34 @@ def score_day(slug: str, day: date) -> dict[str, Any]:
             "INSERT INTO scoring_executions (params) VALUES (%s) RETURNING id", (Jsonb({"date": day.isoformat()}),)
         ).fetchone()
         assert execution is not None
-        scored = []
-        for adset_id, campaign_id, recent, baseline, target in _windows(conn, day):
-            chosen = float(target) if target else fallback
-            result = score_adset(recent, baseline, chosen)
-            windows = {"recent": asdict(recent), "baseline": asdict(baseline), "target_cpl": chosen}
-            components = {**asdict(result), **windows}
+        scored, skipped, alerts = [], [], []
+        for data in adset_windows(conn, day, ctx.tenant.timezone):
+            reason = _skip_reason(data)
+            if reason:
+                skipped.append({"adset_id": data.adset_id, "name": data.name, "reason": reason})
+                continue
+            alerts += _alerts(data)
+            target = data.target or fallback
+            result = score_adset(data.recent, data.baseline, target, data.state.get("learning_stage") == "LEARNING")
+            components = {**asdict(result), "recent": asdict(data.recent), "baseline": asdict(data.baseline),
+                          "target_cpl": target, "name": data.name}  # fmt: skip
             conn.execute(
                 "INSERT INTO scoring_history (execution_id, adset_id, campaign_id, date, score, components,"
                 " recommendation) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (execution[0], adset_id, campaign_id, day, result.score, Jsonb(components), result.recommendation),
-            )
-            scored.append({"adset_id": adset_id, "score": result.score, "recommendation": result.recommendation})
+                (execution[0], data.adset_id, data.campaign_id, day, result.score, Jsonb(components),
+                 result.recommendation),
+            )  # fmt: skip
+            scored.append({"adset_id": data.adset_id, "name": data.name, "score": result.score,
+                           "recommendation": result.recommendation})  # fmt: skip
+        alerts += [{"kind": "disapproved", **ad, "text": f"ad {ad['name'] or ad['ad_id']} is {ad['effective_status']}"}
+                   for ad in disapproved_ads(conn)]  # fmt: skip
         conn.execute(
-            "UPDATE scoring_executions SET status = 'succeeded', finished_at = now(), adsets_scored = %s WHERE id = %s",
-            (len(scored), execution[0]),
+            "UPDATE scoring_executions SET status = 'succeeded', finished_at = now(), adsets_scored = %s, alerts = %s,"
+            " skipped = %s WHERE id = %s",
+            (len(scored), Jsonb(alerts), Jsonb(skipped), execution[0]),
         )
-    return {"execution_id": execution[0], "date": day.isoformat(), "scores": scored}
+    return {"execution_id": execution[0], "date": day.isoformat(), "scores": scored, "skipped": skipped,
+            "alerts": alerts}  # fmt: skip
 
 
 def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from clawgate.db import tenant_tx
 from clawgate.meta.marketing.audit import record
 from clawgate.meta.marketing.context import CONFIG_KEYS, write_config
 from clawgate.meta.marketing.destinations import e164, graph_request, whatsapp_account
+from clawgate.meta.marketing.objects import read_object
 from clawgate.meta.marketing.presets import PresetRefused
 from clawgate.meta.marketing.tools.support import REASON, actor_of, ads_context, readable_errors
 from clawgate.tenancy.model import WhatsAppAccount
@@ -72,30 +73,54 @@ def ads_save_direction(ctx: ToolContext, args: DirectionArgs) -> dict[str, Any]:
 
 class CreativeTestArgs(BaseModel):
     name: str = Field(min_length=1, max_length=200)
-    ad_ids: list[str] = Field(min_length=2, max_length=6, description="one ad per variant, in the same ad set")
+    adset_ids: list[str] = Field(
+        min_length=2, max_length=6, description="one ad set per variant (same audience, equal daily budgets)"
+    )
     direction_id: int | None = None
+    max_days: int = Field(default=14, ge=3, le=30, description="the time limit: then a verdict or 'inconclusive'")
     reason: str = REASON
+
+
+EQUAL_BUDGETS = Decimal("0.01")  # budgets within 1% of one another count as equal
+
+
+def _variants(ctx: ToolContext, adset_ids: list[str]) -> list[dict[str, Any]]:
+    """The variants' ad sets, checked: each has its own daily budget (a campaign budget would move the money to
+    one variant), and the budgets are equal (delivery must not decide the test)."""
+    ads = ads_context(ctx)
+    if len(set(adset_ids)) != len(adset_ids):
+        raise ToolFailure("each variant needs its own ad set")
+    with readable_errors():
+        found = [read_object(ads, "adset", adset_id, ["id", "name", "daily_budget", "campaign_id"])
+                 for adset_id in adset_ids]  # fmt: skip
+    budgets = [Decimal(str(item.get("daily_budget") or 0)) for item in found]
+    if not all(budgets):
+        raise ToolFailure("every variant's ad set needs its own daily budget (not a campaign budget)")
+    if (max(budgets) - min(budgets)) / max(budgets) > EQUAL_BUDGETS:
+        raise ToolFailure("the variants' daily budgets differ; make them equal first (ads_set_budget)")
+    return [{"label": chr(ord("A") + i), "adset_id": str(item["id"]), "name": item.get("name")}
+            for i, item in enumerate(found)]  # fmt: skip
 
 
 @tool(
     "ads_start_creative_test",
-    "Start an A/B test of creatives (one ad per variant). The daily creative-test job gives a verdict once every"
-    " variant has spent $20 and had 1,000 impressions.",
+    "Start a creative test: one ad set per variant (the same audience, equal daily budgets, one creative each). The"
+    " daily creative-test job gives a verdict once every variant has spent $20 and had 1,000 impressions and one is"
+    " clearly better (by cost per qualified lead, else per lead); at the time limit it ends as inconclusive.",
     "ads",
 )
 def ads_start_creative_test(ctx: ToolContext, args: CreativeTestArgs) -> dict[str, Any]:
-    ads_context(ctx)
-    variants = [{"label": chr(ord("A") + i), "ad_id": ad_id} for i, ad_id in enumerate(args.ad_ids)]
+    variants = _variants(ctx, args.adset_ids)
     with tenant_tx(ctx.tenant) as conn:
         row = conn.execute(
-            "INSERT INTO creative_tests (direction_id, name, variants) VALUES (%s, %s, %s)"
-            " RETURNING id, budget_per_variant, min_impressions",
-            (args.direction_id, args.name, Jsonb(variants)),
+            "INSERT INTO creative_tests (direction_id, name, variants, ends_at) VALUES (%s, %s, %s,"
+            " now() + make_interval(days => %s)) RETURNING id, budget_per_variant, min_impressions, ends_at",
+            (args.direction_id, args.name, Jsonb(variants), args.max_days),
         ).fetchone()
         assert row is not None
         record(conn, actor_of(ctx), "creative_test.start", str(row[0]), args.reason, {"variants": variants})
     return {"test_id": row[0], "variants": variants, "usd_per_variant": float(row[1]),
-            "impressions_per_variant": row[2]}  # fmt: skip
+            "impressions_per_variant": row[2], "ends_at": row[3].isoformat()}  # fmt: skip
 
 
 class NumberArgs(BaseModel):
