@@ -109,6 +109,9 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     ),
     "meta_webhook": replace(WEBHOOK, platform_secrets=("meta-app-secret", "meta-verify-token"), sends_to=("lead",)),
     "telegram_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
+    # Slack's signing secret and Discord's public key come sealed in the request URL under the same platform key.
+    "slack_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
+    "discord_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
     "ws_connect": WEBSOCKET,
     "ws_disconnect": WEBSOCKET,
     # Reads ws_connections and devices on every frame (registry), answers over @connections, queues chat.send.

@@ -26,6 +26,8 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/webhooks/whatsapp", "whatsapp_webhook"),
     HttpRoute("POST", "/webhooks/whatsapp", "whatsapp_webhook"),
     HttpRoute("POST", "/webhooks/telegram/{tenant}/{agent}", "telegram_webhook"),
+    HttpRoute("POST", "/webhooks/slack/{tenant}/{agent}", "slack_webhook"),
+    HttpRoute("POST", "/webhooks/discord/{tenant}/{agent}", "discord_webhook"),
     HttpRoute("GET", "/webhooks/meta", "meta_webhook"),
     HttpRoute("POST", "/webhooks/meta", "meta_webhook"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/agents/{agent}/run", "agent_run"),

@@ -28,6 +28,8 @@ class Settings:
     graph_version: str = "v26.0"
     telegram_api_url: str = "https://api.telegram.org"
     fx_rates_url: str = "https://open.er-api.com/v6/latest/USD"  # the rate job's source (units per US dollar)
+    slack_api_url: str = "https://slack.com"  # Web API calls go to {base}/api/<method>
+    discord_api_url: str = "https://discord.com"  # REST calls go to {base}/api/v10/…
     telegram_webhook_key: str | None = None  # per-bot webhook secrets derive from it (literal or secret:)
     blob_bucket: str | None = None  # S3 bucket of the blob store; unset: data_dir/blobs
     inbound_queue_url: str | None = None

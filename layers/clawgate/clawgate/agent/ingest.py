@@ -203,9 +203,11 @@ def _user_content(messages: list[InboundMessage]) -> list[dict[str, Any]]:
 def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMessage]) -> TurnRef:
     tenant = cached_tenant(account.tenant)
     last = messages[-1]
+    config = _sender_config(account, last)
     context = {"sender_name": last.sender_name, "is_group": last.is_group, "reply_to": last.provider_id,
-               "account_config": account.config}  # fmt: skip
+               "account_config": config}  # fmt: skip
     context["connection_id"] = last.raw.get("connection_id")  # webchat: the control-UI tab that asked
+    context["reply_handle"] = last.raw.get("reply_handle")  # Discord: the interaction the reply completes
     with tenant_tx(account.tenant, pipeline=True) as conn:
         agent_id = last.agent_id or resolve_agent(conn, tenant, last.channel, account.account_id, peer_id)
         new = NewTurn(agent_id, last.channel, account.account_id, peer_id, "inbound", context)
@@ -213,7 +215,7 @@ def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMes
         assert opened is not None
         append(conn, opened.session_id, opened.ref.turn_id, "user", _user_content(messages))
         inbound.attach_to_turn(conn, opened.ref.turn_id, last.conversation_key)
-        operator = channel_profile(last.channel, account.config) == "operator"
+        operator = channel_profile(last.channel, config) == "operator"
         ref = budget.gate(conn, tenant, opened.ref, "inbound", operator)
     _show_activity(account, last)
     return ref
@@ -239,6 +241,16 @@ def _button_turn(account: ChannelAccount, messages: list[InboundMessage], handle
     with tenant_tx(account.tenant) as conn:
         inbound.attach_events(conn, ref.turn_id, last.channel, [m.provider_id for m in messages])
     return ref
+
+
+def _sender_config(account: ChannelAccount, message: InboundMessage) -> dict[str, Any]:
+    """The account's config as this turn sees it. Where the adapter decides the profile per sender
+    (`sender_profile`: Slack members vs guests, Discord's operator allowlist), its decision is the turn's
+    `operator`; anywhere else the account's config stands as it is."""
+    decide = getattr(get_adapter(message.channel), "sender_profile", None)
+    if decide is None:
+        return account.config
+    return {**account.config, "operator": decide(account_config(account), message) == "operator"}
 
 
 def _notice_turn(account: ChannelAccount, messages: list[InboundMessage], notice: str) -> TurnRef:

@@ -76,12 +76,15 @@ def chat_of(update: dict[str, Any]) -> str:
 # secrets -----------------------------------------------------------------------------------------------------------
 def webhook_secret(account: str) -> str:
     """The secret_token Telegram echoes for this bot (`<tenant>/<agent>`)."""
-    digest = hmac.new(_webhook_key().encode(), f"telegram-webhook:{account}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(webhook_key().encode(), f"telegram-webhook:{account}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
 
-def _webhook_key() -> str:
-    """Resolved on every call: Secrets Manager values are cached for `secrets.CACHE_SECONDS`, so a rotated key takes
+def webhook_key() -> str:
+    """The platform's webhook key (CLAWGATE_TELEGRAM_WEBHOOK_KEY): Telegram's secrets derive from it, and Slack's and
+    Discord's request URLs are sealed with it (`channels.webhook_seal`).
+
+    Resolved on every call: Secrets Manager values are cached for `secrets.CACHE_SECONDS`, so a rotated key takes
     effect within minutes instead of living as long as the container."""
     settings = get_settings()
     if settings.telegram_webhook_key:

@@ -136,6 +136,9 @@ def register(commands: Any) -> None:
     hook.add_argument("--url", required=True, help="the public base URL, e.g. https://abc.execute-api…/")
     hook.add_argument("--drop-pending-updates", action="store_true")
     hook.set_defaults(run=cmd_set_webhook)
+    from clawgate.cli.workplace_channels import register as register_workplace_channels
+
+    register_workplace_channels(channels)
     status = channels.add_parser("status", help="webhook state of every bot (pending updates, last error)")
     status.add_argument("--tenant")
     status.set_defaults(run=cmd_status)

@@ -25,17 +25,23 @@ def _dev_defaults() -> None:
 
 
 def _start_offline_fakes(stack: ExitStack) -> None:
-    """`--offline`: Meta's Graph API and Telegram's Bot API answered by the loopback fakes, and every
-    `secret:` reference given a placeholder, so the whole product runs with no network and no credentials."""
-    from clawgate.local.fakes import FakeGraph, FakeTelegram
+    """`--offline`: Meta's Graph API, Telegram's Bot API, Slack's Web API and Discord's REST API answered by the
+    loopback fakes, and every `secret:` reference given a placeholder, so the whole product runs with no network and
+    no credentials."""
+    from clawgate.local.fakes import FakeDiscord, FakeGraph, FakeSlack, FakeTelegram
 
-    graph = stack.enter_context(FakeGraph())
-    telegram = stack.enter_context(FakeTelegram())
-    os.environ["CLAWGATE_GRAPH_URL"] = graph.url
-    os.environ["CLAWGATE_TELEGRAM_API_URL"] = telegram.url
+    fakes = {
+        "CLAWGATE_GRAPH_URL": ("Graph API", FakeGraph()),
+        "CLAWGATE_TELEGRAM_API_URL": ("Telegram", FakeTelegram()),
+        "CLAWGATE_SLACK_API_URL": ("Slack", FakeSlack()),
+        "CLAWGATE_DISCORD_API_URL": ("Discord", FakeDiscord()),
+    }
+    for variable, (_, fake) in fakes.items():
+        os.environ[variable] = stack.enter_context(fake).url
     os.environ.setdefault(OFFLINE_FALLBACK, "offline-placeholder")
     reset_settings()
-    print(f"clawgate dev --offline: Graph API at {graph.url}, Telegram Bot API at {telegram.url} (loopback fakes)")
+    served = ", ".join(f"{name} at {fake.url}" for name, fake in fakes.values())
+    print(f"clawgate dev --offline: {served} (loopback fakes)")
 
 
 def serve(tenant_files: list[Path], offline: bool = False) -> int:

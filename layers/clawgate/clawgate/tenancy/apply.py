@@ -37,7 +37,8 @@ class AccountRow:
 
 
 def telegram_account_id(slug: str, agent_id: str) -> str:
-    """Telegram bots are addressed by path (/webhooks/telegram/{tenant}/{agent}), so the key needs no token."""
+    """Telegram bots (and Slack and Discord apps) are addressed by path (/webhooks/telegram/{tenant}/{agent}), so
+    the key needs no token."""
     return f"{slug}/{agent_id}"
 
 
@@ -49,6 +50,11 @@ def channel_accounts(tenant: TenantFile) -> list[AccountRow]:
     rows += [
         AccountRow("telegram", telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"}))
         for a in tenant.channels.telegram
+    ]
+    rows += [  # addressed by path like Telegram: /webhooks/{slack,discord}/{tenant}/{agent}
+        AccountRow(channel, telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"}))
+        for channel, accounts in (("slack", tenant.channels.slack), ("discord", tenant.channels.discord))
+        for a in accounts
     ]
     if tenant.meta and tenant.meta.page_id:
         rows.append(AccountRow("meta_page", tenant.meta.page_id, None, {"access_token": tenant.meta.access_token}))

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from clawgate.secrets import SECRET_PREFIX
 
 BUILTIN_PROVIDERS = frozenset({"anthropic", "bedrock", "offline"})
-Channel = Literal["whatsapp", "telegram", "webchat", "api", "schedule"]
+Channel = Literal["whatsapp", "telegram", "webchat", "api", "schedule", "slack", "discord"]
 DmPolicy = Literal["open", "allowlist", "pairing"]
 AGENT_ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 # Meta rejects `Lead` and `CompleteRegistration` for business messaging (REFERENCE.md, Conversions API).
@@ -111,9 +111,42 @@ class TelegramAccount(Strict):
         return self
 
 
+class SlackAccount(Strict):
+    """One Slack app per tenant (Events API over HTTP at /webhooks/slack/{tenant}/{agent}). Members of the workspace
+    `team_id` get the operator profile (it is the agency's), or only those in `allow_from` when it is set; guests and
+    Slack Connect users get the customer profile."""
+
+    team_id: str = Field(pattern=r"^[TE][A-Z0-9]{2,20}$")
+    agent: str
+    bot_token: SecretRef
+    signing_secret: SecretRef
+    allow_from: list[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,20}$")]] = []
+
+
+class DiscordAccount(Strict):
+    """A Discord application's interactions endpoint (/webhooks/discord/{tenant}/{agent}) and its `/ask` command.
+    Servers are often public: the customer profile, unless `operator: true`, and then only for the user ids in
+    `allow_from` (which `operator: true` requires)."""
+
+    application_id: str = Field(pattern=r"^\d{5,25}$")
+    public_key: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    agent: str
+    bot_token: SecretRef
+    operator: bool = False
+    allow_from: list[Annotated[str, Field(pattern=r"^\d{5,25}$")]] = []
+
+    @model_validator(mode="after")
+    def _operators_are_listed(self) -> DiscordAccount:
+        if self.operator and not self.allow_from:
+            raise ValueError("operator: true needs allow_from, the Discord user ids who are operators")
+        return self
+
+
 class Channels(Strict):
     whatsapp: list[WhatsAppAccount] = []
     telegram: list[TelegramAccount] = []
+    slack: list[SlackAccount] = []
+    discord: list[DiscordAccount] = []
 
 
 class Meta(Strict):
@@ -250,9 +283,11 @@ class TenantFile(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"agents: duplicate id {duplicates[0]!r}")
-        accounts: list[tuple[str, WhatsAppAccount | TelegramAccount]] = [
+        accounts: list[tuple[str, WhatsAppAccount | TelegramAccount | SlackAccount | DiscordAccount]] = [
             *(("whatsapp", a) for a in self.channels.whatsapp),
             *(("telegram", a) for a in self.channels.telegram),
+            *(("slack", a) for a in self.channels.slack),
+            *(("discord", a) for a in self.channels.discord),
         ]
         for channel, account in accounts:
             if account.agent not in ids:

@@ -14,6 +14,9 @@ PROFILE_RISKS: dict[Profile, frozenset[Risk]] = {
     "operator": frozenset({"safe", "operator", "data", "ads"}),
 }
 OPERATOR_CHANNELS = frozenset({"webchat", "api", "schedule"})
+# Channels whose turn context says `operator`: a Telegram bot the tenant file marks so, and Slack and Discord, where
+# Ingest puts the adapter's decision for the sender there (`sender_profile`).
+SENDER_PROFILE_CHANNELS = frozenset({"telegram", "slack", "discord"})
 
 
 class ToolRefused(Exception):
@@ -21,10 +24,11 @@ class ToolRefused(Exception):
 
 
 def channel_profile(channel: str, account_config: dict[str, Any] | None) -> Profile:
-    """Operator channels: the control UI, the token-authenticated API, schedules, and operator Telegram bots."""
+    """Operator channels: the control UI, the token-authenticated API, schedules, operator Telegram bots, and the
+    Slack and Discord senders their adapter vouched for."""
     if channel in OPERATOR_CHANNELS:
         return "operator"
-    if channel == "telegram" and (account_config or {}).get("operator"):
+    if channel in SENDER_PROFILE_CHANNELS and (account_config or {}).get("operator"):
         return "operator"
     return "customer"
 
