@@ -9,6 +9,7 @@ import sys
 BENCHMARKS = [
     "bench.imports",
     "bench.webhooks",
+    "bench.workplace",
     "bench.turns",
     "bench.attribution",
     "bench.synth",

@@ -159,6 +159,26 @@ class TenantStack(Stack):
                 value=f"{command} --agent {agent} --url {http_url}",
                 description="Registers the bot's webhook (and its secret token) with Telegram",
             )
+        self._sealed_url_outputs(http_url)
+
+    def _sealed_url_outputs(self, http_url: str) -> None:
+        """Slack's Request URL and Discord's endpoint URL carry the tenant's key sealed in them, which needs the
+        secret's value: the stack outputs the command that prints them."""
+        slug, command = self.tenant.slug, "clawgate --aws channels"
+        for agent in sorted({account.agent for account in self.tenant.channels.slack}):
+            CfnOutput(
+                self,
+                "SlackRequestUrl" + _alphanumeric(agent),
+                value=f"{command} slack request-url --tenant {slug} --agent {agent} --url {http_url}",
+                description="Prints the Events API Request URL to paste into the Slack app",
+            )
+        for agent in sorted({account.agent for account in self.tenant.channels.discord}):
+            CfnOutput(
+                self,
+                "DiscordRegisterCommands" + _alphanumeric(agent),
+                value=f"{command} discord register-commands --tenant {slug} --agent {agent} --url {http_url}",
+                description="Registers /ask and prints the Interactions Endpoint URL to paste into Discord",
+            )
 
 
 def webhook_urls(tenant: TenantFile, http_url: str) -> dict[str, str]:

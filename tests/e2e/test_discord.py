@@ -195,3 +195,14 @@ def test_register_commands_registers_ask_and_prints_a_working_url(
     assert url.startswith(f"{local.url}/webhooks/discord/{tenant.slug}/director?k=")
     ping = {"type": 1, "id": "1", "application_id": APP_ID, "token": "t", "version": 1}
     assert post(local, tenant, ping, url=url).json() == {"type": 1}
+
+
+def test_a_failed_turn_completes_original_with_the_fallback_reply(
+    local: RunningRuntime, discord: FakeDiscord, discord_tenant: Any, model: FakeAnthropic
+) -> None:
+    tenant = discord_tenant()
+    model.fail_next(400, times=10)  # the model refuses the request: no retry fixes that
+    post(local, tenant, ask("hello?", "1100000000000000030"))
+    (edit,) = discord.edits()
+    assert edit["content"] == tenant.agent("director").fallback_reply
+    assert rows(tenant, "SELECT status FROM turns") == [("failed",)]

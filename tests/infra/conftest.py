@@ -47,6 +47,12 @@ agents:
 channels:
   telegram:
     - {agent: host, bot_token: "secret:bistro_one/telegram-host"}
+  slack:
+    - {team_id: T0BISTRO1, agent: host, bot_token: "secret:bistro_one/slack-bot",
+       signing_secret: "secret:bistro_one/slack-signing"}
+  discord:
+    - {application_id: "1234567890123", public_key: "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988",
+       agent: host, bot_token: "secret:bistro_one/discord"}
 """
 
 STUB_HANDLER = "def handler(event, context):\n    return None\n"

@@ -132,3 +132,16 @@ def test_outputs_tell_the_operator_what_to_do(synthesized: Synthesized) -> None:
     assert "webhooks/telegram/acme/director" in telegram_url
     command = json.dumps(outputs["SetTelegramWebhookDirector"]["Value"])
     assert "clawgate --aws channels telegram set-webhook --tenant acme --agent director --url" in command
+
+
+def test_slack_and_discord_accounts_output_the_commands_that_print_their_urls(synthesized: Synthesized) -> None:
+    """Their request URLs carry the tenant's key sealed in (it needs the secret's value): the stack says how."""
+    outputs = synthesized.template_json(tenant_stack(synthesized, "bistro_one"))["Outputs"]
+    slack = json.dumps(outputs["SlackRequestUrlHost"]["Value"])
+    assert "clawgate --aws channels slack request-url --tenant bistro_one --agent host --url" in slack
+    discord = json.dumps(outputs["DiscordRegisterCommandsHost"]["Value"])
+    assert "clawgate --aws channels discord register-commands --tenant bistro_one --agent host --url" in discord
+    assert {"clawgate/bistro_one/slack-bot", "clawgate/bistro_one/slack-signing", "clawgate/bistro_one/discord"} <= set(
+        outputs["SecretsToFill"]["Value"].split()
+    )
+    assert "SlackRequestUrlHost" not in synthesized.template_json(tenant_stack(synthesized, "acme"))["Outputs"]

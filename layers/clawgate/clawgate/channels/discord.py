@@ -85,12 +85,12 @@ class DiscordChannel:
     def send_text(
         self, account: dict[str, Any], peer_id: str, text: str, reply_to: str | None = None, *, turn: Turn | None = None
     ) -> list[SentMessage]:
-        """The first chunk of a turn's reply edits @original; later chunks are follow-ups. Without a live
-        interaction, the bot posts in the channel."""
+        """The first chunk of a turn's reply (or a turn's failure notice, which has no reply text) edits @original;
+        later chunks are follow-ups. Without a live interaction, the bot posts in the channel."""
         handle = (turn.context.get("reply_handle") if turn else None) or {}
         sent: list[SentMessage] = []
         for piece in self.chunk(text):
-            first = bool(turn and turn.reply_text and self.chunk(turn.reply_text)[:1] == [piece])
+            first = turn is not None and (not turn.reply_text or self.chunk(turn.reply_text)[:1] == [piece])
             answer = self._answer_interaction(handle, piece, first) if handle.get("token") else None
             if answer is None:
                 answer = self._post_in_channel(account, handle.get("channel_id") or peer_id.partition(":")[0], piece)

@@ -32,6 +32,8 @@ ALLOWED = frozenset(
         ("pairing", "approve"),
         ("channels", "status"),
         ("channels", "telegram"),  # set-webhook: the bot's secret derives from the platform key, read in AWS
+        ("channels", "slack"),  # request-url: the signing secret is sealed under the platform key, read in AWS
+        ("channels", "discord"),  # register-commands: the bot token and the platform key, read in AWS
         ("jobs", "run"),
         ("jobs", "list"),
         ("turns", "replay"),

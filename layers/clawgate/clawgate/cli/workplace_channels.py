@@ -16,13 +16,11 @@ from clawgate import secrets
 
 
 def _account(kind: str, args: argparse.Namespace) -> Any:
-    """The tenant's Slack or Discord account for the agent (the local database, or CLAWGATE_DATABASE_URL)."""
-    from clawgate.db.migrate import ensure_platform
-    from clawgate.local.postgres import ensure_database_url
+    """The tenant's Slack or Discord account for the agent (the local database, or the deployed one with --aws)."""
+    from clawgate.cli.environment import database
     from clawgate.tenancy.registry import load_tenant
 
-    ensure_database_url()
-    ensure_platform()
+    database()
     tenant = load_tenant(args.tenant)
     if tenant is None:
         raise LookupError(f"no tenant {args.tenant!r}; apply its tenant file first")
