@@ -23,11 +23,19 @@ def in_lambda(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv("CLAWGATE_TELEGRAM_WEBHOOK_KEY", "secret:platform/telegram-webhook-key")
     reset_settings()
     parameters.clear_caches()
-    with mock_aws():
+    with mock_aws():  # the local runtime's own moto mock may be running in this session: its state is shared
         client = boto3.client("secretsmanager", region_name="eu-central-1")
-        client.create_secret(Name="clawgate/platform/telegram-webhook-key", SecretString="key-one")
-        client.create_secret(Name="clawgate/platform/meta-app-secret", SecretString="app-secret-one")
-        yield client
+        created = {
+            "clawgate/platform/telegram-webhook-key": "key-one",
+            "clawgate/platform/meta-app-secret": "app-secret-one",
+        }
+        for name, value in created.items():
+            client.create_secret(Name=name, SecretString=value)
+        try:
+            yield client
+        finally:
+            for name in created:
+                client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
     parameters.clear_caches()
     reset_settings()
 
