@@ -14,6 +14,7 @@ import httpx
 import pytest
 from clawgate.channels.slack_webhook import signature
 from clawgate.channels.webhook_seal import request_url
+from clawgate.cli import main
 from clawgate.db import owner_tx, tenant_tx
 from clawgate.local.fakes import FakeAnthropic, FakeSlack
 from clawgate.tenancy.apply import apply_tenant
@@ -202,3 +203,16 @@ def test_a_long_answer_is_split_and_a_rate_limit_is_waited_out(
     assert {p["thread_ts"] for p in posted} == {"1700000000.000100"} and all(len(p["text"]) <= 3000 for p in posted)
     assert len(slack.requests_to("/api/chat.postMessage")) == 3  # the 429, then the two parts
     assert rows(tenant, "SELECT count(*), min(status) FROM outbound_messages") == [(2, "sent")]
+
+
+def test_request_url_prints_a_url_slack_can_verify(
+    local: RunningRuntime, slack: FakeSlack, slack_tenant: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tenant = slack_tenant()
+    assert main(["channels", "slack", "request-url", "--tenant", tenant.slug, "--agent", "director",
+                 "--url", local.url]) == 0  # fmt: skip
+    url = capsys.readouterr().out.strip()
+    assert url.startswith(f"{local.url}/webhooks/slack/{tenant.slug}/director?k=") and SIGNING_SECRET not in url
+    answer = post(local, tenant, {"type": "url_verification", "challenge": "c-123"}, url=url)
+    assert answer.json() == {"challenge": "c-123"}
+    assert main(["channels", "slack", "request-url", "--tenant", tenant.slug, "--agent", "nobody", "--url", "x"]) == 1
