@@ -45,7 +45,7 @@ def insight(level: str, object_id: str, adset: str, day: date, i: int) -> dict[s
     leads = i % 4
     return {"date_start": day.isoformat(), "date_stop": day.isoformat(), "campaign_id": "c1", "adset_id": adset,
             f"{level}_id": object_id, "impressions": str(1000 + i), "clicks": str(20 + i % 7),
-            "spend": f"{1500 + i % 300}.25", "ctr": "2.1", "cpm": "1500.4",
+            "spend": f"{1500 + i % 300}.25", "ctr": "2.1", "cpm": "1500.4", "optimization_goal": "CONVERSATIONS",
             "actions": [{"action_type": LEAD_ACTION, "value": str(leads)}]}  # fmt: skip
 
 
@@ -68,6 +68,22 @@ def seed(graph: FakeGraph) -> None:
     adsets = [insight("adset", f"as{i}", f"as{i}", day, i) for i in range(ADSETS) for day in days]
     graph.add_insights(ACCOUNT, ads, level="ad")
     graph.add_insights(ACCOUNT, adsets, level="adset")
+    account = ACCOUNT.removeprefix("act_")
+    graph.add_object(ACCOUNT, "adaccount", name="Bench", currency="KZT", timezone_name="Asia/Almaty")
+    for i in range(ADSETS):  # the ad sets and ads metrics sync saves with their state
+        graph.add_object(
+            f"as{i}",
+            "adset",
+            account_id=account,
+            name=f"Ad set {i}",
+            status="ACTIVE",
+            effective_status="ACTIVE",
+            optimization_goal="CONVERSATIONS",
+            daily_budget="1000000",
+        )
+    for i in range(ADS):
+        graph.add_object(f"ad{i}", "ad", account_id=account, name=f"Ad {i}", adset_id=f"as{i % ADSETS}",
+                         status="ACTIVE", effective_status="ACTIVE")  # fmt: skip
 
 
 def metrics_sync() -> None:

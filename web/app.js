@@ -247,7 +247,7 @@ async function loadMetrics() {
   ]);
   const money = (value) => (value === null ? "—" : `${value} ${metrics.currency}`);
   $("#metrics-totals").textContent = `${metrics.spend} ${metrics.currency} spent · ${metrics.leads} leads · ${money(metrics.cost_per_lead)} per lead · ${metrics.qualified} qualified · ${money(metrics.cost_per_qualified_lead)} per qualified lead`;
-  const breakdown = [...metrics.by_direction.map((r) => ["direction", r]), ...metrics.by_creative.map((r) => ["creative", r])]
+  const breakdown = [...metrics.by_direction.map((r) => ["direction", r]), ...metrics.by_creative.map((r) => ["creative", r]), ...metrics.by_ad.map((r) => ["ad", r])]
     .filter(([, r]) => r.key !== null)
     .map(([kind, r]) => row([kind, r.name ?? r.key, r.spend, r.leads, money(r.cost_per_lead), r.qualified, money(r.cost_per_qualified_lead)]));
   $("#quality-table tbody").replaceChildren(...(breakdown.length ? breakdown : [row(["no leads from ads yet"])]));

@@ -75,7 +75,8 @@ def test_an_operator_conversation_under_the_budget_guardrails(ads: Ads, model: F
     assert ads.rows("SELECT status, decided_by FROM budget_changes") == [
         ("applied", f"operator:telegram:{OPERATOR_CHAT}")
     ]
-    assert "12,000 KZT → 14,400 KZT" in ads.telegram.sent_messages(OPERATOR_CHAT)[-1]["text"]
+    reply = ads.telegram.sent_messages(OPERATOR_CHAT)[-1]["text"]
+    assert f"ad set Almaty 25-45 ({A}): daily budget 12,000 KZT → 14,400 KZT" in reply  # named for the person
     assert ads.telegram.callback_answers[-1]["callback_query_id"] == "cb-cg:change:1:approve"
     press(ads, "cg:change:1:approve")  # a second press (or Telegram's retry) changes nothing
     assert "already applied" in ads.telegram.sent_messages(OPERATOR_CHAT)[-1]["text"] and budget_of(A) == "1440000"

@@ -325,6 +325,8 @@ def test_leads_dialogs_capi_and_metrics(operator: tuple[Client, ControlClient, s
         (30.0, 0, None), (20.0, 0, None), (50.0, 3, 16.67)]  # fmt: skip
     assert (metrics["spend"], metrics["leads"], metrics["currency"]) == (100.0, 3, "KZT")
     assert (metrics["qualified"], metrics["cost_per_qualified_lead"]) == (1, 100.0)
+    by_ad = {row["key"]: (row["leads"], row["qualified"]) for row in metrics["by_ad"]}
+    assert by_ad == {"ad_1": (1, 1)}  # Dana's ad: one lead, qualified
 
 
 def test_usage_against_the_budget(operator: tuple[Client, ControlClient, str], model: FakeAnthropic) -> None:

@@ -52,6 +52,7 @@ class MetricsSummary(BaseModel):
     cost_per_qualified_lead: float | None = None
     by_direction: list[dict[str, object]] = []
     by_creative: list[dict[str, object]] = []
+    by_ad: list[dict[str, object]] = []
 
 
 def _cpl(spend: Decimal | float, leads: int) -> float | None:
@@ -75,7 +76,7 @@ def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
         until = datetime.now(ZoneInfo(settings.timezone)).date()
         since = until - timedelta(days=query.days - 1)
         counted = leads_by_day(conn, since, until, settings.timezone)
-        views = {by: performance(conn, since, until, settings.timezone, by) for by in ("direction", "creative")}
+        views = {by: performance(conn, since, until, settings.timezone, by) for by in ("direction", "creative", "ad")}
         currency = conn.execute("SELECT value->>'currency' FROM config WHERE key = 'account_currency'").fetchone()
     days = [MetricsDay(date=day, spend=round(float(spend), 2), leads=counted.get(day, (0, 0))[0],
                        cost_per_lead=_cpl(spend, counted.get(day, (0, 0))[0]), impressions=int(impressions),
@@ -87,7 +88,8 @@ def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
                           days=days, spend=spend, leads=leads, cost_per_lead=_cpl(spend, leads),
                           qualified=qualified, cost_per_qualified_lead=_cpl(spend, qualified),
                           by_direction=[r.as_json() for r in views["direction"]],
-                          by_creative=[r.as_json() for r in views["creative"]])  # fmt: skip
+                          by_creative=[r.as_json() for r in views["creative"]],
+                          by_ad=[r.as_json() for r in views["ad"]])  # fmt: skip
 
 
 class UsageQuery(BaseModel):

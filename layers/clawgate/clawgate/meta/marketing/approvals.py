@@ -34,12 +34,12 @@ def decide(ctx: AdsContext, actor: Actor, change_id: int, approve: bool, reason:
     with tenant_tx(ctx.slug) as conn:
         row = conn.execute(
             "SELECT kind, object_kind, adset_id, old_budget, new_budget, status, requested_turn_id,"
-            " expires_at < now() FROM budget_changes WHERE id = %s FOR UPDATE",
+            " expires_at < now(), adset_name FROM budget_changes WHERE id = %s FOR UPDATE",
             (change_id,),
         ).fetchone()
         if row is None:
             raise WriteRefused(f"there is no change {change_id}")
-        kind, object_kind, object_id, old, new, status, requested_turn, expired = row
+        kind, object_kind, object_id, old, new, status, requested_turn, expired, name = row
         if not approve and status == "pending" and not expired:
             decide_row(conn, change_id, "cancelled", actor)
             record(conn, actor, f"{object_kind}.{kind}.cancelled", object_id, reason, {"change_id": change_id})
@@ -51,13 +51,13 @@ def decide(ctx: AdsContext, actor: Actor, change_id: int, approve: bool, reason:
         raise WriteRefused(problem)
     if kind == "status":
         check_account_cap(ctx, spend_of_resume(ctx, object_kind, object_id), f"resuming {object_kind} {object_id}")
-        return update_status(ctx, actor, object_kind, object_id, "ACTIVE", reason, change_id)
+        return update_status(ctx, actor, object_kind, object_id, "ACTIVE", reason, change_id, name)
     item = budget_holder(ctx, object_kind, object_id)
     if int(item.get("daily_budget") or 0) != old:
         _stale(ctx, actor, change_id, object_kind, object_id, reason)
     if new > old:
         check_account_cap(ctx, new - old if running(item) else 0, f"raising {object_kind} {object_id}'s budget")
-    return apply_budget(ctx, actor, object_kind, object_id, old, new, reason, change_id=change_id)
+    return apply_budget(ctx, actor, object_kind, object_id, old, new, reason, change_id, item.get("name"))
 
 
 def _stale(ctx: AdsContext, actor: Actor, change_id: int, kind: str, object_id: str, reason: str) -> None:

@@ -98,12 +98,12 @@ def change_budget(ctx: AdsContext, actor: Actor, kind: BudgetKind, object_id: st
     needs = confirmation_needs(start, new, ctx.step_limit, cap, actor.scheduled)
     if needs:
         return hold(ctx, actor, Held("budget", kind, object_id, item.get("name"), old, new, needs), reason)
-    return apply_budget(ctx, actor, kind, object_id, old, new, reason, change_id=None)
+    return apply_budget(ctx, actor, kind, object_id, old, new, reason, change_id=None, name=item.get("name"))
 
 
 def apply_budget(
     ctx: AdsContext, actor: Actor, kind: BudgetKind, object_id: str, old: int, new: int, reason: str,
-    change_id: int | None,
+    change_id: int | None, name: str | None = None,
 ) -> str:  # fmt: skip
     from facebook_business.adobjects.adset import AdSet
     from facebook_business.adobjects.campaign import Campaign
@@ -154,4 +154,5 @@ def apply_budget(
     if refusal:
         raise WriteRefused(refusal)
     money = lambda minor: display(to_major(minor, ctx.currency), ctx.currency)  # noqa: E731
-    return f"{kind.replace('adset', 'ad set')} {object_id}: daily budget {money(old)} → {money(new)}"
+    label = f"{name} ({object_id})" if name else object_id
+    return f"{kind.replace('adset', 'ad set')} {label}: daily budget {money(old)} → {money(new)}"

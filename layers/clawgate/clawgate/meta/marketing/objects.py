@@ -115,8 +115,9 @@ def create_lead_form(ctx: AdsContext, actor: Actor, params: dict[str, Any], reas
 
 
 def update_status(
-    ctx: AdsContext, actor: Actor, kind: Kind, object_id: str, status: Status, reason: str, change_id: int | None = None
-) -> str:
+    ctx: AdsContext, actor: Actor, kind: Kind, object_id: str, status: Status, reason: str,
+    change_id: int | None = None, name: str | None = None,
+) -> str:  # fmt: skip
     """POST the status to Graph and audit it; a held change (`change_id`) is marked applied in the same step."""
     from clawgate.meta.marketing.pending import decide_row, still_pending
 
@@ -135,7 +136,8 @@ def update_status(
         record(conn, actor, f"{kind}.status", object_id, reason, {"status": status, "ok": True, "change_id": change_id})
         if change_id is not None:
             decide_row(conn, change_id, "applied", actor)
-    return f"{kind} {object_id} is now {status}"
+    label = f"{name} ({object_id})" if name else object_id
+    return f"{kind.replace('adset', 'ad set')} {label} is now {status}"
 
 
 def _audit(

@@ -108,8 +108,8 @@ class City(BaseModel):
 class Targeting(BaseModel):
     countries: list[str] = Field(default=[], description="ISO country codes, e.g. ['KZ']")
     cities: list[City] = Field(default=[], max_length=250, description="from ads_search_locations: [{'key': '…'}]")
-    age_min: int = Field(default=18, ge=18, le=65)
-    age_max: int = Field(default=65, ge=18, le=65)
+    age_min: int = Field(default=18, ge=13, le=65)
+    age_max: int = Field(default=65, ge=13, le=65)
     genders: list[Literal[1, 2]] = Field(default=[], description="1 men, 2 women; empty: all")
     advantage_audience: Literal[0, 1] | None = Field(
         default=None,
