@@ -206,3 +206,14 @@ def test_a_failed_turn_completes_original_with_the_fallback_reply(
     (edit,) = discord.edits()
     assert edit["content"] == tenant.agent("director").fallback_reply
     assert rows(tenant, "SELECT status FROM turns") == [("failed",)]
+
+
+def test_another_command_gets_a_private_notice_and_runs_nothing(
+    local: RunningRuntime, discord: FakeDiscord, discord_tenant: Any, model: FakeAnthropic
+) -> None:
+    tenant = discord_tenant()
+    other = {**ask("x"), "data": {"id": "2", "name": "admin", "type": 1, "options": []}}
+    answer = post(local, tenant, other)
+    assert answer.json()["type"] == 4 and answer.json()["data"]["flags"] == 64
+    assert rows(tenant, "SELECT count(*) FROM inbound_events") == [(0,)]
+    assert discord.requests == [] and model.message_requests() == []

@@ -216,3 +216,34 @@ def test_request_url_prints_a_url_slack_can_verify(
     answer = post(local, tenant, {"type": "url_verification", "challenge": "c-123"}, url=url)
     assert answer.json() == {"challenge": "c-123"}
     assert main(["channels", "slack", "request-url", "--tenant", tenant.slug, "--agent", "nobody", "--url", "x"]) == 1
+
+
+def test_a_signed_body_that_is_not_an_event_is_acknowledged_and_kept_raw_even_with_a_nul(
+    local: RunningRuntime, slack: FakeSlack, slack_tenant: Any, model: FakeAnthropic
+) -> None:
+    tenant = slack_tenant()
+    raw = b"\x00{not json at all"
+    timestamp = str(int(time.time()))
+    headers = {"x-slack-request-timestamp": timestamp, "x-slack-signature": signature(SIGNING_SECRET, timestamp, raw)}
+    url = request_url(local.url, "slack", tenant.slug, "director", SIGNING_SECRET)
+    answer = httpx.post(url, content=raw, headers=headers, timeout=30)
+    assert answer.status_code == 200
+    assert local.runtime.queues.get("inbound").wait_idle(timeout=120)
+    with owner_tx() as conn:
+        kept = conn.execute("SELECT reason, payload FROM unrouted_events WHERE account_id = %s",
+                            (f"{tenant.slug}/director",)).fetchall()  # fmt: skip
+    assert [(reason, payload.endswith("{not json at all")) for reason, payload in kept] == [
+        ("malformed provider body", True)
+    ]
+    assert slack.posted() == [] and model.message_requests() == []
+
+
+def test_a_nul_in_a_message_is_answered_not_dead_lettered(
+    local: RunningRuntime, slack: FakeSlack, slack_tenant: Any, model: FakeAnthropic
+) -> None:
+    """PostgreSQL's text and jsonb refuse U+0000: a hostile one must not fail every insert of the event."""
+    tenant = slack_tenant()
+    model.script_text("Got it.")
+    post(local, tenant, callback(mention("zero \x00 byte"), "Ev800"))
+    assert [p["text"] for p in slack.posted()] == ["Got it."]
+    assert model.message_requests()[-1]["messages"][-1]["content"][-1]["text"].endswith("zero \ufffd byte")

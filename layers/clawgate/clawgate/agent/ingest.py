@@ -6,6 +6,7 @@ one turn). Input: the SQS records an EventBridge Pipe delivers, or a request fro
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from typing import Any, Literal
 
@@ -78,7 +79,17 @@ def ingest_bodies(bodies: list[str]) -> list[TurnRef]:
     return refs
 
 
+# PostgreSQL's text and jsonb hold no NUL character: a hostile update carrying one (raw, or escaped in its JSON) would
+# fail every insert and end in the dead letter. It becomes U+FFFD, the replacement character, before anything else.
+_ESCAPED_NUL = re.compile(r"(?<!\\)((?:\\\\)*)\\u0000")
+
+
+def _without_nul(body: str) -> str:
+    return _ESCAPED_NUL.sub(r"\1\\ufffd", body.replace("\x00", "\ufffd"))
+
+
 def _parse_record(body: str) -> list[InboundMessage]:
+    body = _without_nul(body)
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError:
