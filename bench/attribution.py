@@ -19,7 +19,7 @@ from clawgate.core.channels import Envelope, get_adapter
 from clawgate.core.ports import QueueMessage
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeGraph
-from clawgate.meta.attribution import on_whatsapp_message
+from clawgate.meta.attribution import on_message
 from clawgate.meta.capi_sender import send_batch
 from clawgate.settings import reset_settings
 from clawgate.tenancy.apply import apply_tenant
@@ -79,11 +79,11 @@ def hook_cost(trips: RoundTrips) -> None:
             if not referral:  # a follow-up: the dialog exists already
                 first = channel.parse(Envelope.model_validate_json(split_updates(ctwa_body(user, True))[0].body))
                 with tenant_tx(SLUG) as conn:
-                    on_whatsapp_message(conn, SLUG, {}, first[0])
+                    on_message(conn, SLUG, {}, first[0])
             trips.take()
             started = time.perf_counter()
             with tenant_tx(SLUG) as conn:
-                on_whatsapp_message(conn, SLUG, {}, message)
+                on_message(conn, SLUG, {}, message)
             seconds.append(time.perf_counter() - started)
             counts.append(trips.take())
         print(f"  hook, {label:<26} p50 {p50_ms(seconds):5.2f} ms   round trips {statistics.median(counts):.0f}"

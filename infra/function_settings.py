@@ -107,7 +107,10 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "whatsapp_webhook": replace(
         WEBHOOK, platform_secrets=("meta-app-secret", "meta-verify-token"), sends_to=("inbound",)
     ),
-    "meta_webhook": replace(WEBHOOK, platform_secrets=("meta-app-secret", "meta-verify-token"), sends_to=("lead",)),
+    # Routes by `object`: Page leadgen to the lead queue, Messenger and Instagram messaging to the inbound queue.
+    "meta_webhook": replace(
+        WEBHOOK, platform_secrets=("meta-app-secret", "meta-verify-token"), sends_to=("inbound", "lead")
+    ),
     "telegram_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
     # Slack's signing secret and Discord's public key come sealed in the request URL under the same platform key.
     "slack_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),

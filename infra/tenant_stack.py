@@ -151,6 +151,13 @@ class TenantStack(Stack):
         )
         for output_id, url in webhook_urls(self.tenant, http_url).items():
             CfnOutput(self, output_id, value=url)
+        if self.tenant.channels.messenger or self.tenant.channels.instagram:
+            CfnOutput(
+                self,
+                "SubscribeMetaMessaging",
+                value=f"clawgate --aws channels meta subscribe --tenant {self.tenant.slug}",
+                description="Subscribes the app to the Pages' messaging webhooks; lists the Instagram fields to enable",
+            )
         command = f"clawgate --aws channels telegram set-webhook --tenant {self.tenant.slug}"
         for agent in sorted({account.agent for account in self.tenant.channels.telegram}):
             CfnOutput(
@@ -190,7 +197,9 @@ def webhook_urls(tenant: TenantFile, http_url: str) -> dict[str, str]:
         relative = path.removeprefix("/")
         if channel == "whatsapp" and tenant.channels.whatsapp:
             urls["WhatsAppWebhookUrl"] = http_url + relative
-        elif channel == "meta" and tenant.meta and tenant.meta.page_id:
+        elif channel == "meta" and (
+            (tenant.meta and tenant.meta.page_id) or tenant.channels.messenger or tenant.channels.instagram
+        ):
             urls["MetaPageWebhookUrl"] = http_url + relative
         elif channel == "telegram":
             for agent in telegram_agents:

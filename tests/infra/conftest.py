@@ -53,6 +53,10 @@ channels:
   discord:
     - {application_id: "1234567890123", public_key: "1f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a79881f2e3d4c5b6a7988",
        agent: host, bot_token: "secret:bistro_one/discord"}
+  messenger:
+    - {page_id: "153125381199", agent: host, access_token: "secret:bistro_one/page"}
+  instagram:
+    - {ig_user_id: "17841400000000099", agent: host, access_token: "secret:bistro_one/instagram"}
 """
 
 STUB_HANDLER = "def handler(event, context):\n    return None\n"

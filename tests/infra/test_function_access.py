@@ -119,11 +119,14 @@ def test_blob_grants_are_per_key_area(synthesized: Synthesized) -> None:
         assert not any(a.startswith("s3:") for a in actions_of(statements_of(synthesized, name))), name
 
 
-def test_meta_webhook_sends_only_to_the_lead_queue(synthesized: Synthesized) -> None:
+def test_meta_webhook_sends_leads_and_messenger_instagram_messages_only(synthesized: Synthesized) -> None:
     statements = statements_of(synthesized, "meta_webhook")
-    assert granted(statements, "sqs:SendMessage") == [queue_arn(synthesized, "lead")]
+    assert sorted(map(json.dumps, granted(statements, "sqs:SendMessage"))) == sorted(
+        json.dumps(queue_arn(synthesized, name)) for name in ("inbound", "lead")
+    )
     variables = environment(synthesized, "meta_webhook")
-    assert "CLAWGATE_LEAD_QUEUE_URL" in variables and "CLAWGATE_INBOUND_QUEUE_URL" not in variables
+    assert "CLAWGATE_LEAD_QUEUE_URL" in variables and "CLAWGATE_INBOUND_QUEUE_URL" in variables
+    assert "CLAWGATE_CAPI_QUEUE_URL" not in variables
     assert variables["CLAWGATE_META_APP_SECRET"] == PLATFORM_SECRETS["meta-app-secret"].reference
     assert variables["CLAWGATE_META_VERIFY_TOKEN"] == PLATFORM_SECRETS["meta-verify-token"].reference
 

@@ -145,3 +145,20 @@ def test_slack_and_discord_accounts_output_the_commands_that_print_their_urls(sy
         outputs["SecretsToFill"]["Value"].split()
     )
     assert "SlackRequestUrlHost" not in synthesized.template_json(tenant_stack(synthesized, "acme"))["Outputs"]
+
+
+def test_messenger_and_instagram_tokens_are_tenant_secrets_and_the_subscription_is_an_output(
+    synthesized: Synthesized,
+) -> None:
+    stack = tenant_stack(synthesized, "bistro_one")
+    outputs = synthesized.template_json(stack)["Outputs"]
+    assert {"clawgate/bistro_one/page", "clawgate/bistro_one/instagram"} <= set(
+        outputs["SecretsToFill"]["Value"].split()
+    )
+    assert "webhooks/meta" in json.dumps(outputs["MetaPageWebhookUrl"]["Value"])
+    assert outputs["SubscribeMetaMessaging"]["Value"] == "clawgate --aws channels meta subscribe --tenant bistro_one"
+    names = [
+        s["Properties"]["Name"]
+        for s in synthesized.template(stack).find_resources("AWS::SecretsManager::Secret").values()
+    ]
+    assert {"clawgate/bistro_one/page", "clawgate/bistro_one/instagram"} <= set(names)

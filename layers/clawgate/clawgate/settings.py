@@ -26,6 +26,7 @@ class Settings:
     meta_verify_token: str | None = None
     graph_url: str = "https://graph.facebook.com"
     graph_version: str = "v26.0"
+    instagram_api_url: str = "https://graph.instagram.com"  # the Instagram API with Instagram Login
     telegram_api_url: str = "https://api.telegram.org"
     fx_rates_url: str = "https://open.er-api.com/v6/latest/USD"  # the rate job's source (units per US dollar)
     slack_api_url: str = "https://slack.com"  # Web API calls go to {base}/api/<method>

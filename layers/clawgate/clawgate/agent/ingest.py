@@ -129,6 +129,8 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
                 if stored == "new":  # a redelivery after a failed turn start was reported already
                     events.publish(conn, InboundStored(account.tenant, account.config, message))
                 per_peer[message.peer_id].append(message)
+            elif message.referral and stored == "new":  # an ad opened a thread, nothing written yet: attribute only
+                events.publish(conn, InboundStored(account.tenant, account.config, message))
     _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media])
     refs = []
     for peer_id, fresh in per_peer.items():
@@ -281,7 +283,7 @@ def _notice_turn(account: ChannelAccount, messages: list[InboundMessage], notice
 
 def _show_activity(account: ChannelAccount, message: InboundMessage) -> None:
     try:
-        get_adapter(message.channel).show_activity(account.config, message)
+        get_adapter(message.channel).show_activity(account_config(account), message)
     except Exception:  # best effort: a missing typing indicator must not fail the turn
         logger.warning("show_activity failed", exc_info=True)
 

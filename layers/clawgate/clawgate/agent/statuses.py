@@ -1,6 +1,7 @@
-"""Delivery statuses of our outbound WhatsApp messages (sent → delivered → read, or failed with Meta's error),
-applied to `outbound_messages` by provider_message_id. Statuses arrive out of order and more than once: a status
-only ever moves a row forward, so a late `delivered` never undoes `read`, and a replay changes nothing."""
+"""Delivery statuses of our outbound WhatsApp, Messenger and Instagram messages (sent → delivered → read, or failed
+with Meta's error), applied to `outbound_messages` by provider_message_id (Messenger's and Instagram's reads: every
+message sent before a watermark). Statuses arrive out of order and more than once: a status only ever moves a row
+forward, so a late `delivered` never undoes `read`, and a replay changes nothing."""
 
 from __future__ import annotations
 
@@ -28,6 +29,9 @@ def apply_status(conn: Conn, tenant_slug: str, message: InboundMessage) -> bool:
     if status == "error" or status not in outbound.RANK:
         logger.warning("whatsapp status not applied", extra={"status": status, "error": message.error})
         return False
+    watermark = (message.raw.get("read") or {}).get("watermark") if isinstance(message.raw.get("read"), dict) else None
+    if watermark is not None:
+        return _read_up_to(conn, message, watermark)
     wamid = str(message.raw.get("id") or message.provider_id.rpartition(":")[0])
     code = _error_code(message.error)
     peer = outbound.move_status(conn, message.channel, wamid, status, message.sent_at, code, message.error)
@@ -39,6 +43,20 @@ def apply_status(conn: Conn, tenant_slug: str, message: InboundMessage) -> bool:
         if code == OUTSIDE_WINDOW:
             events.after_commit(lambda: _tell_operator(tenant_slug, peer, message.error))
     return True
+
+
+def _read_up_to(conn: Connection[TupleRow], message: InboundMessage, watermark: Any) -> bool:
+    """Messenger and Instagram say "read" once for everything sent before a watermark (milliseconds)."""
+    try:
+        seconds = int(watermark) / 1000
+    except (TypeError, ValueError):
+        return False
+    moved = conn.execute(
+        "UPDATE outbound_messages SET status = 'read', status_at = now() WHERE channel = %s AND account_id = %s"
+        f" AND peer_id = %s AND sent_at <= to_timestamp(%s) AND {_RANK_SQL} < 3",
+        (message.channel, message.account_id, message.peer_id, seconds),
+    ).rowcount
+    return moved > 0
 
 
 def _tell_operator(tenant_slug: str, peer_id: str, error: dict[str, Any] | None) -> None:

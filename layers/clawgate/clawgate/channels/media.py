@@ -62,6 +62,29 @@ def _telegram(account: dict[str, Any], media: MediaRef, max_bytes: int) -> tuple
     return _download(file_url(token, str(info["file_path"])), {}, max_bytes), media.mime_type
 
 
+# Where Messenger and Instagram attachment URLs point (signed CDN URLs, no token needed): nothing else is fetched.
+META_CDN_SUFFIXES = (".fbcdn.net", ".fbsbx.com", ".cdninstagram.com", ".facebook.com", ".instagram.com")
+
+
+def meta_cdn_url_allowed(url: str) -> bool:
+    """An https URL on Meta's CDN, or one under the configured Graph / Instagram API base (the local fakes)."""
+    from urllib.parse import urlsplit
+
+    settings = get_settings()
+    if any(url.startswith(base.rstrip("/") + "/") for base in (settings.graph_url, settings.instagram_api_url)):
+        return True
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" and any(host.endswith(suffix) for suffix in META_CDN_SUFFIXES)
+
+
+def _meta_cdn(account: dict[str, Any], media: MediaRef, max_bytes: int) -> tuple[bytes, str | None]:
+    url = media.provider_media_id
+    if not meta_cdn_url_allowed(url):
+        raise MediaError("attachment URL is not on Meta's CDN; not fetched")
+    return _download(url, {}, max_bytes), media.mime_type
+
+
 def fetch_media(
     channel: str, account: dict[str, Any], media: MediaRef, *, tenant: str, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> MediaRef:
@@ -71,7 +94,8 @@ def fetch_media(
 
     from clawgate.channels.telegram_api import TelegramApiError
 
-    fetchers = {"whatsapp": (_whatsapp, max_bytes), "telegram": (_telegram, min(max_bytes, TELEGRAM_MAX_BYTES))}
+    fetchers = {"whatsapp": (_whatsapp, max_bytes), "telegram": (_telegram, min(max_bytes, TELEGRAM_MAX_BYTES)),
+                "messenger": (_meta_cdn, max_bytes), "instagram": (_meta_cdn, max_bytes)}  # fmt: skip
     if channel not in fetchers:
         raise MediaError(f"no media fetching for channel {channel!r}")
     fetch, limit = fetchers[channel]

@@ -34,6 +34,7 @@ ALLOWED = frozenset(
         ("channels", "telegram"),  # set-webhook: the bot's secret derives from the platform key, read in AWS
         ("channels", "slack"),  # request-url: the signing secret is sealed under the platform key, read in AWS
         ("channels", "discord"),  # register-commands: the bot token and the platform key, read in AWS
+        ("channels", "meta"),  # subscribe: the Page and Instagram tokens are tenant secrets, read in AWS
         ("jobs", "run"),
         ("jobs", "list"),
         ("turns", "replay"),

@@ -3,6 +3,9 @@
 - `channels telegram set-webhook --tenant T --agent A --url BASE`: setWebhook with the bot's derived secret and
   allowed_updates (the bot's username rides along as `?bot=` for mention gating in groups);
 - `channels status [--tenant T]`: getWebhookInfo per bot (URL, pending updates, last error);
+- `channels meta subscribe --tenant T`: subscribes the app to each Messenger Page's messaging fields (and `leadgen`
+  on the Lead Ads page) and each Instagram account's, and lists the fields to enable for the app's `instagram`
+  object in the App Dashboard;
 - `pairing approve CODE` and `pairing list [--tenant T]`.
 """
 
@@ -126,6 +129,32 @@ def cmd_pairing_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_meta_subscribe(args: argparse.Namespace) -> int:
+    from clawgate.channels.meta_send import INSTAGRAM_FIELDS, PAGE_FIELDS, subscribe
+    from clawgate.core.channels import DeliveryError
+
+    _database()
+    tenant = _tenant(args.tenant)
+    lead_page = tenant.meta.page_id if tenant.meta else None
+    targets = [("messenger", a.page_id, a.access_token, [*PAGE_FIELDS, *(["leadgen"] * (a.page_id == lead_page))])
+               for a in tenant.channels.messenger]  # fmt: skip
+    targets += [("instagram", a.ig_user_id, a.access_token, list(INSTAGRAM_FIELDS)) for a in tenant.channels.instagram]
+    if not targets:
+        print(f"tenant {args.tenant!r} has no Messenger page or Instagram account", file=sys.stderr)
+        return 1
+    failed = 0
+    for channel, account_id, token, fields in targets:
+        try:
+            subscribe(channel, account_id, secrets.resolve(token), fields)
+            print(f"{channel} {account_id}: subscribed to {', '.join(fields)}")
+        except (DeliveryError, secrets.MissingSecretError) as error:
+            failed += 1
+            print(f"{channel} {account_id}: not subscribed ({error})", file=sys.stderr)
+    if tenant.channels.instagram:
+        print(f"App Dashboard > Webhooks > Instagram: enable {', '.join(INSTAGRAM_FIELDS)}")
+    return 1 if failed else 0
+
+
 def register(commands: Any) -> None:
     """Add `channels` and `pairing` to the `clawgate` parser's subcommands."""
     channels = commands.add_parser("channels", help="messaging channels").add_subparsers(dest="sub", required=True)
@@ -136,6 +165,12 @@ def register(commands: Any) -> None:
     hook.add_argument("--url", required=True, help="the public base URL, e.g. https://abc.execute-api…/")
     hook.add_argument("--drop-pending-updates", action="store_true")
     hook.set_defaults(run=cmd_set_webhook)
+    meta = channels.add_parser("meta", help="Messenger pages and Instagram accounts").add_subparsers(
+        dest="action", required=True
+    )
+    subscribe = meta.add_parser("subscribe", help="subscribe the app to the tenant's messaging webhooks")
+    subscribe.add_argument("--tenant", required=True)
+    subscribe.set_defaults(run=cmd_meta_subscribe)
     from clawgate.cli.workplace_channels import register as register_workplace_channels
 
     register_workplace_channels(channels)

@@ -74,5 +74,9 @@ def read_tenant_blob(tenant: str, key: str) -> bytes:
 
 
 def media_key(tenant: str, channel: str, media_id: str) -> str:
-    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", media_id)[:80]
-    return f"{tenant}/media/{channel}/{hashlib.sha256(media_id.encode()).hexdigest()[:2]}/{safe}"
+    """A provider's media id made a key; a long one (a Messenger attachment URL) keeps a digest of the whole id, so
+    two URLs that share their first 80 characters never share a blob."""
+    digest = hashlib.sha256(media_id.encode()).hexdigest()
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", media_id)
+    safe = safe if len(safe) <= 80 else f"{safe[:48]}-{digest[:24]}"
+    return f"{tenant}/media/{channel}/{digest[:2]}/{safe}"

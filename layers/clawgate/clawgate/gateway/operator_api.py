@@ -135,8 +135,10 @@ def _run_response(status: int, body: dict[str, Any]) -> Response[Any]:
 
 
 class MessageBody(BaseModel):
-    channel: Literal["whatsapp", "telegram", "webchat"]
-    peer: str = Field(min_length=1, max_length=200, description="WhatsApp user id / wa_id, Telegram chat id, device")
+    channel: Literal["whatsapp", "telegram", "messenger", "instagram", "webchat"]
+    peer: str = Field(
+        min_length=1, max_length=200, description="WhatsApp user id / wa_id, Telegram chat id, PSID, IGSID, device"
+    )
     text: str = Field(min_length=1, max_length=4096)
     account_id: str | None = Field(default=None, description="default: the tenant's (first) account of the channel")
     agent: str | None = Field(default=None, description="Telegram: the bot of this agent")
@@ -155,7 +157,7 @@ def send_message(tenant: str, body: MessageBody) -> MessageSent:
 
 
 @app.get("/api/v1/tenants/<tenant>/leads", tags=[TAG], security=SECURITY, summary="Leads, newest first")
-def list_leads(tenant: str, source: Annotated[Literal["ctwa", "lead_form", "organic"] | None, Query()] = None,
+def list_leads(tenant: str, source: Annotated[queries.LeadSource | None, Query()] = None,
                ad_id: Annotated[str | None, Query(max_length=64)] = None,
                qualification: Annotated[queries.Qualification | None, Query()] = None,
                since: Annotated[date | None, Query()] = None, until: Annotated[date | None, Query()] = None,

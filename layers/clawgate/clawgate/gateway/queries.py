@@ -18,18 +18,21 @@ CapiStatus = Literal["pending", "sent", "failed", "skipped"]
 _LAST_MESSAGE = """LEFT JOIN LATERAL (
   SELECT m.text, m.at, m.direction FROM (
     (SELECT e.payload->>'text' AS text, e.received_at AS at, 'in' AS direction FROM inbound_events e
-      WHERE e.conversation_key = 'whatsapp:' || d.phone_number_id || ':' || d.user_id AND e.kind = 'message'
+      WHERE e.conversation_key = d.channel || ':' || d.phone_number_id || ':' || d.user_id AND e.kind = 'message'
       ORDER BY e.id DESC LIMIT 1)
     UNION ALL
     (SELECT o.body, coalesce(o.sent_at, o.created_at), 'out' FROM outbound_messages o
-      WHERE o.channel = 'whatsapp' AND o.account_id = d.phone_number_id AND o.peer_id = d.user_id
+      WHERE o.channel = d.channel AND o.account_id = d.phone_number_id AND o.peer_id = d.user_id
       ORDER BY o.id DESC LIMIT 1)
   ) m ORDER BY m.at DESC LIMIT 1
 ) last ON d.id IS NOT NULL"""
 
 
+LeadSource = Literal["ctwa", "ctm", "ctd", "lead_form", "organic"]  # ctm: click to Messenger, ctd: to Instagram Direct
+
+
 class LeadQuery(PageQuery):
-    source: Literal["ctwa", "lead_form", "organic"] | None = None
+    source: LeadSource | None = None
     ad_id: str | None = Field(default=None, max_length=64)
     qualification: Qualification | None = None
     since: date | None = None
@@ -92,13 +95,14 @@ class Dialog(BaseModel):
     summary: str | None
     ad_id: str | None
     headline: str | None
-    source: str  # ctwa (started from an ad) | organic
+    source: str  # started from an ad: ctwa (WhatsApp), ctm (Messenger), ctd (Instagram Direct); else organic
     messages_in: int
     messages_out: int
     capi_msg_count: int
     first_message_at: datetime
     last_message_at: datetime
     last_message: str | None
+    channel: str  # whatsapp | messenger | instagram (phone_number_id is then the Page or Instagram account id)
 
 
 def dialogs(tenant: str, query: DialogQuery) -> Page[Dialog]:
@@ -106,8 +110,9 @@ def dialogs(tenant: str, query: DialogQuery) -> Page[Dialog]:
     with tenant_tx(tenant, "ro") as conn:
         rows = conn.execute(
             "SELECT d.id, d.phone_number_id, d.user_id, d.wa_id, d.profile_name, d.qualification, d.summary, d.ad_id,"
-            " d.headline, CASE WHEN d.ad_id IS NULL THEN 'organic' ELSE 'ctwa' END, d.messages_in, d.messages_out,"
-            " d.capi_msg_count, d.first_message_at, d.last_message_at, last.text FROM wa_dialogs d "
+            " d.headline, CASE WHEN d.ad_id IS NULL THEN 'organic' WHEN d.channel = 'messenger' THEN 'ctm'"
+            " WHEN d.channel = 'instagram' THEN 'ctd' ELSE 'ctwa' END, d.messages_in, d.messages_out,"
+            " d.capi_msg_count, d.first_message_at, d.last_message_at, last.text, d.channel FROM wa_dialogs d "
             + _LAST_MESSAGE
             + " WHERE (%(qualification)s::text IS NULL OR d.qualification = %(qualification)s)"
             " AND (%(ad_id)s::text IS NULL OR d.ad_id = %(ad_id)s)"

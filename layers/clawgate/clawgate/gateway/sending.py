@@ -1,5 +1,6 @@
-"""An operator's message to a channel peer (a WhatsApp user, a Telegram chat, a control-UI device), sent once per
-idempotency key through the channel adapter, with an outbound row like any reply."""
+"""An operator's message to a channel peer (a WhatsApp, Messenger or Instagram user, a Telegram chat, a control-UI
+device), sent once per idempotency key through the channel adapter, with an outbound row like any reply. On
+Messenger and Instagram a person's message may follow the customer's last one by up to 7 days (`HUMAN_AGENT`)."""
 
 from __future__ import annotations
 

@@ -4,6 +4,13 @@ A WhatsApp milestone (levels 1-3) is a business-messaging event: `action_source=
 `messaging_channel=whatsapp`, the ctwa_clid unhashed and the phone (wa_id, digits with country code) hashed by the
 SDK. A Lead Ads lead's CRM event (level 0) is `system_generated` with `user_data.lead_id` and
 `custom_data.event_source=crm`. Purchase (level 3) carries a value and a currency, as Meta requires for it.
+
+Messenger and Instagram milestones are business-messaging events too, with `messaging_channel` `messenger` or
+`instagram` and the user data Meta's parameters reference lists for them, none of it hashed: Messenger
+`page_id` + `page_scoped_user_id` (the PSID), Instagram `ig_account_id` (the professional account) + `ig_sid` (the
+IGSID). facebook-business 26.0.3 can express neither: `MessagingChannel` has only WHATSAPP and `UserData` has
+`page_id` but none of the other three fields. The SDK builds the common part; `messaging_fields` adds the rest to
+the event's JSON before it is sent.
 """
 
 from __future__ import annotations
@@ -41,6 +48,20 @@ class PendingEvent:
     test_event_code: str | None
     currency: str | None
     value: Decimal | None
+    channel: str | None = None  # the dialog's: whatsapp | messenger | instagram
+    account_id: str | None = None  # phone_number_id, Page id or Instagram account id
+    user_id: str | None = None  # BSUID, PSID or IGSID
+
+
+def messaging_fields(pending: PendingEvent) -> dict[str, Any]:
+    """What a Messenger or Instagram event adds to the SDK's JSON: the channel and the user data for it."""
+    if pending.channel == "messenger":
+        return {"messaging_channel": "messenger",
+                "user_data": {"page_id": pending.account_id, "page_scoped_user_id": pending.user_id}}  # fmt: skip
+    if pending.channel == "instagram":
+        return {"messaging_channel": "instagram",
+                "user_data": {"ig_account_id": pending.account_id, "ig_sid": pending.user_id}}  # fmt: skip
+    return {}
 
 
 def build_event(pending: PendingEvent) -> Event:
@@ -60,6 +81,9 @@ def build_event(pending: PendingEvent) -> Event:
     custom = None
     if pending.level == PURCHASE_LEVEL:
         custom = CustomData(value=float(pending.value or 0), currency=(pending.currency or "USD").lower())
+    if messaging_fields(pending):  # Messenger / Instagram: channel and user data added by `request_params`
+        return Event(**common, action_source=ActionSource.BUSINESS_MESSAGING, user_data=UserData(),
+                     custom_data=custom)  # fmt: skip
     phone = pending.phone if pending.phone and _INTERNATIONAL_PHONE.match(pending.phone) else None
     user = UserData(ctwa_clid=pending.ctwa_clid, phone=phone)  # the SDK hashes the phone, never the clid
     return Event(**common, action_source=ActionSource.BUSINESS_MESSAGING, messaging_channel=MessagingChannel.WHATSAPP,
@@ -74,7 +98,18 @@ def request_params(events: list[PendingEvent]) -> dict[str, Any]:
     request = EventRequest(pixel_id=first.dataset_id, events=[build_event(e) for e in events],
                            test_event_code=first.test_event_code or None)  # fmt: skip
     params: dict[str, Any] = request.get_params()
+    params["data"] = [_with_messaging_fields(data, event) for data, event in zip(params["data"], events, strict=True)]
     return params
+
+
+def _with_messaging_fields(data: str, pending: PendingEvent) -> str:
+    extra = messaging_fields(pending) if pending.level != CRM_LEVEL else {}
+    if not extra:
+        return data
+    event = json.loads(data)
+    event["messaging_channel"] = extra["messaging_channel"]
+    event["user_data"] = {**(event.get("user_data") or {}), **extra["user_data"]}
+    return json.dumps(event)
 
 
 def readable(params: dict[str, Any]) -> dict[str, Any]:

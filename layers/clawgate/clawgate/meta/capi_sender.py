@@ -110,7 +110,8 @@ CLAIM = (  # the pending events among these ids, leased to this sender, with wha
     " RETURNING id, dialog_id, lead_id, level, event_name, event_id, created_at)"
     " SELECT c.id AS log_id, c.level, c.event_name, c.event_id, extract(epoch FROM c.created_at)::bigint AS event_time,"
     " d.ctwa_clid, d.wa_id AS phone, l.leadgen_id, coalesce(s.enabled, false) AS enabled, s.dataset_id,"
-    " s.test_event_code, s.currency, s.l3_value AS value FROM claimed c LEFT JOIN wa_dialogs d ON d.id = c.dialog_id"
+    " s.test_event_code, s.currency, s.l3_value AS value, d.channel, d.phone_number_id AS account_id, d.user_id"
+    " FROM claimed c LEFT JOIN wa_dialogs d ON d.id = c.dialog_id"
     " LEFT JOIN leads l ON l.id = c.lead_id LEFT JOIN capi_settings s ON s.id = 1 ORDER BY c.id"
 )
 

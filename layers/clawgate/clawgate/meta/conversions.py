@@ -7,7 +7,8 @@ the CRM event of a Lead Ads lead (`capi.crm_events` in the tenant file).
 A milestone is a `capi_events_log` row inserted in the transaction that reached it. Its event_id is derived from
 tenant + dialog (or lead) + level, and unique: each level is recorded at most once per dialog, ever, however often
 the milestone is reached again. A row is `pending` (a `CapiJob` to put on the queue once the transaction commits) or
-`skipped` at once, with the reason in `error`: CAPI disabled for the tenant, or no ctwa_clid to attribute it to.
+`skipped` at once, with the reason in `error`: CAPI disabled for the tenant, or (WhatsApp) no ctwa_clid to attribute
+it to. Messenger and Instagram dialogs are always attributable: the page- or Instagram-scoped user id is the key.
 """
 
 from __future__ import annotations
@@ -44,13 +45,14 @@ def event_id(tenant: str, subject: str, level: int) -> str:
 
 
 def record_dialog_milestone(conn: Conn, tenant: str, dialog_id: int, level: int) -> list[CapiJob]:
-    """Record that a WhatsApp dialog reached `level` (1-3); the job to enqueue after commit, if one is due."""
+    """Record that a dialog reached `level` (1-3); the job to enqueue after commit, if one is due."""
     eid = event_id(tenant, f"wa_dialog:{dialog_id}", level)
     row = conn.execute(
         "INSERT INTO capi_events_log (dialog_id, level, event_name, event_id, status, error)"
         " SELECT d.id, %(level)s, coalesce((ARRAY[s.event_l1, s.event_l2, s.event_l3])[%(level)s::int], %(default)s),"
-        " %(eid)s, CASE WHEN s.enabled IS TRUE AND d.ctwa_clid IS NOT NULL THEN 'pending' ELSE 'skipped' END,"
-        " CASE WHEN s.enabled IS NOT TRUE THEN 'CAPI disabled' WHEN d.ctwa_clid IS NULL THEN 'no ctwa_clid' END"
+        " %(eid)s, CASE WHEN s.enabled IS TRUE AND (d.channel <> 'whatsapp' OR d.ctwa_clid IS NOT NULL)"
+        " THEN 'pending' ELSE 'skipped' END, CASE WHEN s.enabled IS NOT TRUE THEN 'CAPI disabled'"
+        " WHEN d.channel = 'whatsapp' AND d.ctwa_clid IS NULL THEN 'no ctwa_clid' END"
         " FROM wa_dialogs d LEFT JOIN capi_settings s ON s.id = 1 WHERE d.id = %(dialog)s"
         " ON CONFLICT (event_id) DO NOTHING RETURNING id, status",
         {"level": level, "default": DEFAULT_EVENTS[level], "eid": eid, "dialog": dialog_id},

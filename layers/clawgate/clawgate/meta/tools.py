@@ -1,5 +1,6 @@
-"""Meta's tool for the WhatsApp agent: `update_dialog` records a conversation's qualification (the contract name
-skills rely on). Registered in `clawgate.core.tools`; the agent offers it on WhatsApp only."""
+"""Meta's tool for the customer-facing agent: `update_dialog` records a conversation's qualification (the contract
+name skills rely on). Registered in `clawgate.core.tools`; offered on the channels that have dialogs (WhatsApp,
+Messenger, Instagram)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from clawgate.core.tools import ToolContext, tool
-from clawgate.meta.dialogs import update_qualification
+from clawgate.meta.dialogs import DIALOG_CHANNELS, update_qualification
 
 
 class UpdateDialog(BaseModel):
@@ -16,6 +17,8 @@ class UpdateDialog(BaseModel):
     summary: str | None = Field(default=None, max_length=2_000)
 
 
-@tool("update_dialog", "Record this WhatsApp conversation's qualification and a short summary.", "safe", {"whatsapp"})
+@tool("update_dialog", "Record this conversation's qualification and a short summary.", "safe", set(DIALOG_CHANNELS))
 def update_dialog(ctx: ToolContext, args: UpdateDialog) -> str:
-    return update_qualification(ctx.tenant, ctx.account_id or "", ctx.peer_id, args.qualification, args.summary)
+    return update_qualification(
+        ctx.tenant, ctx.account_id or "", ctx.peer_id, args.qualification, args.summary, channel=ctx.channel
+    )

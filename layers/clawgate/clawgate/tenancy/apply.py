@@ -56,6 +56,10 @@ def channel_accounts(tenant: TenantFile) -> list[AccountRow]:
         for channel, accounts in (("slack", tenant.channels.slack), ("discord", tenant.channels.discord))
         for a in accounts
     ]
+    rows += [AccountRow("messenger", a.page_id, a.agent, a.model_dump(exclude={"agent"}))
+             for a in tenant.channels.messenger]  # fmt: skip
+    rows += [AccountRow("instagram", a.ig_user_id, a.agent, a.model_dump(exclude={"agent"}))
+             for a in tenant.channels.instagram]  # fmt: skip
     if tenant.meta and tenant.meta.page_id:
         rows.append(AccountRow("meta_page", tenant.meta.page_id, None, {"access_token": tenant.meta.access_token}))
     rows.append(AccountRow("webchat", tenant.slug, None, {"tenant": tenant.slug}))  # the control UI's chat
@@ -209,6 +213,10 @@ def default_account(tenant: str, channel: str, agent: str | None) -> str:
         return tenant
     if channel == "whatsapp" and settings.channels.whatsapp:
         return settings.channels.whatsapp[0].phone_number_id
+    if channel == "messenger" and settings.channels.messenger:
+        return settings.channels.messenger[0].page_id
+    if channel == "instagram" and settings.channels.instagram:
+        return settings.channels.instagram[0].ig_user_id
     bots = [b for b in settings.channels.telegram if agent is None or b.agent == agent]
     if channel == "telegram" and bots:
         return telegram_account_id(tenant, bots[0].agent)

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 from clawgate.secrets import SECRET_PREFIX
 
 BUILTIN_PROVIDERS = frozenset({"anthropic", "bedrock", "offline"})
-Channel = Literal["whatsapp", "telegram", "webchat", "api", "schedule", "slack", "discord"]
+Channel = Literal["whatsapp", "telegram", "messenger", "instagram", "webchat", "api", "schedule", "slack", "discord"]
 DmPolicy = Literal["open", "allowlist", "pairing"]
 AGENT_ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 # Meta rejects `Lead` and `CompleteRegistration` for business messaging (REFERENCE.md, Conversions API).
@@ -94,6 +94,35 @@ class WhatsAppAccount(Strict):
     organic_leads: bool = False  # a conversation that starts without an ad is also a lead (source `organic`)
 
 
+# Meta asks bots to say they are automated where the law requires it (Messenger policy): sent once per conversation,
+# before the first bot message, in the tenant's words (`automation_disclosure: null` turns it off).
+DEFAULT_AUTOMATION_DISCLOSURE = "You are chatting with an automated assistant. Ask for a person at any time."
+
+
+class MessengerAccount(Strict):
+    """A Facebook Page answering on Messenger with its Page access token."""
+
+    page_id: str = Field(pattern=r"^\d+$")
+    agent: str
+    access_token: SecretRef
+    dm_policy: DmPolicy = "open"
+    allow_from: list[str] = []
+    organic_leads: bool = False
+    automation_disclosure: str | None = Field(default=DEFAULT_AUTOMATION_DISCLOSURE, max_length=640)
+
+
+class InstagramAccount(Strict):
+    """An Instagram professional account on the Instagram API with Instagram Login (its own user token)."""
+
+    ig_user_id: str = Field(pattern=r"^\d+$")
+    agent: str
+    access_token: SecretRef
+    dm_policy: DmPolicy = "open"
+    allow_from: list[str] = []
+    organic_leads: bool = False
+    automation_disclosure: str | None = Field(default=DEFAULT_AUTOMATION_DISCLOSURE, max_length=640)
+
+
 class TelegramAccount(Strict):
     agent: str
     bot_token: SecretRef
@@ -147,6 +176,8 @@ class Channels(Strict):
     telegram: list[TelegramAccount] = []
     slack: list[SlackAccount] = []
     discord: list[DiscordAccount] = []
+    messenger: list[MessengerAccount] = []
+    instagram: list[InstagramAccount] = []
 
 
 class Meta(Strict):
@@ -283,11 +314,18 @@ class TenantFile(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"agents: duplicate id {duplicates[0]!r}")
-        accounts: list[tuple[str, WhatsAppAccount | TelegramAccount | SlackAccount | DiscordAccount]] = [
+        accounts: list[
+            tuple[
+                str,
+                WhatsAppAccount | TelegramAccount | SlackAccount | DiscordAccount | MessengerAccount | InstagramAccount,
+            ]
+        ] = [
             *(("whatsapp", a) for a in self.channels.whatsapp),
             *(("telegram", a) for a in self.channels.telegram),
             *(("slack", a) for a in self.channels.slack),
             *(("discord", a) for a in self.channels.discord),
+            *(("messenger", a) for a in self.channels.messenger),
+            *(("instagram", a) for a in self.channels.instagram),
         ]
         for channel, account in accounts:
             if account.agent not in ids:

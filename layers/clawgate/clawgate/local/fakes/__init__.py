@@ -1,4 +1,5 @@
-"""Loopback fakes of the vendor APIs Clawgate calls (Anthropic, Meta Graph, Telegram, Slack, Discord), for tests
+"""Loopback fakes of the vendor APIs Clawgate calls (Anthropic, Meta Graph, the Instagram API, Telegram, Slack,
+Discord), for tests
 and offline dev."""
 
 from clawgate.local.fakes.anthropic import Answer, FakeAnthropic, anthropic_error
@@ -6,6 +7,7 @@ from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response, Upl
 from clawgate.local.fakes.discord import FakeDiscord
 from clawgate.local.fakes.graph import FakeGraph
 from clawgate.local.fakes.graph_support import graph_error
+from clawgate.local.fakes.instagram import FakeInstagram
 from clawgate.local.fakes.openai import FakeOpenAI
 from clawgate.local.fakes.rates import FakeRates
 from clawgate.local.fakes.slack import FakeSlack
@@ -16,6 +18,7 @@ __all__ = [
     "FakeAnthropic",
     "FakeDiscord",
     "FakeGraph",
+    "FakeInstagram",
     "FakeOpenAI",
     "FakeRates",
     "FakeServer",

@@ -30,6 +30,7 @@ from clawgate.local.fakes.graph_support import (
     page,
     select_fields,
 )
+from clawgate.local.fakes.send_api import CDN_PREFIX, SendApiFake
 
 __all__ = ["FakeGraph", "graph_error"]
 
@@ -50,8 +51,9 @@ def _fields_param(value: Any) -> str | None:
     return ",".join(map(str, decoded)) if isinstance(decoded, list) else decoded
 
 
-class FakeGraph(FakeServer):
-    """Loopback Graph API. `access_token`, when given, is the only token accepted (others get error 190)."""
+class FakeGraph(SendApiFake, FakeServer):
+    """Loopback Graph API. `access_token`, when given, is the only token accepted (others get error 190).
+    Messenger's Send API (`messages_sent`, `sender_actions`) comes from `SendApiFake`."""
 
     def __init__(self, port: int = 0, host: str = "127.0.0.1", access_token: str | None = None) -> None:
         super().__init__(port, host)
@@ -73,6 +75,7 @@ class FakeGraph(FakeServer):
         self._report_runs: dict[str, tuple[str, dict[str, Any]]] = {}
         self.locations: list[dict[str, Any]] = []
         self._counter = 120_000_000_000_000
+        self._init_send_api()
 
     def _reset_state(self) -> None:
         self._init_state()
@@ -167,6 +170,8 @@ class FakeGraph(FakeServer):
             return Response(200, image, {"content-type": "image/png"}) if image else Response(404, b"Not Found")
         if request.path.startswith(MEDIA_PREFIX):
             return self._download(request)
+        if request.path.startswith(CDN_PREFIX):
+            return self._cdn(request)
         token = request.params.get("access_token") or request.bearer_token
         if not token:
             return error_response(104, "An access token is required to request this resource.")
@@ -178,7 +183,7 @@ class FakeGraph(FakeServer):
         if len(segments) == 1:
             return self._node(request, segments[0])
         if len(segments) == 2:
-            return self._edge(request, segments[0], segments[1])
+            return self._edge(request, segments[0], segments[1], str(token))
         return error_response(2500, "Unknown path components: " + request.path)
 
     def _node(self, request: RecordedRequest, node_id: str) -> Response:
@@ -198,8 +203,15 @@ class FakeGraph(FakeServer):
             self.updates.append((node_id, changes))
         return Response.json({"success": True})
 
-    def _edge(self, request: RecordedRequest, node_id: str, edge: str) -> Response:
+    def _edge(self, request: RecordedRequest, node_id: str, edge: str, token: str = "") -> Response:
         post = request.method == "POST"
+        if (
+            post
+            and edge == "messages"
+            and isinstance(request.json, dict)
+            and isinstance(request.json.get("recipient"), dict)
+        ):
+            return self._send(request, node_id, token)
         if post and edge == "messages":
             return self._whatsapp(request, node_id)
         if post and edge == "events":
