@@ -145,7 +145,9 @@ def test_an_instagram_message_from_an_ad_goes_to_the_instagram_api_with_its_toke
     instagram: FakeInstagram,
     model: FakeAnthropic,
 ) -> None:
-    clinic = clinic_for()
+    agents = [{"id": "assistant", "name": "Aliya", "model": "anthropic/claude-sonnet-4-5",
+               "model_by_channel": {"instagram": "anthropic/claude-haiku-4-5"}}]  # fmt: skip
+    clinic = clinic_for(agents=agents)
     model.script_text("Привет! " + "Виниры — это тонкие накладки. " * 60)  # about 2,000 bytes of Cyrillic
     first = text(IGSID, clinic.ig_user_id, "Сколько стоят виниры?", referral=ad_referral(clinic.ad_id))
     clinic.post(body("instagram", clinic.ig_user_id, first), times=2)
@@ -155,6 +157,11 @@ def test_an_instagram_message_from_an_ad_goes_to_the_instagram_api_with_its_toke
     assert {(m["account_id"], m["token"]) for m in sent} == {(clinic.ig_user_id, IG_TOKEN)}
     assert all(len(m["message"]["text"].encode()) <= 1000 for m in sent)
     assert clinic.rows("SELECT source, ad_id FROM leads") == [("ctd", clinic.ad_id)]
+    [request] = model.message_requests()
+    offered = {tool["name"] for tool in request.get("tools") or []}
+    assert request["model"] == "claude-haiku-4-5"  # model_by_channel.instagram
+    assert "update_dialog" in offered and "handoff" in offered  # a customer channel: safe tools only
+    assert not {name for name in offered if name.startswith("ads_")} | ({"db_query", "send_message"} & offered)
     [capi] = graph.capi_events()
     assert capi["messaging_channel"] == "instagram"
     assert capi["user_data"] == {"ig_account_id": clinic.ig_user_id, "ig_sid": IGSID}
