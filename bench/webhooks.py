@@ -48,6 +48,15 @@ def _telegram_body(i: int) -> bytes:
     return json.dumps({"update_id": 10_000 + i, "message": message}).encode()
 
 
+def _meta_messaging_body(obj: str, i: int) -> bytes:
+    """A Messenger (`page`) or Instagram message from an ad, as the Messenger Platform sends it."""
+    referral = {"source": "ADS", "type": "OPEN_THREAD", "ad_id": "120226305854810726",
+                "ads_context_data": {"ad_title": "Smile makeover"}}  # fmt: skip
+    event = {"sender": {"id": "24000000000000001"}, "recipient": {"id": "153125381133"}, "timestamp": 1749416383000,
+             "message": {"mid": f"m_BENCH{i}", "text": "How much are veneers?", "referral": referral}}  # fmt: skip
+    return json.dumps({"object": obj, "entry": [{"id": "153125381133", "time": 1, "messaging": [event]}]}).encode()
+
+
 def _event(
     method: str, body: bytes, headers: dict[str, str], path_parameters: dict[str, str] | None = None
 ) -> dict[str, Any]:
@@ -70,10 +79,11 @@ def _time(calls: int, run: Callable[[int], Any]) -> tuple[float, float]:
 
 
 def in_process() -> None:
-    from clawgate.channels import telegram_webhook, whatsapp_webhook
+    from clawgate.channels import meta_messaging_webhook, telegram_webhook, whatsapp_webhook
     from clawgate.core import ports
     from clawgate.core.meta_webhooks import sign
     from clawgate.edge import apigw
+    from clawgate.meta import meta_webhook
 
     ports.install(ports.Ports(queues=NullQueues()))
     secret = telegram_webhook.webhook_secret("acme/director")
@@ -82,8 +92,14 @@ def in_process() -> None:
     ]
     tg_events = [_event("POST", b, {"x-telegram-bot-api-secret-token": secret}, {"tenant": "acme", "agent": "director"})
                  for b in map(_telegram_body, range(CALLS))]  # fmt: skip
+    meta_receive = functools.partial(meta_webhook.receive, messaging=meta_messaging_webhook.split)
+    meta_events = {obj: [_event("POST", b, {"x-hub-signature-256": sign(b, APP_SECRET)})
+                         for b in (_meta_messaging_body(obj, i) for i in range(CALLS))]
+                   for obj in ("page", "instagram")}  # fmt: skip
     for name, receive, events in (("whatsapp", whatsapp_webhook.receive, wa_events),
-                                  ("telegram", telegram_webhook.receive, tg_events)):  # fmt: skip
+                                  ("telegram", telegram_webhook.receive, tg_events),
+                                  ("messenger", meta_receive, meta_events["page"]),
+                                  ("instagram", meta_receive, meta_events["instagram"])):  # fmt: skip
         handle = functools.partial(apigw.serve, receive=receive)
         with contextlib.redirect_stdout(io.StringIO()):  # Powertools metrics print EMF lines
             p50, p95 = _time(CALLS, lambda i, h=handle, e=events: h(e[i]))  # type: ignore[misc]
