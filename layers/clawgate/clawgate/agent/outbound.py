@@ -61,3 +61,12 @@ def move_status(
         (status, at, code, Jsonb(error) if error else None, channel, provider_message_id, RANK[status]),
     ).fetchone()
     return str(row[0]) if row else None
+
+
+def mark_read_up_to(conn: Conn, channel: str, account_id: str, peer_id: str, before: datetime) -> int:
+    """Messenger and Instagram report reads by watermark: every message to the peer sent up to then is read."""
+    return conn.execute(
+        "UPDATE outbound_messages SET status = 'read', status_at = now() WHERE channel = %s AND account_id = %s"
+        f" AND peer_id = %s AND sent_at <= %s AND {_RANK_SQL} < %s",
+        (channel, account_id, peer_id, before, RANK["read"]),
+    ).rowcount

@@ -5,6 +5,7 @@ forward, so a late `delivered` never undoes `read`, and a replay changes nothing
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from clawgate.agent import outbound
@@ -45,18 +46,13 @@ def apply_status(conn: Conn, tenant_slug: str, message: InboundMessage) -> bool:
     return True
 
 
-def _read_up_to(conn: Connection[TupleRow], message: InboundMessage, watermark: Any) -> bool:
+def _read_up_to(conn: Conn, message: InboundMessage, watermark: Any) -> bool:
     """Messenger and Instagram say "read" once for everything sent before a watermark (milliseconds)."""
     try:
-        seconds = int(watermark) / 1000
-    except (TypeError, ValueError):
+        before = datetime.fromtimestamp(int(watermark) / 1000, UTC)
+    except (TypeError, ValueError, OverflowError):
         return False
-    moved = conn.execute(
-        "UPDATE outbound_messages SET status = 'read', status_at = now() WHERE channel = %s AND account_id = %s"
-        f" AND peer_id = %s AND sent_at <= to_timestamp(%s) AND {_RANK_SQL} < 3",
-        (message.channel, message.account_id, message.peer_id, seconds),
-    ).rowcount
-    return moved > 0
+    return outbound.mark_read_up_to(conn, message.channel, message.account_id, message.peer_id, before) > 0
 
 
 def _tell_operator(tenant_slug: str, peer_id: str, error: dict[str, Any] | None) -> None:
