@@ -44,6 +44,14 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/api/v1/tenants/{tenant}/metrics", "operator_api"),
     HttpRoute("GET", "/api/v1/tenants/{tenant}/usage", "operator_api"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/creatives/uploads", "operator_api"),
+    # The operator inbox (gateway/inbox.py): conversations across every channel, human replies, templates.
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/conversations", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/conversations/{conversation}/messages", "operator_api"),
+    HttpRoute("POST", "/api/v1/tenants/{tenant}/conversations/{conversation}/messages", "operator_api"),
+    HttpRoute("POST", "/api/v1/tenants/{tenant}/conversations/{conversation}/mode", "operator_api"),
+    HttpRoute("PATCH", "/api/v1/tenants/{tenant}/conversations/{conversation}", "operator_api"),
+    HttpRoute("POST", "/api/v1/tenants/{tenant}/conversations/{conversation}/template", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/templates", "operator_api"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/creatives/uploads/{upload}/complete", "operator_api"),
     # Local blob store only (in AWS the part URLs are S3's presigned ones and this answers 404).
     HttpRoute("PUT", "/api/v1/tenants/{tenant}/creatives/uploads/{upload}/parts/{part}", "operator_api"),

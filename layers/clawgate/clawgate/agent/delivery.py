@@ -4,7 +4,9 @@ retryable one is raised as `DeliveryRetryable` for the state machine's Retry."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from clawgate.agent import outbound
 from clawgate.agent.turns import finish_turn, load_turn
@@ -12,6 +14,8 @@ from clawgate.core import events
 from clawgate.core.channels import DeliveryError, get_adapter
 from clawgate.core.notify import notify_operator
 from clawgate.core.turns import StepInput, Turn
+from clawgate.conversations import live
+from clawgate.conversations import store as conversations
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, count, logger
 from clawgate.tenancy.registry import account_config, find_channel_account
@@ -21,6 +25,19 @@ SILENT_CHANNELS = frozenset({"api", "schedule"})  # the caller reads the reply f
 
 class DeliveryRetryable(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class Author:
+    """Who a sent message is from: the agent, an operator (by name), or the system (a notice, a template job)."""
+
+    kind: Literal["agent", "operator", "system"]
+    name: str | None = None
+
+    def item(self, outbound_id: int, text: str) -> dict[str, Any]:
+        """The message as the inbox shows it (`conversation.message`)."""
+        return {"id": f"out:{outbound_id}", "direction": "out", "author": self.kind, "author_name": self.name,
+                "text": text, "at": datetime.now(UTC).isoformat(), "status": "sent"}  # fmt: skip
 
 
 def deliver(step: StepInput) -> dict[str, Any]:
@@ -55,15 +72,16 @@ def send_reply(tenant: str, turn: Turn, text: str, key: str) -> int:
 
 def send_to_peer(
     tenant: str, channel: str, account_id: str | None, peer_id: str, text: str, key: str,
-    turn: Turn | None = None, reply_to: str | None = None,
+    turn: Turn | None = None, reply_to: str | None = None, author: Author = Author("agent"),
 ) -> int:  # fmt: skip
-    """Send `text` once per `key`, chunk by chunk: each chunk is recorded as it goes out (and `ReplySent`
-    published in that transaction), so a retried or replayed Deliver sends only the chunks not gone out yet."""
+    """Send `text` once per `key`, chunk by chunk: each chunk is recorded as it goes out, with its author and in
+    its conversation (`ReplySent` and `conversation.message` published in that transaction), so a retried or
+    replayed Deliver sends only the chunks not gone out yet."""
     adapter = get_adapter(channel)
     pieces = adapter.chunk(text)
     with tenant_tx(tenant) as conn:
         done = outbound.sent_chunks(conn, key, len(pieces))
-    account = _account(tenant, channel, account_id)
+    account = account_for(tenant, channel, account_id)
     sent = 0
     for index, piece in enumerate(pieces):
         if index in done:
@@ -72,8 +90,12 @@ def send_to_peer(
             turn_id = turn.id if turn else None
             with tenant_tx(tenant) as conn:
                 chunk = message.model_copy(update={"chunk_index": index})
-                outbound.record_sent(conn, turn_id, channel, account_id, peer_id, key, chunk)
+                recorded = outbound.record_sent(conn, turn_id, channel, account_id, peer_id, key, chunk, author.kind,
+                                                author.name)  # fmt: skip
                 events.publish(conn, events.ReplySent(tenant, channel, account_id, peer_id, turn_id, index))
+                if recorded and recorded[1] is not None:
+                    conversations.record_outbound(conn, recorded[1], author.kind)
+                    live.message(conn, tenant, recorded[1], author.item(recorded[0], chunk.text))
             sent += 1
     count("OutboundMessages", sent)
     if done:
@@ -81,7 +103,8 @@ def send_to_peer(
     return sent
 
 
-def _account(tenant: str, channel: str, account_id: str | None) -> dict[str, Any]:
+def account_for(tenant: str, channel: str, account_id: str | None) -> dict[str, Any]:
+    """The channel account's config as the adapter takes it, checked to be this tenant's."""
     account = find_channel_account(channel, account_id or "")
     if account is None or account.tenant != tenant:
         raise DeliveryError(f"no {channel} account {account_id} for tenant {tenant}", retryable=False)

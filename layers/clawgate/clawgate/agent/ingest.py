@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from clawgate.agent import budget, inbound, turns
+from clawgate.agent import budget, handover, inbound, turns
 from clawgate.agent.dm_policy import Admission, admit
 from clawgate.agent.routing import resolve_agent
 from clawgate.agent.sessions import append
@@ -115,7 +115,9 @@ def _keep_unrouted(channel: str, account_id: str | None, reason: str, payload: o
 
 def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> list[TurnRef]:
     bind(tenant=account.tenant)
+    tenant = cached_tenant(account.tenant)
     per_peer: dict[str, list[InboundMessage]] = defaultdict(list)
+    routes: dict[str, list[handover.Routed]] = defaultdict(list)
     with tenant_tx(account.tenant) as conn:
         for message in messages:
             stored = inbound.store(conn, message)
@@ -128,26 +130,34 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
             elif message.kind not in inbound.STORE_ONLY_KINDS:
                 if stored == "new":  # a redelivery after a failed turn start was reported already
                     events.publish(conn, InboundStored(account.tenant, account.config, message))
+                    routes[message.peer_id].append(handover.route_inbound(conn, tenant, message))
                 per_peer[message.peer_id].append(message)
             elif message.referral and stored == "new":  # an ad opened a thread, nothing written yet: attribute only
                 events.publish(conn, InboundStored(account.tenant, account.config, message))
     _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media])
-    refs = []
-    for peer_id, fresh in per_peer.items():
-        admitted, refused = _admit_each(account, fresh)
-        if not admitted:
-            if refused:
-                message, notice = refused[-1]
-                refs.append(_notice_turn(account, [message], notice))
-            continue
-        handler = _button_handler(account, admitted[-1])
-        if handler is not None:
-            refs.append(_button_turn(account, admitted, handler))
-            continue
-        wanted = [m for m in admitted if not m.is_group or m.mentioned]
-        if wanted:
-            refs.append(_start_turn(account, peer_id, wanted))
-    return refs
+    return [ref for peer_id, fresh in per_peer.items() if (ref := _answer(account, fresh, routes.get(peer_id)))]
+
+
+def _answer(
+    account: ChannelAccount, fresh: list[InboundMessage], routes: list[handover.Routed] | None
+) -> TurnRef | None:
+    """A peer's new messages: a turn, a fixed notice (DM policy, opt-out confirmation), a button's handler, or held
+    for a person."""
+    admitted, refused = _admit_each(account, fresh)
+    if not admitted:
+        message, notice = refused[-1] if refused else (None, None)
+        return _notice_turn(account, [message], notice) if message and notice else None
+    action = routes[-1].action if routes else "turn"
+    if action == "opt_out":
+        return _notice_turn(account, admitted, cached_tenant(account.tenant).opt_out.confirmation)
+    handler = _button_handler(account, admitted[-1])
+    if handler is not None:
+        return _button_turn(account, admitted, handler)
+    wanted = [m for m in admitted if not m.is_group or m.mentioned]
+    if action == "hold" and routes:
+        handover.hold(cached_tenant(account.tenant), routes, _user_content(wanted or admitted))
+        return None
+    return _start_turn(account, admitted[-1].peer_id, wanted) if wanted else None
 
 
 def _admit_each(

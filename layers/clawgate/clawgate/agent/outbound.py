@@ -25,16 +25,25 @@ def sent_chunks(conn: Conn, key: str, chunks: int) -> set[int]:
     return {int(row[0]) for row in rows}
 
 
+_CONVERSATION = "(SELECT id FROM conversations WHERE channel = %s AND account_id = %s AND peer_id = %s)"
+
+
 def record_sent(
-    conn: Conn, turn_id: int | None, channel: str, account_id: str | None, peer_id: str, key: str, sent: SentMessage
-) -> None:
-    conn.execute(
+    conn: Conn, turn_id: int | None, channel: str, account_id: str | None, peer_id: str, key: str, sent: SentMessage,
+    author: str = "agent", author_name: str | None = None, payload: dict[str, Any] | None = None,
+) -> tuple[int, int | None] | None:  # fmt: skip
+    """Record one sent chunk with its author, in its conversation; (row id, conversation id), or None when this
+    chunk was recorded before."""
+    row = conn.execute(
         "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, provider_message_id, idempotency_key,"
-        " chunk_index, body, status, sent_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, 'sent', now())"
-        " ON CONFLICT (idempotency_key) DO NOTHING",
+        " chunk_index, body, payload, status, sent_at, author, author_name, conversation_id) VALUES (%s, %s, %s, %s,"
+        f" %s, %s, %s, %s, %s, 'sent', now(), %s, %s, {_CONVERSATION}) ON CONFLICT (idempotency_key) DO NOTHING"
+        " RETURNING id, conversation_id",
         (turn_id, channel, account_id, peer_id, sent.provider_message_id, f"{key}:{sent.chunk_index}",
-         sent.chunk_index, sent.text),
-    )  # fmt: skip
+         sent.chunk_index, sent.text, Jsonb(payload) if payload else None, author, author_name, channel,
+         account_id or "", peer_id),
+    ).fetchone()  # fmt: skip
+    return (int(row[0]), row[1]) if row else None
 
 
 def record_refusal(
@@ -43,10 +52,11 @@ def record_refusal(
 ) -> None:  # fmt: skip
     conn.execute(
         "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, idempotency_key, body, status,"
-        " error_code, error) VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s)"
+        f" error_code, error, conversation_id) VALUES (%s, %s, %s, %s, %s, %s, 'failed', %s, %s, {_CONVERSATION})"
         " ON CONFLICT (idempotency_key) DO NOTHING",
-        (turn_id, channel, account_id, peer_id, f"turn:{turn_id}:refused", body, code, Jsonb({"message": message})),
-    )
+        (turn_id, channel, account_id, peer_id, f"turn:{turn_id}:refused", body, code, Jsonb({"message": message}),
+         channel, account_id or "", peer_id),
+    )  # fmt: skip
 
 
 def move_status(

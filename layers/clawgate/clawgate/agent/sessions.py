@@ -19,7 +19,7 @@ def session_key(agent_id: str, channel: str, peer_id: str) -> str:
     return f"{agent_id}:{channel}:{peer_id}"
 
 
-def append(conn: Conn, session_id: int, turn_id: int, role: str, content: list[dict[str, Any]]) -> None:
+def append(conn: Conn, session_id: int, turn_id: int | None, role: str, content: list[dict[str, Any]]) -> None:
     text = "\n".join(str(b.get("text", "")) for b in content if b.get("type") == "text") or None
     conn.execute(
         "INSERT INTO messages (session_id, turn_id, role, content, text) VALUES (%s, %s, %s, %s, %s)",

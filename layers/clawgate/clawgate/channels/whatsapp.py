@@ -127,6 +127,20 @@ class WhatsAppChannel:
         logger.info("whatsapp sent", extra={"to": mask_phone(peer_id), "chunks": len(sent), "by_phone": by_phone})
         return sent
 
+    def send_template(
+        self, account: dict[str, Any], peer_id: str, name: str, language: str, parameters: list[str]
+    ) -> SentMessage:
+        """One approved template (allowed outside the 24-hour window), addressed like any reply."""
+        phone_number_id = str(account.get("phone_number_id") or account.get("account_id") or "")
+        template: dict[str, Any] = {"name": name, "language": {"code": language}}
+        if parameters:
+            template["components"] = [{"type": "body", "parameters": [{"type": "text", "text": p} for p in parameters]}]
+        token = secrets.resolve(str(account["access_token"]))
+        address = whatsapp_address(account.get("tenant"), peer_id)
+        answer = send_message(phone_number_id, token, address, {"type": "template", "template": template})
+        wamid = ((answer.get("messages") or [{}])[0]).get("id")
+        return SentMessage(provider_message_id=wamid, chunk_index=0, text="")
+
     def show_activity(self, account: dict[str, Any], message: InboundMessage) -> None:
         """Mark the customer's message read and show the typing indicator (25 s or until the reply); best effort."""
         if message.kind != "message" or message.provider_id.startswith("nomid:"):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from clawgate.conversations import store
 from clawgate.conversations.people import is_bsuid
 from clawgate.db import Conn
 from clawgate.observability import logger
@@ -29,6 +30,7 @@ MOVES = (
     " WHERE channel = 'whatsapp' AND account_id = %(account)s AND peer_id = %(old)s",
     "UPDATE outbound_messages SET peer_id = %(new)s"
     " WHERE channel = 'whatsapp' AND account_id = %(account)s AND peer_id = %(old)s",
+    store.MOVE,
 )
 
 

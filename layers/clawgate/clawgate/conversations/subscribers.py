@@ -1,9 +1,10 @@
 """What the conversations domain records when a message comes in (`clawgate.core.events`), inside Ingest's
-transaction: the person behind a new WhatsApp message (what Meta shared this time adds to what was known)."""
+transaction: the person behind it (WhatsApp: BSUID, phone, username, parent BSUID, what Meta shared this time adding
+to what was known; other channels: their peer id as an identity)."""
 
 from __future__ import annotations
 
-from clawgate.conversations.people import record_whatsapp_person
+from clawgate.conversations.people import record_identity, record_whatsapp_person
 from clawgate.core import events
 from clawgate.db import Conn
 
@@ -16,3 +17,5 @@ def record_person(conn: Conn, event: events.InboundStored) -> None:
             conn, message.peer_id, wa_id=message.wa_id, name=message.sender_name,
             username=message.sender_identity.get("username"), parent_bsuid=message.sender_identity.get("parent_bsuid"),
         )  # fmt: skip
+    else:
+        record_identity(conn, message.channel, "peer", message.peer_id, name=message.sender_name)

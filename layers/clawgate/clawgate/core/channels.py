@@ -18,7 +18,7 @@ import importlib
 import re
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 from pydantic import BaseModel, Field
 
@@ -137,6 +137,15 @@ class Channel(Protocol):
     def show_activity(self, account: dict[str, Any], message: InboundMessage) -> None:
         """Read receipt + typing indicator (WhatsApp), `typing` (Telegram); best effort, never raises."""
         ...
+
+
+@runtime_checkable
+class TemplateSender(Protocol):
+    """A channel that sends pre-approved templates outside its service window (WhatsApp)."""
+
+    def send_template(
+        self, account: dict[str, Any], peer_id: str, name: str, language: str, parameters: list[str]
+    ) -> SentMessage: ...
 
 
 class UnknownChannelError(LookupError):

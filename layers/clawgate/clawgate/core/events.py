@@ -30,7 +30,8 @@ if TYPE_CHECKING:  # the webhook functions import db, not pydantic: keep this mo
 
     from clawgate.core.channels import InboundMessage
 
-SUBSCRIBER_MODULES = ("clawgate.conversations.subscribers", "clawgate.meta.subscribers", "clawgate.channels.operator")
+SUBSCRIBER_MODULES = ("clawgate.conversations.subscribers", "clawgate.meta.subscribers", "clawgate.channels.operator",
+                      "clawgate.gateway.inbox_live")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,26 @@ class BudgetSpent:
     budget_usd: float
 
 
-Event = InboundStored | ReplySent | MilestoneReached | BudgetSpent
-E = TypeVar("E", InboundStored, ReplySent, MilestoneReached, BudgetSpent)
+@dataclass(frozen=True)
+class ConversationMessage:
+    """A message joined a conversation (stored from the customer, or sent by the agent, an operator, a job), as the
+    operator inbox shows it: pushed live as `conversation.message`."""
+
+    tenant: str
+    conversation_id: int
+    item: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ConversationUpdated:
+    """A conversation changed (mode, assignee, labels, note, unread): pushed live as `conversation.updated`."""
+
+    tenant: str
+    conversation_id: int
+
+
+Event = InboundStored | ReplySent | MilestoneReached | BudgetSpent | ConversationMessage | ConversationUpdated
+E = TypeVar("E", InboundStored, ReplySent, MilestoneReached, BudgetSpent, ConversationMessage, ConversationUpdated)
 InTransaction = Callable[["Connection[Any]", Any], None]
 AfterCommit = Callable[[Any], None]
 

@@ -63,7 +63,8 @@ def _schema(name: str, description: str, args: type[BaseModel]) -> dict[str, Any
     return {"name": name, "description": description, "input_schema": schema}
 
 
-TOOL_MODULES = ("clawgate.agent.tools.builtin", "clawgate.meta.tools", "clawgate.meta.marketing.tools")
+TOOL_MODULES = ("clawgate.agent.tools.builtin", "clawgate.agent.tools.inbox_tools", "clawgate.meta.tools",
+                "clawgate.meta.marketing.tools")  # fmt: skip
 _TOOLS: dict[str, Tool] = {}
 _loaded = False
 

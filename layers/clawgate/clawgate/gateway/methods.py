@@ -1,53 +1,20 @@
 """The control plane's methods, for an authenticated, approved device. Each takes pydantic-validated params and
-returns a JSON-able payload; a ProtocolError becomes an error frame `{code, message}`."""
+returns a JSON-able payload; a ProtocolError becomes an error frame `{code, message}`. The operator inbox's
+`conversations.*` methods live in `inbox_methods`."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field
 
 from clawgate.agent.sessions import session_key
 from clawgate.channels.webchat import conversation
 from clawgate.core.protocol import ProtocolError
 from clawgate.gateway import chat, devices, queries, reports
-from clawgate.gateway.pages import BadCursorError
+from clawgate.gateway import inbox_methods as inbox_methods  # registers the conversations.* methods
+from clawgate.gateway.method_registry import METHODS, Caller, method
 from clawgate.tenancy import connections
-
-Params = TypeVar("Params", bound=BaseModel)
-
-
-@dataclass(frozen=True)
-class Caller:
-    connection_id: str
-    tenant: str
-    device: str
-    device_name: str | None
-
-
-Method = Callable[[Caller, dict[str, Any]], Any]
-METHODS: dict[str, Method] = {}
-
-
-def method(name: str, params_model: type[Params]) -> Callable[[Callable[[Caller, Params], Any]], None]:
-    def register(function: Callable[[Caller, Params], Any]) -> None:
-        def call(caller: Caller, raw: dict[str, Any]) -> Any:
-            try:
-                result = function(caller, params_model.model_validate(raw))
-            except ValidationError as error:
-                problem = error.errors()[0]
-                raise ProtocolError("bad_params", f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
-            except BadCursorError as error:
-                raise ProtocolError("bad_params", str(error)) from None
-            except devices.UnknownDeviceError as error:
-                raise ProtocolError("not_found", str(error)) from None
-            return result  # pydantic serialises models and datetimes inside the response frame
-
-        METHODS[name] = call
-
-    return register
 
 
 class NoParams(BaseModel):
@@ -175,3 +142,6 @@ def _revoke(caller: Caller, params: DeviceParams) -> Any:
     for connection_id in live:
         connections.close(connection_id)
     return revoked.as_json()
+
+
+__all__ = ["METHODS", "Caller", "method"]

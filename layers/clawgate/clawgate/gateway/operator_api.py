@@ -22,7 +22,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, Field
 
 from clawgate.agent import run_api
-from clawgate.gateway import queries, reports, uploads
+from clawgate.agent.outreach import OutreachRefusedError
+from clawgate.gateway import inbox, inbox_queries, queries, reports, uploads
 from clawgate.gateway.pages import MAX_LIMIT, BadCursorError, Page
 from clawgate.gateway.sending import SendRefusedError, send
 from clawgate.observability import bind
@@ -74,6 +75,17 @@ def _send_refused(error: SendRefusedError) -> Response[Any]:
     if error.retryable:
         return _error(503, "channel_unavailable", str(error))
     return _error(502, "delivery_refused", str(error))
+
+
+@app.exception_handler(inbox.WindowClosedError)
+def _window_closed(error: inbox.WindowClosedError) -> Response[Any]:
+    return _error(409, "window_closed", str(error), templates=error.templates)
+
+
+@app.exception_handler(OutreachRefusedError)
+def _outreach_refused(error: OutreachRefusedError) -> Response[Any]:
+    status = 422 if error.code in ("invalid_request", "unknown_template") else 409
+    return _error(status, error.code, str(error), **({"field": error.field} if error.field else {}))
 
 
 @app.exception_handler(LookupError)
@@ -227,3 +239,81 @@ def put_part(tenant: str, upload: int, part: int, token: Annotated[str, Query(ma
     except PermissionError as error:
         raise ApiError(403, "forbidden", str(error)) from None
     return Response(200, "text/plain", "", headers={"ETag": etag})
+
+
+# The operator inbox ------------------------------------------------------------------------------------------------
+def _idempotency_key() -> str | None:
+    key = http.header(app.current_event.raw_event, "idempotency-key")
+    if key is not None and not (1 <= len(key) <= 200):
+        raise ApiError(422, "invalid_request", "Idempotency-Key: 1 to 200 characters")
+    return key
+
+
+@app.get("/api/v1/tenants/<tenant>/conversations", tags=[TAG], security=SECURITY,
+         summary="Conversations on every channel, latest activity first")  # fmt: skip
+def list_conversations(tenant: str, mode: Annotated[Literal["bot", "human"] | None, Query()] = None,
+                       channel: Annotated[str | None, Query(pattern=r"^[a-z]{2,20}$")] = None,
+                       label: Annotated[str | None, Query(pattern=inbox_queries.LABEL)] = None,
+                       assignee: Annotated[str | None, Query(max_length=100)] = None,
+                       qualification: Annotated[queries.Qualification | None, Query()] = None,
+                       ad_id: Annotated[str | None, Query(max_length=64)] = None, limit: Limit = 50,
+                       cursor: Cursor = None) -> Page[inbox_queries.ConversationItem]:  # fmt: skip
+    authorize(tenant)
+    filters = {"mode": mode, "channel": channel, "label": label, "assignee": assignee, "qualification": qualification,
+               "ad_id": ad_id, "limit": limit, "cursor": cursor}  # fmt: skip
+    query = inbox_queries.ConversationQuery.model_validate(filters)
+    return inbox_queries.conversations(tenant, query)
+
+
+@app.get("/api/v1/tenants/<tenant>/conversations/<conversation>/messages", tags=[TAG], security=SECURITY,
+         summary="A conversation's transcript, oldest first (reading it marks the conversation read)")  # fmt: skip
+def conversation_messages(tenant: str, conversation: int,
+                          limit: Annotated[int, Query(ge=1, le=500)] = 200) -> inbox_queries.MessagesPage:  # fmt: skip
+    authorize(tenant)
+    page = inbox_queries.transcript(tenant, conversation, limit)
+    inbox.mark_read(tenant, conversation)
+    return page
+
+
+@app.post("/api/v1/tenants/<tenant>/conversations/<conversation>/messages", tags=[TAG], security=SECURITY,
+          status_code=201, summary="A human reply over the conversation's channel, once per key")  # fmt: skip
+def reply(tenant: str, conversation: int, body: inbox.ReplyBody) -> dict[str, Any]:
+    authorize(tenant)
+    try:
+        return inbox.reply(tenant, conversation, body, _idempotency_key())
+    except inbox.DeliveryError as error:
+        raise SendRefusedError(str(error), retryable=error.retryable) from error
+
+
+@app.post("/api/v1/tenants/<tenant>/conversations/<conversation>/mode", tags=[TAG], security=SECURITY,
+          summary="Take a conversation over (human) or give it back (bot), and assign it")  # fmt: skip
+def set_mode(tenant: str, conversation: int, body: inbox.ModeBody) -> dict[str, Any]:
+    authorize(tenant)
+    return inbox.set_mode(tenant, conversation, body)
+
+
+@app.patch("/api/v1/tenants/<tenant>/conversations/<conversation>", tags=[TAG], security=SECURITY,
+           summary="Labels and a private note")  # fmt: skip
+def update_conversation(tenant: str, conversation: int, body: inbox.PatchBody) -> dict[str, Any]:
+    authorize(tenant)
+    return inbox.update(tenant, conversation, body)
+
+
+@app.get("/api/v1/tenants/<tenant>/templates", tags=[TAG], security=SECURITY,
+         summary="The WhatsApp account's approved templates (cached; refresh=true asks Graph now)")  # fmt: skip
+def list_templates(tenant: str, refresh: Annotated[bool, Query()] = False) -> dict[str, Any]:
+    authorize(tenant)
+    try:
+        return {"items": inbox.template_summaries(tenant, refresh)}
+    except inbox.DeliveryError as error:
+        raise SendRefusedError(str(error), retryable=error.retryable) from error
+
+
+@app.post("/api/v1/tenants/<tenant>/conversations/<conversation>/template", tags=[TAG], security=SECURITY,
+          status_code=201, summary="Send an approved template (allowed outside the window), once per key")  # fmt: skip
+def send_template(tenant: str, conversation: int, body: inbox.TemplateBody) -> dict[str, Any]:
+    authorize(tenant)
+    try:
+        return inbox.send_template(tenant, conversation, body, _idempotency_key())
+    except inbox.DeliveryError as error:
+        raise SendRefusedError(str(error), retryable=error.retryable) from error

@@ -31,6 +31,7 @@ class JobRequest(BaseModel):
 def job_functions() -> dict[str, JobFunction]:
     import clawgate.jobs.creative_tests as creative_tests
     import clawgate.jobs.heartbeat as heartbeat
+    import clawgate.jobs.inbox as inbox
     import clawgate.jobs.metrics as metrics
     import clawgate.jobs.rates as rates
     import clawgate.jobs.reports as reports
@@ -45,6 +46,8 @@ def job_functions() -> dict[str, JobFunction]:
         "morning_report": reports.run_morning,
         "weekly_report": reports.run_weekly,
         "heartbeat": heartbeat.run,
+        "inbox": inbox.run,
+        "templates_sync": inbox.run_templates_sync,
     }
 
 

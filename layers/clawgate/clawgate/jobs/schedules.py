@@ -1,5 +1,6 @@
 """When each job runs for a tenant: the defaults below, overridden per job by `ads.schedules` in the tenant file
-(EventBridge cron in the tenant's timezone, or `off`). Ads jobs need a Meta ad account; the heartbeat is opt-in.
+(EventBridge cron in the tenant's timezone, or `off`). Ads jobs need a Meta ad account; the heartbeat is opt-in; the
+inbox jobs (follow-ups and auto-resume, template sync) run for tenants with a WhatsApp number.
 The deployed EventBridge schedules and the `clawgate dev` scheduler both come from `schedules_for`."""
 
 from __future__ import annotations
@@ -19,13 +20,17 @@ DEFAULT_SCHEDULES: dict[str, str] = {
     "morning_report": "cron(0 9 * * ? *)",
     "weekly_report": "cron(0 9 ? * MON *)",
     "heartbeat": "cron(0 9-21 * * ? *)",
+    "inbox": "cron(0/10 * * * ? *)",  # follow-ups due, conversations back to the agent after auto_resume_minutes
+    "templates_sync": "cron(15 * * * ? *)",
 }
-ADS_JOBS = tuple(name for name in DEFAULT_SCHEDULES if name != "heartbeat")
+INBOX_JOBS = ("inbox", "templates_sync")  # for tenants with a WhatsApp number
+ADS_JOBS = tuple(name for name in DEFAULT_SCHEDULES if name not in ("heartbeat", *INBOX_JOBS))
 
 
 def schedules_for(tenant: TenantFile) -> dict[str, str]:
     """Job name -> cron for this tenant (jobs that are off are absent)."""
-    wanted = [*(ADS_JOBS if tenant.meta else ()), *(("heartbeat",) if tenant.ads.heartbeat else ())]
+    wanted = [*(ADS_JOBS if tenant.meta else ()), *(("heartbeat",) if tenant.ads.heartbeat else ()),
+              *(INBOX_JOBS if tenant.channels.whatsapp else ())]  # fmt: skip
     overrides: dict[str, str] = {str(name): cron for name, cron in tenant.ads.schedules.items()}
     chosen = {name: overrides.get(name, DEFAULT_SCHEDULES[name]) for name in wanted}
     return {name: cron for name, cron in chosen.items() if cron != "off"}

@@ -212,7 +212,7 @@ class Capi(Strict):
 
 AdsJob = Literal[
     "metrics_sync", "mapping_sync", "currency_rates", "scoring", "creative_tests", "morning_report", "weekly_report",
-    "heartbeat",
+    "heartbeat", "inbox", "templates_sync",
 ]  # fmt: skip
 
 
@@ -248,6 +248,31 @@ class Transcription(Strict):
     model: str = "whisper-1"
 
 
+Qualification = Literal["new", "interested", "scheduled", "not_interested"]
+# "Stop" in the languages of the first tenants; a tenant adds its own (`opt_out.keywords`).
+DEFAULT_OPT_OUT = ("stop", "unsubscribe", "стоп", "отписаться", "отписка", "тоқта", "stopp", "baja", "parar")
+
+
+class Handoff(Strict):
+    """When a conversation goes to a person (`human` mode) and when it comes back to the agent."""
+
+    auto_resume_minutes: int | None = Field(default=None, ge=1, le=43_200)  # unset: only an operator gives it back
+    keywords: list[Annotated[str, Field(min_length=2, max_length=100)]] = []  # a customer message containing one
+    on_qualification: list[Qualification] = []  # e.g. [scheduled]: a qualified lead goes to a person
+    inbox_url: str | None = Field(default=None, pattern=r"^https?://")  # the link in notifications
+
+
+class OptOut(Strict):
+    """A customer whose whole message is one of `keywords` (any case) gets `confirmation` and nothing more: no
+    follow-up, no template, until they write again."""
+
+    keywords: list[Annotated[str, Field(min_length=1, max_length=40)]] = list(DEFAULT_OPT_OUT)
+    confirmation: str = Field(
+        default="You will not get more messages from us. Write to us any time if you need us again.",
+        min_length=1, max_length=1000,
+    )  # fmt: skip
+
+
 class TenantFile(Strict):
     slug: str = Field(pattern=r"^[a-z0-9_]{1,40}$")
     name: str = Field(min_length=1)
@@ -261,6 +286,8 @@ class TenantFile(Strict):
     providers: dict[Annotated[str, Field(pattern=r"^[a-z0-9_-]+$")], Provider] = {}
     transcription: Transcription | None = None
     ads: Ads = Ads()
+    handoff: Handoff = Handoff()
+    opt_out: OptOut = OptOut()
 
     @model_validator(mode="after")
     def _ads_agent_exists(self) -> TenantFile:

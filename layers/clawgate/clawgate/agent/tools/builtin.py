@@ -167,10 +167,11 @@ class Handoff(BaseModel):
     reason: str = Field(min_length=1, max_length=1_000)
 
 
-@tool("handoff", "Hand this conversation to a human operator, with the reason.", "safe")
+@tool("handoff", "Hand this conversation to a human operator, with the reason: you are paused until they give it "
+      "back, so tell the customer a colleague will answer.", "safe")  # fmt: skip
 def handoff(ctx: ToolContext, args: Handoff) -> str:
-    from clawgate.core.notify import notify_operator
+    from clawgate.conversations.handoff import hand_over
+    from clawgate.tenancy.registry import cached_tenant
 
-    text = f"Handoff requested ({ctx.channel} {ctx.peer_id}, agent {ctx.agent_id}): {args.reason}"
-    notified = notify_operator(ctx.tenant, text)
-    return "a colleague has been notified" if notified else "recorded; no operator channel is configured"
+    inbox_url = cached_tenant(ctx.tenant).handoff.inbox_url
+    return hand_over(ctx.tenant, ctx.channel, ctx.account_id, ctx.peer_id, "agent", args.reason, inbox_url)

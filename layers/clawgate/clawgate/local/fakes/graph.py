@@ -1,5 +1,5 @@
 """Fake Meta Graph API (any /vNN.N/ prefix): WhatsApp send and mark-read, media, Lead Ads, Conversions API and the
-Marketing API objects and insights, shaped so the real `facebook-business` SDK can drive it.
+Marketing API objects and insights, WhatsApp message templates, shaped so the real `facebook-business` SDK can drive it.
 
 Point the SDK at it with `FacebookSession.GRAPH = fake.url`. Register data with `add_lead`, `add_media`,
 `add_object`, `add_insights`; read what arrived with `whatsapp_sent`, `read_receipts`, `capi_events()`, `created`,
@@ -66,6 +66,7 @@ class FakeGraph(SendApiFake, FakeServer):
         self.media_bytes: dict[str, bytes] = {}
         self.insights: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self.whatsapp_sent: list[dict[str, Any]] = []
+        self.templates: dict[str, list[dict[str, Any]]] = {}
         self.refuse_bsuid = False  # answer 131062 to a send addressed only by `recipient` (a BSUID)
         self.read_receipts: list[dict[str, Any]] = []
         self.capi_batches: list[dict[str, Any]] = []
@@ -122,6 +123,17 @@ class FakeGraph(SendApiFake, FakeServer):
             sha256=hashlib.sha256(content).hexdigest(),
             file_size=len(content),
         )
+
+    def add_template(
+        self, waba_id: str, name: str, body: str, language: str = "en", status: str = "APPROVED",
+        category: str = "MARKETING",
+    ) -> dict[str, Any]:  # fmt: skip
+        """A message template for GET /{waba_id}/message_templates (a BODY component with {{1}}-style slots)."""
+        template = {"id": self.new_id(), "name": name, "language": language, "status": status, "category": category,
+                    "components": [{"type": "BODY", "text": body}]}  # fmt: skip
+        with self._lock:
+            self.templates.setdefault(str(waba_id), []).append(template)
+        return template
 
     def add_insights(self, node_id: str, rows: list[dict[str, Any]], level: str = "ad") -> None:
         """Rows for GET /{node_id}/insights?level=<level> (node_id as sent, e.g. "act_123"). Numbers may be ints."""
@@ -231,6 +243,11 @@ class FakeGraph(SendApiFake, FakeServer):
         if edge == "thumbnails":
             return Response.json(page(self.objects.get(node_id, {}).get("thumbnails", []), request.query,
                                       self.url + request.path))  # fmt: skip
+        if not post and edge == "message_templates":
+            with self._lock:
+                found = [select_fields(t, _fields_param(request.params.get("fields")))
+                         for t in self.templates.get(node_id, [])]  # fmt: skip
+            return Response.json(page(found, request.query, self.url + request.path))
         if post and edge == "subscribed_apps":
             return Response.json({"success": True})
         if not post and edge in _CREATE_KINDS:

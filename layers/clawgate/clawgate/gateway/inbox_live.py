@@ -1,0 +1,49 @@
+"""Pushes inbox events to every approved operator connection of the tenant, after the change has committed:
+`conversation.message` as published, `conversation.updated` with the conversation as the list shows it. Best effort:
+an operator who misses one reloads the list."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from clawgate.core import events, protocol
+from clawgate.db import registry_tx
+from clawgate.gateway.inbox_queries import conversation
+from clawgate.observability import logger
+from clawgate.tenancy import connections
+
+
+def tenant_connections(tenant: str) -> list[str]:
+    with registry_tx() as conn:
+        rows = conn.execute(
+            "SELECT c.connection_id FROM ws_connections c JOIN devices d ON d.tenant_slug = c.tenant_slug"
+            " AND d.device_id = c.device_id WHERE c.tenant_slug = %s AND c.authenticated AND d.status = 'approved'",
+            (tenant,),
+        ).fetchall()
+    return [str(row[0]) for row in rows]
+
+
+def broadcast(tenant: str, event: str, payload: dict[str, Any]) -> int:
+    targets = tenant_connections(tenant)
+    return connections.post_to_all(targets, protocol.event(event, payload)) if targets else 0
+
+
+@events.subscribe(events.ConversationMessage)
+def push_message(event: events.ConversationMessage) -> None:
+    try:
+        broadcast(event.tenant, "conversation.message", {"conversation_id": event.conversation_id,
+                                                         "message": event.item})  # fmt: skip
+    except Exception:
+        logger.warning("conversation.message not pushed", exc_info=True)
+
+
+@events.subscribe(events.ConversationUpdated)
+def push_update(event: events.ConversationUpdated) -> None:
+    try:
+        if not tenant_connections(event.tenant):
+            return
+        item = conversation(event.tenant, event.conversation_id).model_dump(mode="json")
+        broadcast(event.tenant, "conversation.updated", {"conversation_id": event.conversation_id,
+                                                         "conversation": item})  # fmt: skip
+    except Exception:
+        logger.warning("conversation.updated not pushed", exc_info=True)

@@ -1,0 +1,47 @@
+"""The control plane's method registry: `@method(name, Params)` registers a function of (caller, validated
+params); a validation error, a bad cursor or an unknown device becomes an error frame `{code, message}`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from clawgate.core.protocol import ProtocolError
+from clawgate.gateway import devices
+from clawgate.gateway.pages import BadCursorError
+
+Params = TypeVar("Params", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Caller:
+    connection_id: str
+    tenant: str
+    device: str
+    device_name: str | None
+
+
+Method = Callable[[Caller, dict[str, Any]], Any]
+METHODS: dict[str, Method] = {}
+
+
+def method(name: str, params_model: type[Params]) -> Callable[[Callable[[Caller, Params], Any]], None]:
+    def register(function: Callable[[Caller, Params], Any]) -> None:
+        def call(caller: Caller, raw: dict[str, Any]) -> Any:
+            try:
+                result = function(caller, params_model.model_validate(raw))
+            except ValidationError as error:
+                problem = error.errors()[0]
+                raise ProtocolError("bad_params", f"{'.'.join(map(str, problem['loc']))}: {problem['msg']}") from None
+            except BadCursorError as error:
+                raise ProtocolError("bad_params", str(error)) from None
+            except devices.UnknownDeviceError as error:
+                raise ProtocolError("not_found", str(error)) from None
+            return result  # pydantic serialises models and datetimes inside the response frame
+
+        METHODS[name] = call
+
+    return register
