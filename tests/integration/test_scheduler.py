@@ -26,11 +26,11 @@ def test_due_jobs_start_once_per_minute_in_the_tenants_timezone(make_tenant: Cal
     scheduler.tick()
     scheduler.tick()  # the same minute: nothing again
     mine = [payload for payload in launched if payload["tenant"] == tenant.slug]
-    assert [payload["job"] for payload in mine] == ["morning_report", "heartbeat"]
+    assert [payload["job"] for payload in mine] == ["morning_report", "heartbeat", "inbox"]  # inbox: every 10 min
     assert {payload["scheduled_for"] for payload in mine} == {"2026-05-04T00:00:00+00:00"}
 
-    now = datetime(2026, 5, 4, 1, 0, 5, tzinfo=UTC)  # 10:00: only the hourly heartbeat
-    assert [job for slug, job in scheduler.tick() if slug == tenant.slug] == ["heartbeat"]
+    now = datetime(2026, 5, 4, 1, 0, 5, tzinfo=UTC)  # 10:00: the hourly heartbeat and the inbox
+    assert [job for slug, job in scheduler.tick() if slug == tenant.slug] == ["heartbeat", "inbox"]
 
 
 def test_the_cli_shows_a_tenants_schedule_and_its_job_runs(
@@ -44,7 +44,8 @@ def test_the_cli_shows_a_tenants_schedule_and_its_job_runs(
     apply_tenant(tenant)
     assert main(["jobs", "schedule", "--tenant", tenant.slug]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "morning_report\tcron(30 8 * * ? *)\tAsia/Almaty" in lines and len(lines) == 7  # with currency_rates
+    assert "morning_report\tcron(30 8 * * ? *)\tAsia/Almaty" in lines
+    assert len(lines) == 9  # seven ads jobs (with currency_rates), inbox and templates_sync
     run_job(JobRequest(tenant=tenant.slug, job="heartbeat"))  # off for this tenant: a skipped run
     assert main(["jobs", "list", "--tenant", tenant.slug]) == 0
     assert "\theartbeat\tskipped\t" in capsys.readouterr().out

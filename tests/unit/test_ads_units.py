@@ -117,8 +117,9 @@ def test_cron_expressions_of_eventbridge_match_in_the_tenants_timezone() -> None
                                       ads={"schedules": {"mapping_sync": "off"}, "heartbeat": True}))  # fmt: skip
     assert "mapping_sync" not in schedules_for(tenant) and schedules_for(tenant)["heartbeat"]
     almaty_nine = datetime(2026, 5, 4, 4, 0, tzinfo=UTC)  # 09:00 in Asia/Almaty (UTC+5), a Monday
-    assert due_jobs(tenant, almaty_nine) == ["morning_report", "weekly_report", "heartbeat"]
-    assert due_jobs(parse_tenant(tenant_data("noads")), almaty_nine) == []
+    assert due_jobs(tenant, almaty_nine) == ["morning_report", "weekly_report", "heartbeat", "inbox"]
+    assert due_jobs(parse_tenant(tenant_data("noads")), almaty_nine) == ["inbox"]  # WhatsApp: follow-ups, resume
+    assert due_jobs(parse_tenant(tenant_data("nowa", channels={})), almaty_nine) == []
 
 
 def test_a_wrong_schedule_in_the_tenant_file_is_refused_with_the_field() -> None:
