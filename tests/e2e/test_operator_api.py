@@ -66,6 +66,13 @@ TENANT_ROUTES = [
     ("POST", "/creatives/uploads/1/complete", {"parts": [{"part_number": 1, "etag": "x"}]}),
     ("POST", "/agents/assistant/run", {"message": "hi"}),
     ("GET", "/agents/assistant/runs/crm-42", None),
+    ("GET", "/conversations", None),
+    ("GET", "/conversations/1/messages", None),
+    ("POST", "/conversations/1/messages", {"text": "hi"}),
+    ("POST", "/conversations/1/mode", {"mode": "human"}),
+    ("PATCH", "/conversations/1", {"labels": ["vip"]}),
+    ("POST", "/conversations/1/template", {"name": "reminder", "language": "en"}),
+    ("GET", "/templates", None),
 ]
 
 
