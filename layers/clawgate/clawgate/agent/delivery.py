@@ -10,12 +10,12 @@ from typing import Any, Literal
 
 from clawgate.agent import outbound
 from clawgate.agent.turns import finish_turn, load_turn
+from clawgate.conversations import live
+from clawgate.conversations import store as conversations
 from clawgate.core import events
 from clawgate.core.channels import DeliveryError, get_adapter
 from clawgate.core.notify import notify_operator
 from clawgate.core.turns import StepInput, Turn
-from clawgate.conversations import live
-from clawgate.conversations import store as conversations
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, count, logger
 from clawgate.tenancy.registry import account_config, find_channel_account

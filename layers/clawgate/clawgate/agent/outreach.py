@@ -4,8 +4,7 @@ Each is sent once per key (a retry changes nothing), recorded with its author, a
 
 from __future__ import annotations
 
-from psycopg.types.json import Jsonb
-
+from clawgate.agent import outbound
 from clawgate.agent.delivery import Author, account_for
 from clawgate.conversations import live, store
 from clawgate.conversations.store import Conversation
@@ -46,28 +45,21 @@ def send_template_once(
     if not isinstance(adapter, TemplateSender):
         raise OutreachRefusedError(f"{conversation.channel} has no templates", code="not_whatsapp")
     with tenant_tx(tenant) as conn:
-        seen = conn.execute(
-            "SELECT 1 FROM outbound_messages WHERE idempotency_key = %s AND status <> 'failed'", (f"{key}:0",)
-        ).fetchone()
-    if seen:
-        return 0
+        if outbound.sent_chunks(conn, key, 1):
+            return 0
     account = account_for(tenant, conversation.channel, conversation.account_id)
     sent = adapter.send_template(account, conversation.peer_id, template.name, template.language, parameters)
     text = template.render(parameters)
+    chunk = sent.model_copy(update={"text": text, "chunk_index": 0})
+    payload = {"template": {"name": template.name, "language": template.language, "parameters": parameters}}
     with tenant_tx(tenant) as conn:
-        row = conn.execute(
-            "INSERT INTO outbound_messages (channel, account_id, peer_id, provider_message_id, idempotency_key,"
-            " chunk_index, body, payload, status, sent_at, author, author_name, conversation_id)"
-            " VALUES (%s, %s, %s, %s, %s, 0, %s, %s, 'sent', now(), %s, %s, %s)"
-            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            (conversation.channel, conversation.account_id, conversation.peer_id, sent.provider_message_id,
-             f"{key}:0", text,
-             Jsonb({"template": {"name": template.name, "language": template.language, "parameters": parameters}}),
-             author.kind, author.name, conversation.id),
-        ).fetchone()  # fmt: skip
+        recorded = outbound.record_sent(
+            conn, None, "whatsapp", conversation.account_id, conversation.peer_id, key, chunk, author.kind,
+            author.name, payload,
+        )  # fmt: skip
         store.record_outbound(conn, conversation.id, author.kind)
-        if row:
-            live.message(conn, tenant, conversation.id, author.item(int(row[0]), text) | {"template": template.name})
+        if recorded:
+            live.message(conn, tenant, conversation.id, author.item(recorded[0], text) | {"template": template.name})
             live.updated(conn, tenant, conversation.id)
     count("TemplatesSent")
     return 1

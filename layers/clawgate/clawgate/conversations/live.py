@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from clawgate.db import Conn
 from clawgate.core import events
+from clawgate.db import Conn
 
 
 def message(conn: Conn, tenant: str, conversation_id: int, item: dict[str, Any]) -> None:

@@ -11,8 +11,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from clawgate.db import Conn
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
