@@ -1,9 +1,11 @@
 // The Clawgate control UI: sign in with the tenant's gateway token (this browser is a device that an operator
-// approves once), chat with the tenant's agents (streamed replies), leads, dialogs, the CAPI log, metrics, usage.
+// approves once), the operator inbox (inbox.js), chat with the tenant's agents (streamed replies), leads, dialogs, the CAPI log, metrics, usage.
 // Everything goes over the control-plane WebSocket; no data is ever inserted as HTML.
 
 import { ControlSocket, ProtocolError } from "./protocol.js";
 import { metricsChart } from "./chart.js";
+import { costPerLeadChart, duration, handoffChart } from "./conversation_metrics.js";
+import { loadInbox, wireInbox } from "./inbox.js";
 
 const $ = (selector) => document.querySelector(selector);
 const state = { socket: null, tenant: "", agents: [], agent: "", cursors: {}, bubbles: new Map(), retry: null };
@@ -109,7 +111,26 @@ function started(socket, welcome) {
   select.replaceChildren(...welcome.agents.map((a) => new Option(`${a.emoji ? a.emoji + " " : ""}${a.name} (${a.id})`, a.id)));
   if (state.agents.some((a) => a.id === state.agent)) select.value = state.agent;
   state.agent = select.value;
-  loadHistory();
+  if (location.hash.startsWith("#inbox")) openTab("inbox");
+  else {
+    loadHistory();
+    openInbox().catch(() => {}); // the unread count on the Inbox tab, live from the start
+  }
+}
+
+function setUnread(count) {
+  const button = $("#tabs button[data-tab=inbox]");
+  button.querySelector(".tab-count")?.remove();
+  if (count > 0) {
+    const badge = document.createElement("span");
+    badge.className = "tab-count";
+    badge.textContent = String(count);
+    button.appendChild(badge);
+  }
+}
+
+function openInbox() {
+  return loadInbox(state.socket, setUnread);
 }
 
 function forget() {
@@ -259,6 +280,20 @@ async function loadMetrics() {
   await loadChanges();
   const rows = usage.today.map((u) => row([u.agent_id, u.model, u.calls, `${u.input_tokens} / ${u.output_tokens}`, u.cost_usd.toFixed(4)]));
   $("#usage-table tbody").replaceChildren(...(rows.length ? rows : [row(["no model calls today"])]));
+  state.conversationMetrics = await state.socket.request("metrics.conversations", { days });
+  showConversationMetrics();
+}
+
+function showConversationMetrics() {
+  const m = state.conversationMetrics;
+  if (!m) return;
+  $("#frt-bot").textContent = duration(m.first_response_bot.median_seconds);
+  $("#frt-human").textContent = duration(m.first_response_human.median_seconds);
+  $("#resolved").textContent = m.resolved_share === null ? "—" : `${Math.round(m.resolved_share * 100)}% of ${m.conversations}`;
+  $("#handoffs-total").textContent = String(m.handoffs_per_day.reduce((sum, d) => sum + d.count, 0));
+  $("#handoff-chart").replaceChildren(handoffChart(m.handoffs_per_day, m.since, m.until, $("#handoff-chart").clientWidth));
+  const groups = m.leads_by[$("#leads-by").value] || [];
+  $("#cpl-chart").replaceChildren(costPerLeadChart(groups, m.currency, $("#cpl-chart").clientWidth));
 }
 
 async function loadChanges() {
@@ -305,7 +340,7 @@ async function loadDevices() {
   }
 }
 
-const LOADERS = { chat: loadHistory, leads: () => loadTable("leads"), dialogs: () => loadTable("dialogs"), capi: () => loadTable("capi"), metrics: loadMetrics, devices: loadDevices };
+const LOADERS = { chat: loadHistory, inbox: openInbox, leads: () => loadTable("leads"), dialogs: () => loadTable("dialogs"), capi: () => loadTable("capi"), metrics: loadMetrics, devices: loadDevices };
 
 function openTab(name) {
   for (const button of document.querySelectorAll("#tabs button")) button.classList.toggle("active", button.dataset.tab === name);
@@ -343,6 +378,8 @@ $("#tabs").addEventListener("click", (event) => {
 $("#lead-source").addEventListener("change", () => loadTable("leads"));
 $("#dialog-qualification").addEventListener("change", () => loadTable("dialogs"));
 $("#metrics-days").addEventListener("change", loadMetrics);
+$("#leads-by").addEventListener("change", showConversationMetrics);
+wireInbox(() => openInbox());
 for (const button of document.querySelectorAll("[data-more]")) button.addEventListener("click", () => loadTable(button.dataset.more, true));
 
 if (store.get("clawgate.tenant") && store.get("clawgate.token")) signIn(store.get("clawgate.tenant"), store.get("clawgate.token"));

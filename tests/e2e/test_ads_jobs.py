@@ -189,3 +189,39 @@ def test_the_heartbeat_runs_only_when_something_changed_and_never_past_the_budge
         conn.execute("INSERT INTO usage (model, cost_usd) VALUES ('claude-opus-4-1', 25)")  # over the $20 budget
     assert ads.job("heartbeat")["reason"] == "the daily model budget is spent"
     assert len(model.message_requests()) == calls
+
+
+# the weekly report's conversation numbers -----------------------------------------------------------------------------
+SCRIPTED_DAY = """
+INSERT INTO directions (id, name) VALUES (901, 'Implants'), (902, 'Whitening');
+INSERT INTO ad_creative_mapping (ad_id, direction_id) VALUES ('ad-imp', 901), ('ad-white', 902);
+INSERT INTO metrics_history (date, level, object_id, ad_id, spend, leads) VALUES
+  ('2026-05-12', 'ad', 'ad-imp', 'ad-imp', 3000, 2), ('2026-05-12', 'ad', 'ad-white', 'ad-white', 500, 1);
+INSERT INTO leads (source, ad_id, created_at) VALUES ('ctwa', 'ad-imp', '2026-05-12 10:00+05'),
+  ('ctwa', 'ad-imp', '2026-05-12 11:00+05'), ('ctwa', 'ad-white', '2026-05-13 09:00+05');
+INSERT INTO conversations (id, channel, account_id, peer_id) VALUES (801, 'whatsapp', 'pn', 'US.a'),
+  (802, 'whatsapp', 'pn', 'US.b');
+INSERT INTO inbound_events (channel, account_id, provider_id, peer_id, payload, received_at, conversation_id) VALUES
+  ('whatsapp', 'pn', 'w-a', 'US.a', '{}', '2026-05-12 10:00:00+05', 801),
+  ('whatsapp', 'pn', 'w-b', 'US.b', '{}', '2026-05-12 11:00:00+05', 802);
+INSERT INTO outbound_messages (channel, account_id, peer_id, idempotency_key, status, sent_at, author, conversation_id)
+  VALUES ('whatsapp', 'pn', 'US.a', 'k-a', 'sent', '2026-05-12 10:00:30+05', 'agent', 801),
+  ('whatsapp', 'pn', 'US.b', 'k-b', 'sent', '2026-05-12 11:01:00+05', 'agent', 802),
+  ('whatsapp', 'pn', 'US.b', 'k-b2', 'sent', '2026-05-12 11:15:00+05', 'operator', 802);
+INSERT INTO conversation_mode_changes (conversation_id, mode, changed_by, at)
+  VALUES (802, 'human', 'agent', '2026-05-12 11:05:00+05');
+"""
+
+
+def test_the_weekly_report_counts_conversations_and_charts_cost_per_lead_by_direction(ads: Ads) -> None:
+    with tenant_tx(ads.slug) as conn:
+        conn.execute(SCRIPTED_DAY)
+    assert ads.job("weekly_report", until="2026-05-14")["status"] == "succeeded"
+    [message] = ads.telegram.sent_messages(OPERATOR_CHAT)
+    text = message["text"]
+    assert "• 2 conversations, 50% resolved without a person" in text
+    assert "First response: agent 45 s (median), person 10 min after a hand-off" in text
+    assert "• Hand-offs: 1" in text
+    _, conversations = ads.telegram.sent_photos(OPERATOR_CHAT)  # the spend chart, then this one
+    assert png_size(conversations["upload"].data)[0] == WIDTH
+    assert conversations["params"]["caption"] == "Hand-offs per day, cost per lead by direction"

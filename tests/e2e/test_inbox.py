@@ -109,6 +109,11 @@ def test_take_over_answer_and_give_back(
     customer_writes(local, inbox, "Great, thanks")
     history = str(model.message_requests()[-1]["messages"])
     assert "human colleague Anna" in history and "Yes, 10:00 works." in history and "Are you there?" in history
+    numbers = http.get("/metrics/conversations", params={"days": 1}).json()
+    assert (numbers["conversations"], numbers["resolved_without_human"], numbers["resolved_share"]) == (1, 0, 0.0)
+    assert [d["count"] for d in numbers["handoffs_per_day"]] == [1]
+    assert numbers["first_response_bot"]["count"] == 1 and numbers["first_response_human"]["count"] == 1
+    assert set(numbers["leads_by"]) == {"ad", "creative", "direction"}
 
 
 def test_the_inbox_over_the_control_plane_with_live_events(

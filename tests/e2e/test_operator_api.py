@@ -73,6 +73,7 @@ TENANT_ROUTES = [
     ("PATCH", "/conversations/1", {"labels": ["vip"]}),
     ("POST", "/conversations/1/template", {"name": "reminder", "language": "en"}),
     ("GET", "/templates", None),
+    ("GET", "/metrics/conversations", None),
 ]
 
 

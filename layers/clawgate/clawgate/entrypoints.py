@@ -42,6 +42,7 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/api/v1/tenants/{tenant}/dialogs", "operator_api"),
     HttpRoute("GET", "/api/v1/tenants/{tenant}/capi-events", "operator_api"),
     HttpRoute("GET", "/api/v1/tenants/{tenant}/metrics", "operator_api"),
+    HttpRoute("GET", "/api/v1/tenants/{tenant}/metrics/conversations", "operator_api"),
     HttpRoute("GET", "/api/v1/tenants/{tenant}/usage", "operator_api"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/creatives/uploads", "operator_api"),
     # The operator inbox (gateway/inbox.py): conversations across every channel, human replies, templates.

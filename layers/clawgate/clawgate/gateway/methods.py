@@ -109,6 +109,11 @@ def _ads_decide(caller: Caller, params: ChangeDecision) -> Any:
     return {"result": answer(caller.tenant, actor, params.change_id, params.approve, f"operator {verdict} in the UI")}
 
 
+@method("metrics.conversations", reports.MetricsQuery)
+def _conversation_metrics(caller: Caller, params: reports.MetricsQuery) -> Any:
+    return reports.conversations(caller.tenant, params)
+
+
 @method("usage.summary", reports.UsageQuery)
 def _usage(caller: Caller, params: reports.UsageQuery) -> Any:
     return reports.usage(caller.tenant, params)

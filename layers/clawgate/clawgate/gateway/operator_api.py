@@ -202,6 +202,12 @@ def metrics(tenant: str, days: Annotated[int, Query(ge=1, le=366)] = 30) -> repo
     return reports.metrics(tenant, reports.MetricsQuery(days=days))
 
 
+@app.get("/api/v1/tenants/<tenant>/metrics/conversations", tags=[TAG], security=SECURITY,
+         summary="First responses, resolved without a person, hand-offs per day, cost per lead")  # fmt: skip
+def conversation_metrics(tenant: str, days: Annotated[int, Query(ge=1, le=366)] = 30) -> reports.ConversationNumbers:
+    return reports.conversations(tenant, reports.MetricsQuery(days=days))
+
+
 @app.get("/api/v1/tenants/<tenant>/usage", tags=[TAG], security=SECURITY,
          summary="Model usage today (against the daily budget) and per day")  # fmt: skip
 def usage(tenant: str, days: Annotated[int, Query(ge=1, le=90)] = 7) -> reports.UsageSummary:

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from clawgate.agent.usage import spent_today
+from clawgate.conversations.metrics import InboxMetrics, inbox_metrics
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing.lead_quality import leads_by_day, performance
 from clawgate.tenancy.registry import cached_tenant
@@ -90,6 +91,26 @@ def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
                           by_direction=[r.as_json() for r in views["direction"]],
                           by_creative=[r.as_json() for r in views["creative"]],
                           by_ad=[r.as_json() for r in views["ad"]])  # fmt: skip
+
+
+class ConversationNumbers(InboxMetrics):
+    currency: str
+    leads_by: dict[str, list[dict[str, object]]]  # ad, creative, direction: leads and cost per lead (lead_quality)
+
+
+def conversations(tenant: str, query: MetricsQuery) -> ConversationNumbers:
+    """First-response times, resolved without a person, hand-offs per day, and leads with cost per lead by ad,
+    creative and direction, over the last `days` days (today included) in the tenant's timezone."""
+    settings = cached_tenant(tenant)
+    until = datetime.now(ZoneInfo(settings.timezone)).date()
+    since = until - timedelta(days=query.days - 1)
+    with tenant_tx(tenant, "ro") as conn:
+        talks = inbox_metrics(conn, since, until, settings.timezone)
+        views = {by: [r.as_json() for r in performance(conn, since, until, settings.timezone, by)]
+                 for by in ("ad", "creative", "direction")}  # fmt: skip
+        currency = conn.execute("SELECT value->>'currency' FROM config WHERE key = 'account_currency'").fetchone()
+    return ConversationNumbers(**talks.model_dump(), leads_by=views,
+                               currency=currency[0] if currency and currency[0] else settings.currency)  # fmt: skip
 
 
 class UsageQuery(BaseModel):

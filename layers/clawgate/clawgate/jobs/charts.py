@@ -113,3 +113,39 @@ def report_chart(title: str, days: list[Day], currency: str, target_cpl: float |
     out = io.BytesIO()
     image.save(out, "PNG", optimize=True)
     return out.getvalue()
+
+
+def conversations_chart(
+    title: str, handoffs: list[tuple[date, int]], groups: list[tuple[str, float | None, int]], currency: str
+) -> bytes:
+    """The weekly report's second chart: hand-offs per day (bars), then cost per lead by direction (one horizontal
+    bar each, its leads beside it)."""
+    rows = max(len(groups), 1)
+    height = TOP + 20 + PANEL_H + PANEL_GAP + 30 + rows * 28 + 20
+    image = Image.new("RGB", (WIDTH, height), (255, 255, 255))
+    draw = ImageDraw.Draw(image)
+    draw.text((LEFT, 12), title, fill=INK, font=font(20))
+    days = [Day(day, float(count), 0) for day, count in handoffs]
+    top = TOP + 20
+    peak = max((d.spend for d in days), default=0.0) * 1.1 or 1.0
+    _frame(draw, top, "Hand-offs to a person per day", peak)
+    slot = (WIDTH - RIGHT - LEFT) / max(len(days), 1)
+    _bars(draw, top, [d.spend for d in days], COLORS["cpl"], slot, peak)
+    _x_labels(draw, top, days, slot)
+    top += PANEL_H + PANEL_GAP
+    draw.text((LEFT, top - 24), f"Cost per lead by direction, {currency}", fill=INK, font=font(16))
+    widest = max((cpl or 0.0 for _, cpl, _ in groups), default=0.0) or 1.0
+    bar_left = LEFT + 180
+    for index, (label, cpl, leads) in enumerate(groups):
+        y = top + 10 + index * 28
+        draw.text((LEFT, y + 9), label[:24], fill=INK, font=font(12), anchor="lm")
+        length = int((WIDTH - RIGHT - bar_left - 160) * (cpl or 0.0) / widest)
+        if length > 0:
+            draw.rectangle((bar_left, y, bar_left + length, y + 18), fill=COLORS["spend"])
+        text = f"{_number(cpl)} · {leads} leads" if cpl is not None else f"no leads · {leads}"
+        draw.text((bar_left + length + 8, y + 9), text, fill=INK, font=font(12), anchor="lm")
+    if not groups:
+        draw.text((LEFT, top + 19), "No leads this week.", fill=INK, font=font(12), anchor="lm")
+    out = io.BytesIO()
+    image.save(out, "PNG", optimize=True)
+    return out.getvalue()

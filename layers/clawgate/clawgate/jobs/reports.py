@@ -10,8 +10,9 @@ from decimal import Decimal
 from typing import Any
 
 from clawgate import secrets
+from clawgate.conversations.metrics import InboxMetrics, inbox_metrics
 from clawgate.db import tenant_tx
-from clawgate.jobs.charts import report_chart
+from clawgate.jobs.charts import conversations_chart, report_chart
 from clawgate.jobs.report_data import Totals, change, daily_series, latest_alerts, latest_scores, totals
 from clawgate.meta.marketing.context import AdsContext, load_context
 from clawgate.meta.marketing.lead_quality import By, performance
@@ -27,6 +28,7 @@ class Report:
     text: str
     chart: bytes
     chart_days: int
+    conversations_chart: bytes | None = None  # weekly: hand-offs per day and cost per lead by direction
 
 
 def report_targets(ctx: AdsContext) -> list[tuple[str, int]]:
@@ -104,9 +106,42 @@ def build_report(ctx: AdsContext, kind: str, until: date) -> Report:
         lines = [f"📊 {ctx.tenant.name}: {kind} report", "", *_summary(ctx, conn, label, now, before, until)]
         lines += _breakdown(ctx, conn, since, until) + _scores(conn)
         series = daily_series(conn, until - timedelta(days=chart_days - 1), until, tz)
+        talks = inbox_metrics(conn, since, until, tz) if kind == "weekly" else None
+        directions = [r for r in performance(conn, since, until, tz, "direction") if r.key] if talks else []
     title = f"{ctx.tenant.name[:40]} - {chart_days} days to {until.isoformat()}"
     target = float(ctx.target_cpl) if ctx.target_cpl else None
-    return Report(kind, "\n".join(lines), report_chart(title, series, ctx.currency, target), chart_days)
+    chart = report_chart(title, series, ctx.currency, target)
+    if talks is None:
+        return Report(kind, "\n".join(lines), chart, chart_days)
+    lines += _conversations(talks)
+    groups = [(r.name or str(r.key), float(r.cpl) if r.cpl is not None else None, r.leads) for r in directions[:8]]
+    handoffs = [(d.date, d.count) for d in talks.handoffs_per_day]
+    days = [since + timedelta(days=n) for n in range(window)]
+    counts = dict(handoffs)
+    second = conversations_chart(f"{ctx.tenant.name[:40]} - conversations, week to {until.isoformat()}",
+                                 [(d, counts.get(d, 0)) for d in days], groups, ctx.currency)  # fmt: skip
+    return Report(kind, "\n".join(lines), chart, chart_days, second)
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "–"
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 5400 else f"{seconds / 3600:.1f} h"
+
+
+def _conversations(talks: InboxMetrics) -> list[str]:
+    share = f"{talks.resolved_share:.0%}" if talks.resolved_share is not None else "–"
+    lines = [
+        "",
+        "Conversations:",
+        f"• {talks.conversations} conversations, {share} resolved without a person",
+        f"• First response: agent {_duration(talks.first_response_bot.median_seconds)} (median), person"
+        f" {_duration(talks.first_response_human.median_seconds)} after a hand-off",
+        f"• Hand-offs: {sum(d.count for d in talks.handoffs_per_day)}",
+    ]
+    return lines
 
 
 def send_report(ctx: AdsContext, report: Report, until: date) -> dict[str, Any]:
@@ -121,6 +156,10 @@ def send_report(ctx: AdsContext, report: Report, until: date) -> dict[str, Any]:
         call(token, "sendMessage", {"chat_id": chat_id, "text": report.text[:4096]})
         call(token, "sendPhoto", {"chat_id": chat_id, "caption": caption},
              files={"photo": (f"{report.kind}-{until.isoformat()}.png", report.chart, "image/png")})  # fmt: skip
+        if report.conversations_chart:
+            photo = (f"conversations-{until.isoformat()}.png", report.conversations_chart, "image/png")
+            call(token, "sendPhoto", {"chat_id": chat_id, "caption": "Hand-offs per day, cost per lead by direction"},
+                 files={"photo": photo})  # fmt: skip
         sent.append(chat_id)
     if not sent:
         logger.warning("report not sent: no report or operator chat", extra={"tenant": ctx.slug})

@@ -1,0 +1,113 @@
+"""The operator inbox in a real browser (Playwright driving Chromium, as in test_web_ui) on a 390 px phone screen:
+a WhatsApp customer writes, the operator takes the conversation over, answers (the reply reaches the fake Graph),
+sees the customer's next message arrive live with no model call, gives the conversation back; a conversation whose
+24-hour window closed offers the template picker instead of the reply box. Screenshots go to test-output/."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+from clawgate.core.meta_webhooks import sign
+from clawgate.db import tenant_tx
+from clawgate.gateway import devices
+from clawgate.local.fakes import FakeAnthropic, FakeGraph
+from clawgate.tenancy.apply import apply_tenant
+from clawgate.tenancy.tokens import create_token
+
+from tests.channel_fixtures import environment, tenant_secrets
+from tests.channel_payloads import WABA_ID, raw, wa_body, wa_text
+from tests.conftest import TEST_APP_SECRET
+from tests.e2e.conftest import Client
+from tests.e2e.test_web_ui import OUTPUT, browser
+from tests.runtime import RunningRuntime
+
+__all__ = ["browser"]
+
+
+@pytest.fixture
+def client(local: RunningRuntime, make_tenant: Callable[..., Any], graph: FakeGraph) -> Iterator[Client]:
+    slug = f"t{uuid.uuid4().hex[:8]}"
+    tenant = make_tenant(slug)
+    apply_tenant(tenant)
+    with environment(**tenant_secrets(slug)):
+        yield Client(tenant, create_token(slug), local.url)
+
+
+def customer_writes(local: RunningRuntime, client: Client, text: str, user: str, at: float | None = None) -> None:
+    message = wa_text(text, user_id=user, wa_id=user.removeprefix("US."), timestamp=str(int(at or time.time())))
+    data = raw(wa_body([message], phone_number_id=client.tenant.channels.whatsapp[0].phone_number_id))
+    headers = {"x-hub-signature-256": sign(data, TEST_APP_SECRET), "content-type": "application/json"}
+    assert httpx.post(local.url + "/webhooks/whatsapp", content=data, headers=headers, timeout=30).status_code == 200
+    assert local.runtime.queues.get("inbound").wait_idle(timeout=120)
+
+
+def test_take_over_a_whatsapp_conversation_answer_and_give_it_back_on_a_phone(
+    browser: Any, local: RunningRuntime, client: Client, graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    from playwright.sync_api import expect
+
+    model.script_text("Hello! We have slots tomorrow at 10 and 15.")
+    customer_writes(local, client, "Hi, any slots tomorrow?", "US.77010000601")
+    graph.add_template(WABA_ID, "visit_reminder", "Hi {{1}}, shall we book your visit?")
+    customer_writes(local, client, "hello from last week", "US.77010000602", at=time.time() - 30 * 3600)
+    device = "web-inbox" + uuid.uuid4().hex[:8]
+    devices.register(client.tenant.slug, device, "Anna's phone", approve=True)
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    context.add_init_script(
+        f"localStorage.setItem('clawgate.device', '{device}');"
+        f"localStorage.setItem('clawgate.tenant', '{client.tenant.slug}');"
+        f"localStorage.setItem('clawgate.token', '{client.token}');"
+    )
+    page = context.new_page()
+    page.goto(client.url + "/")
+    expect(page.locator("#app")).to_be_visible()
+    page.click("#tabs button[data-tab=inbox]")
+    expect(page.locator("#inbox-list .conversation")).to_have_count(2)
+    expect(page.locator("#tabs .tab-count")).to_have_text("2")  # one unread message in each
+    page.locator("#inbox-list .conversation", has_text="77010000601").click()
+    transcript = page.locator("#inbox-transcript")
+    expect(transcript).to_contain_text("Hi, any slots tomorrow?")
+    expect(transcript.locator(".msg.agent")).to_contain_text("slots tomorrow at 10 and 15")
+    expect(page.locator("#inbox-facts")).to_contain_text("left")  # the time left in the 24-hour window
+    page.screenshot(path=str(OUTPUT / "web_inbox_phone_transcript.png"), full_page=True)
+
+    page.click("#inbox-take")
+    expect(page.locator("#inbox-give")).to_be_visible()
+    expect(page.locator("#inbox-facts")).to_contain_text("human · Chrome on Linux")  # the device takes it
+    page.fill("#inbox-text", "Hi, this is Anna. 10:00 is yours!")
+    page.click("#inbox-reply button[type=submit]")
+    expect(transcript.locator(".msg.operator")).to_contain_text("this is Anna", timeout=15_000)
+    sent = [b for b in graph.sent_whatsapp() if b.get("text", {}).get("body") == "Hi, this is Anna. 10:00 is yours!"]
+    assert len(sent) == 1 and sent[0]["to"] == "77010000601"
+
+    calls = len(model.message_requests())
+    customer_writes(local, client, "Perfect, see you then", "US.77010000601")
+    expect(transcript).to_contain_text("Perfect, see you then")  # pushed live, no reload
+    assert len(model.message_requests()) == calls  # the bot stayed quiet
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(OUTPUT / "web_inbox_phone_human.png"), full_page=True)
+
+    page.click("#inbox-give")
+    expect(page.locator("#inbox-take")).to_be_visible()
+    with tenant_tx(client.tenant.slug) as conn:
+        modes = conn.execute("SELECT peer_id, mode FROM conversations ORDER BY peer_id").fetchall()
+    assert modes == [("US.77010000601", "bot"), ("US.77010000602", "bot")]
+
+    page.click("#inbox-back")
+    page.locator("#inbox-list .conversation", has_text="77010000602").click()
+    expect(page.locator("#inbox-template")).to_be_visible()  # the window closed 6 hours ago
+    expect(page.locator("#inbox-reply")).to_be_hidden()
+    expect(page.locator("#inbox-template-body")).to_have_text("Hi {{1}}, shall we book your visit?")
+    page.fill("#inbox-template-params input", "Dana")
+    page.click("#inbox-template button[type=submit]")
+    expect(transcript.locator(".msg.operator")).to_contain_text("Hi Dana, shall we book your visit?", timeout=15_000)
+    [template] = [b for b in graph.sent_whatsapp() if b.get("type") == "template"]
+    assert template["template"]["name"] == "visit_reminder" and template["to"] == "77010000602"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.screenshot(path=str(OUTPUT / "web_inbox_phone_template.png"), full_page=True)
+    context.close()
