@@ -197,8 +197,8 @@ INSERT INTO directions (id, name) VALUES (901, 'Implants'), (902, 'Whitening');
 INSERT INTO ad_creative_mapping (ad_id, direction_id) VALUES ('ad-imp', 901), ('ad-white', 902);
 INSERT INTO metrics_history (date, level, object_id, ad_id, spend, leads) VALUES
   ('2026-05-12', 'ad', 'ad-imp', 'ad-imp', 3000, 2), ('2026-05-12', 'ad', 'ad-white', 'ad-white', 500, 1);
-INSERT INTO leads (source, ad_id, created_at) VALUES ('ctwa', 'ad-imp', '2026-05-12 10:00+05'),
-  ('ctwa', 'ad-imp', '2026-05-12 11:00+05'), ('ctwa', 'ad-white', '2026-05-13 09:00+05');
+INSERT INTO leads (source, leadgen_id, ad_id, created_at) VALUES ('lead_form', 'lg1', 'ad-imp', '2026-05-12 10:00+05'),
+  ('lead_form', 'lg2', 'ad-imp', '2026-05-12 11:00+05'), ('lead_form', 'lg3', 'ad-white', '2026-05-13 09:00+05');
 INSERT INTO conversations (id, channel, account_id, peer_id) VALUES (801, 'whatsapp', 'pn', 'US.a'),
   (802, 'whatsapp', 'pn', 'US.b');
 INSERT INTO inbound_events (channel, account_id, provider_id, peer_id, payload, received_at, conversation_id) VALUES
