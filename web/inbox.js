@@ -3,7 +3,7 @@
 // give back, assign, labels, a private note, and the ad that started the conversation. Text only, never HTML.
 
 const $ = (selector) => document.querySelector(selector);
-const inbox = { socket: null, items: new Map(), open: null, templates: [], onUnread: () => {} };
+const inbox = { socket: null, items: new Map(), open: null, templates: [], composer: "", onUnread: () => {} };
 
 function el(tag, text, cls) {
   const node = document.createElement(tag);
@@ -141,6 +141,9 @@ function renderHeader(item) {
 
 async function renderComposer(item) {
   const open = windowOpen(item) && !item.opted_out;
+  const shown = `${item.id}:${open}:${item.opted_out}`;
+  if (inbox.composer === shown) return; // a live update of the same state: keep what the operator typed
+  inbox.composer = shown;
   $("#inbox-reply").hidden = !open;
   $("#inbox-template").hidden = open || item.opted_out;
   $("#inbox-closed").textContent = item.opted_out ? "The customer opted out: nothing more can be sent." : open ? "" : "The 24-hour window is closed: only an approved template can be sent.";
