@@ -224,7 +224,7 @@ def test_a_turn_out_of_time_budget_ends_cleanly_before_its_model_call(
     from clawgate.agent import deadline, model_step
 
     client = client_for()
-    monkeypatch.setattr(model_step, "seconds_since_turn", lambda tenant, turn: 200.0)  # a turn late in its budget
+    monkeypatch.setattr(model_step, "seconds_since_turn", lambda clock: 200.0)  # a turn late in its budget
     answer = client.run("assistant", "still there?").json()
     assert (answer["status"], answer["reply"]) == ("succeeded", deadline.TIME_BUDGET_REPLY)
     assert model.message_requests() == []
@@ -239,7 +239,7 @@ def test_a_tool_round_that_could_overrun_is_not_started(
     client = client_for()
     since_turn = 60.0  # a model call still fits, a tool round and the model call after it would not
     assert deadline.may_call_model(since_turn) and not deadline.may_run_tools(since_turn, 1)
-    monkeypatch.setattr(model_step, "seconds_since_turn", lambda tenant, turn: since_turn)
+    monkeypatch.setattr(model_step, "seconds_since_turn", lambda clock: since_turn)
     model.script_tool_use([("read_skill", {"name": "handoff"})])
     answer = client.run("assistant", "look it up").json()
     assert answer["reply"] == deadline.TIME_BUDGET_REPLY

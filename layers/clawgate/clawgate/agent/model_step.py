@@ -46,11 +46,13 @@ def choose_model(agent: Agent, channel: str, attempt: int) -> str:
 def call_model(step: StepInput) -> dict[str, Any]:
     bind(tenant=step.tenant, turn=step.turn_id)
     tenant = cached_tenant(step.tenant)
-    with tenant_tx(step.tenant, "ro", pipeline=True) as conn:  # three queries, one round trip
+    with tenant_tx(step.tenant, "ro", pipeline=True) as conn:  # four queries, one round trip
         turn_query = turns.select_turn(conn, step.turn_id)
+        age_query = turns.select_seconds_since_start(conn, step.turn_id)
         files_query = turns.select_files(conn, step.turn_id, PEER_MEMORY)
         rows_query = select_transcript(conn, step.turn_id)
         turn = turn_query.fetchone()
+        clock = TurnClock(turns.seconds_of(age_query))
         files = {name: content for name, content in files_query.fetchall()}
         summary, rows = transcript_rows(rows_query.fetchall())
     if turn is None or turn.status != "running":
@@ -58,10 +60,10 @@ def call_model(step: StepInput) -> dict[str, Any]:
     agent = tenant.agent(turn.agent_id)
     if turn.step_count >= agent.max_steps:
         return stop_turn(step.tenant, turn, "step_limit", STEP_LIMIT_REPLY)
-    if not deadline.may_call_model(seconds_since_turn(step.tenant, turn.id)):
+    if not deadline.may_call_model(seconds_since_turn(clock)):
         return stop_turn(step.tenant, turn, "time_budget", deadline.TIME_BUDGET_REPLY)
     model, answer = complete_with_fallbacks(tenant, agent, turn, step.attempt, (files, summary, rows))
-    return persist_answer(step.tenant, turn, model, answer)
+    return persist_answer(step.tenant, turn, model, answer, clock)
 
 
 def complete_with_fallbacks(
@@ -83,9 +85,19 @@ def complete_with_fallbacks(
     raise AssertionError("unreachable")
 
 
-def seconds_since_turn(tenant: str, turn_id: int) -> float:
-    with tenant_tx(tenant, "ro") as conn:
-        return turns.seconds_since_start(conn, turn_id)
+class TurnClock:
+    """The turn's age: the database's reading, taken with the turn itself (no round trip of its own), advanced by
+    this process's monotonic clock since then."""
+
+    def __init__(self, seconds_at_load: float) -> None:
+        self._started = time.monotonic() - seconds_at_load
+
+    def seconds(self) -> float:
+        return time.monotonic() - self._started
+
+
+def seconds_since_turn(clock: TurnClock) -> float:
+    return clock.seconds()
 
 
 def stop_turn(tenant: str, turn: Turn, reason: str, reply: str) -> dict[str, Any]:
@@ -125,10 +137,10 @@ def build_request(
     return ModelRequest(model=model_id, system=system, messages=messages, tools=tools, max_tokens=agent.max_tokens)
 
 
-def persist_answer(tenant: str, turn: Turn, model: str, answer: ModelAnswer) -> dict[str, Any]:
+def persist_answer(tenant: str, turn: Turn, model: str, answer: ModelAnswer, clock: TurnClock) -> dict[str, Any]:
     provider, model_id = split_model(model)
     tool_uses = answer.tool_uses
-    if tool_uses and not deadline.may_run_tools(seconds_since_turn(tenant, turn.id), len(tool_uses)):
+    if tool_uses and not deadline.may_run_tools(seconds_since_turn(clock), len(tool_uses)):
         with tenant_tx(tenant, pipeline=True) as conn:  # the tool_use without results is dropped when loaded
             record_usage(conn, turn.id, turn.agent_id, provider, answer.model or model_id, answer.usage)
             append(conn, turn.session_id, turn.id, "tool_use", answer.content)

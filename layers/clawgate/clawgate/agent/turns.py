@@ -117,12 +117,17 @@ def count_step(conn: Conn, turn_id: int, model: str, stop_reason: str | None) ->
     )
 
 
-def seconds_since_start(conn: Conn, turn_id: int) -> float:
-    row = conn.execute(
+def select_seconds_since_start(conn: Conn, turn_id: int) -> Cursor[Any]:
+    """The turn's age by the database's clock (sent; read with `seconds_of`)."""
+    return conn.execute(
         "SELECT extract(epoch FROM clock_timestamp() - coalesce(started_at, created_at))::float FROM turns"
         " WHERE id = %s",
         (turn_id,),
-    ).fetchone()
+    )
+
+
+def seconds_of(age_query: Cursor[Any]) -> float:
+    row = age_query.fetchone()
     return float(row[0]) if row else 0.0
 
 
