@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from clawgate.core.ports import QueueMessage
 from clawgate.local.fakes import FakeGraph, FakeTelegram
+from clawgate.local.queue import Received
 from clawgate.settings import reset_settings
 
 from tests.runtime import RunningRuntime
@@ -65,15 +65,16 @@ def tenant_secrets(slug: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def inbound(local: RunningRuntime) -> Iterator[list[QueueMessage]]:
+def inbound(local: RunningRuntime) -> Iterator[list[Received]]:
     """What reaches the inbound queue's consumer (in order), instead of the agent turn."""
     queue = local.runtime.queues.get("inbound")
     queue.wait_idle()
-    received: list[QueueMessage] = []
-    original = queue.consumer
-    queue.consumer = received.extend
-    try:
+    received: list[Received] = []
+
+    def capture(batch: list[Received]) -> set[int]:
+        received.extend(batch)
+        return set()
+
+    with local.runtime.divert("inbound", capture):
         yield received
-    finally:
         queue.wait_idle()
-        queue.consumer = original

@@ -69,8 +69,9 @@ def test_the_same_webhook_three_times_gives_one_turn_and_one_reply(
     for _ in range(3):
         post_whatsapp(local, wa_body([message], phone_number_id=pnid(tenant)))
     settle(local)
-    local.runtime.queues.get("inbound")._seen.clear()  # as if SQS's five-minute window had passed: the database
-    post_whatsapp(local, wa_body([message], phone_number_id=pnid(tenant)))  # is the long-term deduplication
+    # As if SQS's five-minute window had passed: the database is the long-term deduplication.
+    local.runtime.queues.get("inbound").forget_deduplication()
+    post_whatsapp(local, wa_body([message], phone_number_id=pnid(tenant)))
     settle(local)
     assert [b["text"]["body"] for b in graph.sent_whatsapp()] == ["Yes, tomorrow at 10 or 15."]
     assert [r["message_id"] for r in graph.read_receipts] == [message["id"]]  # read + typing while the model works
@@ -242,7 +243,7 @@ def test_a_message_whose_turn_failed_to_start_is_answered_when_meta_redelivers_i
             admin.execute(f'GRANT INSERT ON tenant_{tenant.slug}.turns TO "{role}"')
     assert rows(tenant, "SELECT turn_id, processed_at FROM inbound_events") == [(None, None)]  # kept, unanswered
     model.script_text("Yes, 10 to 14.")
-    local.runtime.queues.get("inbound")._seen.clear()  # Meta retries after SQS's deduplication window
+    local.runtime.queues.get("inbound").forget_deduplication()  # Meta retries after SQS's deduplication window
     post_whatsapp(local, wa_body([message], phone_number_id=pnid(tenant)))
     settle(local)
     assert [b["text"]["body"] for b in graph.sent_whatsapp()] == ["Yes, 10 to 14."]

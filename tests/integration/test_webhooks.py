@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
-from clawgate.channels.telegram_webhook import webhook_secret
 from clawgate.core.meta_webhooks import sign
-from clawgate.core.ports import QueueMessage
+from clawgate.channels.telegram_webhook import webhook_secret
+from clawgate.local.queue import Received
 
 from tests.channel_payloads import (
     PHONE_NUMBER_ID,
@@ -29,7 +29,7 @@ from tests.channel_payloads import (
 from tests.conftest import TEST_APP_SECRET, TEST_VERIFY_TOKEN
 from tests.runtime import RunningRuntime
 
-Inbound = list[QueueMessage]
+Inbound = list[Received]
 
 
 def post_whatsapp(local: RunningRuntime, body: bytes, signature: str | None = "sign") -> httpx.Response:

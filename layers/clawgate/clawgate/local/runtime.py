@@ -5,21 +5,24 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from clawgate.core import ports
-from clawgate.core.ports import QueueMessage
 from clawgate.entrypoints import QUEUE_CONSUMERS, WORKFLOW_TASKS, QueueConsumer
 from clawgate.local.connections import LocalConnections
+from clawgate.local.consumers import Consumer, Consumers, Target
 from clawgate.local.lambdas import LocalLambdas
-from clawgate.local.queue import LocalQueue, LocalQueues
+from clawgate.local.queue import PgQueue, PgQueues, Received
 from clawgate.local.stepfunctions import REGION, LocalStateMachines, function_arn
 from clawgate.settings import PROJECT_ROOT
 
 ASL_DIR = PROJECT_ROOT / "infra" / "statemachines"
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
+# Consumer threads per queue and process: turns wait on the model most of the time, so a few overlap well.
+CONSUMER_THREADS = {"inbound": 4, "lead": 1, "capi": 1}
 
 
 def load_definition(name: str, asl_dir: Path = ASL_DIR) -> dict[str, Any]:
@@ -34,14 +37,18 @@ def load_definition(name: str, asl_dir: Path = ASL_DIR) -> dict[str, Any]:
     return loaded
 
 
-def sqs_records(queue: str, batch: list[QueueMessage]) -> list[dict[str, Any]]:
+def sqs_records(queue: str, batch: list[Received]) -> list[dict[str, Any]]:
     """Messages as SQS delivers them to a Pipe or a Lambda event source."""
     return [
         {
-            "messageId": str(uuid.uuid4()),
-            "receiptHandle": str(uuid.uuid4()),
+            "messageId": str(m.id),
+            "receiptHandle": str(m.receipt),
             "body": m.body,
-            "attributes": {"MessageGroupId": m.group_id or "", "MessageDeduplicationId": m.dedup_id or ""},
+            "attributes": {
+                "ApproximateReceiveCount": str(m.receive_count),
+                "MessageGroupId": m.group_id or "",
+                "MessageDeduplicationId": m.dedup_id or "",
+            },
             "messageAttributes": {},
             "md5OfBody": hashlib.md5(m.body.encode()).hexdigest(),
             "eventSource": "aws:sqs",
@@ -52,32 +59,67 @@ def sqs_records(queue: str, batch: list[QueueMessage]) -> list[dict[str, Any]]:
     ]
 
 
+def platform_queues() -> PgQueues:
+    return PgQueues([PgQueue(c.queue, fifo=c.fifo, batch_size=c.batch_size) for c in QUEUE_CONSUMERS])
+
+
 class LocalRuntime:
-    def __init__(self, lambdas: LocalLambdas | None = None) -> None:
+    """Handlers, state machines, queues and `@connections` of one process. With `consume`, this process also runs
+    the queue consumers (the tests, `clawgate dev --workers 0`, and each worker process); without, it only sends
+    (the HTTP server when workers run the turns)."""
+
+    def __init__(
+        self,
+        lambdas: LocalLambdas | None = None,
+        *,
+        consume: bool = True,
+        connections: ports.ConnectionPoster | None = None,
+        receiver: str | None = None,
+    ) -> None:
         self.lambdas = lambdas or LocalLambdas()
         self.connections = LocalConnections()
         self.state_machines = LocalStateMachines(self.lambdas)
-        self.queues = LocalQueues()
+        self.queues = platform_queues()
         for name in WORKFLOW_TASKS:
             if (ASL_DIR / f"{name}.asl.json").is_file():
                 self.state_machines.register(name, load_definition(name))
-        for consumer in QUEUE_CONSUMERS:
-            self.queues.add(LocalQueue(consumer.queue, self._consumer(consumer), batch_size=consumer.batch_size))
-        ports.install(ports.Ports(queues=self.queues, connections=self.connections, workflows=self.state_machines))
+        poster = connections or self.connections
+        ports.install(ports.Ports(queues=self.queues, connections=poster, workflows=self.state_machines))
+        self.consumers: Consumers | None = None
+        if consume:
+            consumers = [
+                Consumer(self.queues.get(c.queue), self._target(c), threads=CONSUMER_THREADS.get(c.queue, 1))
+                for c in QUEUE_CONSUMERS
+            ]
+            self.consumers = Consumers(consumers, receiver).start()
 
-    def _consumer(self, consumer: QueueConsumer) -> Any:
-        def deliver(batch: list[QueueMessage]) -> None:
+    def _target(self, consumer: QueueConsumer) -> Target:
+        def deliver(batch: list[Received]) -> set[int]:
             records = sqs_records(consumer.queue, batch)
             if consumer.target.startswith("workflow:"):
                 self.state_machines.run(consumer.target.removeprefix("workflow:"), records)
-                return
+                return set()
             result = self.lambdas.invoke(consumer.target, {"Records": records})
-            if isinstance(result, dict) and result.get("batchItemFailures"):
-                raise RuntimeError(f"{consumer.target} reported failures: {result['batchItemFailures']}")
+            failures = result.get("batchItemFailures") if isinstance(result, dict) else None
+            return {int(f["itemIdentifier"]) for f in failures or ()}
 
         return deliver
 
+    @contextmanager
+    def divert(self, queue: str, target: Target) -> Iterator[None]:
+        """Hand `queue`'s batches to `target` instead of their consumer for a while (tests of what producers send)."""
+        if self.consumers is None:
+            raise RuntimeError("this runtime does not consume its queues")
+        consumer = self.consumers.consumer(queue)
+        original, consumer.target = consumer.target, target
+        try:
+            yield
+        finally:
+            consumer.target = original
+
     def close(self) -> None:
-        self.queues.close()
+        """Finish the batches in flight, then stop."""
+        if self.consumers is not None:
+            self.consumers.stop()
         self.state_machines.close()
         ports.install(ports.Ports())
