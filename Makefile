@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# `make dev DEV_FLAGS=` talks to the real Meta, Telegram and model APIs (set their secrets first).
+DEV_FLAGS ?= --offline
 
 .PHONY: dev test lint bench synth preflight deploy clean
 
@@ -13,7 +15,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 dev: $(STAMP)
-	$(BIN)/clawgate dev --tenant-file tenants/demo.yaml
+	$(BIN)/clawgate dev $(DEV_FLAGS) --tenant-file tenants/demo.yaml
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

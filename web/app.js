@@ -382,5 +382,18 @@ $("#leads-by").addEventListener("change", showConversationMetrics);
 wireInbox(() => openInbox());
 for (const button of document.querySelectorAll("[data-more]")) button.addEventListener("click", () => loadTable(button.dataset.more, true));
 
+// `make dev` prints a sign-in link, /#tenant=…&token=…: a fragment never reaches a server or its logs. The token is
+// kept for this tab only and taken out of the address bar and the history at once.
+function signInFromLink() {
+  const link = new URLSearchParams(location.hash.slice(1));
+  const [tenant, token] = [link.get("tenant"), link.get("token")];
+  if (!tenant || !token) return;
+  history.replaceState(null, "", location.pathname + location.search);
+  forget();
+  sessionStorage.setItem("clawgate.tenant", tenant);
+  sessionStorage.setItem("clawgate.token", token);
+}
+
+signInFromLink();
 if (store.get("clawgate.tenant") && store.get("clawgate.token")) signIn(store.get("clawgate.tenant"), store.get("clawgate.token"));
 else show("sign-in");

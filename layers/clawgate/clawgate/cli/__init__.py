@@ -124,9 +124,37 @@ def cmd_turns_replay(args: argparse.Namespace) -> int:
 
 
 def cmd_dev(args: argparse.Namespace) -> int:
-    from clawgate.local.dev import serve
+    from clawgate.local.dev import Mode, run
 
-    return serve(tenant_files=[Path(f) for f in args.tenant_file], offline=args.offline)
+    mode = Mode("dev", workers=args.workers, offline=args.offline)
+    return run(mode, [Path(f) for f in args.tenant_file])
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from clawgate.local.dev import Mode, run
+
+    return run(Mode("serve", workers=args.workers, host=args.host), [Path(f) for f in args.tenant_file])
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from clawgate.local.demo import play, wait_until_idle
+    from clawgate.local.dev import DEV_DEFAULTS
+    from clawgate.settings import get_settings
+
+    settings = get_settings()
+    url = args.url or f"http://127.0.0.1:{settings.port}"
+    secret = settings.meta_app_secret or DEV_DEFAULTS["CLAWGATE_META_APP_SECRET"]
+    statuses = play(url, secret, args.phone_number_id)
+    if any(status != 200 for status in statuses):
+        print(f"error: the runtime at {url} answered {statuses}; is `make dev` running?", file=sys.stderr)
+        return 1
+    idle = wait_until_idle(url)
+    print(
+        "clawgate demo: a Click-to-WhatsApp conversation (ad referral, three messages, a booking) was played"
+        + ("" if idle else " (the runtime is still working on it)")
+    )
+    print("open the sign-in link `make dev` printed: Dialogs, Leads, CAPI and Metrics show it")
+    return 0 if idle else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -140,7 +168,21 @@ def build_parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="run the local runtime on 127.0.0.1:8787 (CLAWGATE_PORT)")
     dev.add_argument("--tenant-file", action="append", default=[], help="apply this tenant file first (repeatable)")
     dev.add_argument("--offline", action="store_true", help="use the loopback fakes instead of Meta/Telegram/model")
+    dev.add_argument("--workers", type=int, default=1, help="worker processes for the queues (0: in this process)")
     dev.set_defaults(run=cmd_dev)
+
+    serve = commands.add_parser(
+        "serve", help="run one production host (CLAWGATE_DATABASE_URL; see docs/single-host.md)"
+    )
+    serve.add_argument("--tenant-file", action="append", default=[], help="apply this tenant file first (repeatable)")
+    serve.add_argument("--workers", type=int, default=2, help="worker processes for the queues (0: in this process)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback, behind a proxy)")
+    serve.set_defaults(run=cmd_serve)
+
+    demo = commands.add_parser("demo", help="play a Click-to-WhatsApp conversation into a running `make dev`")
+    demo.add_argument("--url", help="the runtime (default http://127.0.0.1:CLAWGATE_PORT)")
+    demo.add_argument("--phone-number-id", default="106540352242922", help="the demo tenant's WhatsApp number id")
+    demo.set_defaults(run=cmd_demo)
 
     tenants = commands.add_parser("tenants", help="apply and list tenants").add_subparsers(dest="sub", required=True)
     apply = tenants.add_parser("apply", help="create or update a tenant from its file")

@@ -6,6 +6,10 @@ import asyncio
 import threading
 from dataclasses import dataclass
 from typing import Protocol
+from urllib.parse import quote
+
+CONNECTIONS_PATH = "/@connections"
+CONNECTIONS_KEY_HEADER = "x-clawgate-connections-key"
 
 
 class Socket(Protocol):
@@ -59,3 +63,28 @@ class LocalConnections:
     def _get(self, connection_id: str) -> _Live | None:
         with self._lock:
             return self._live.get(connection_id)
+
+
+class RemoteConnections:
+    """Implements ports.ConnectionPoster for a worker process: the sockets live in the HTTP server, which serves
+    `@connections` on loopback (as API Gateway's Management API does over HTTPS), behind a key shared at start."""
+
+    def __init__(self, base_url: str, key: str) -> None:
+        import httpx
+
+        self._client = httpx.Client(base_url=base_url, headers={CONNECTIONS_KEY_HEADER: key}, timeout=10)
+
+    def post(self, connection_id: str, data: str) -> bool:
+        response = self._client.post(f"{CONNECTIONS_PATH}/{quote(connection_id, safe='')}", content=data.encode())
+        if response.status_code == 410:
+            return False
+        response.raise_for_status()
+        return True
+
+    def delete(self, connection_id: str) -> None:
+        response = self._client.delete(f"{CONNECTIONS_PATH}/{quote(connection_id, safe='')}")
+        if response.status_code != 410:
+            response.raise_for_status()
+
+    def close(self) -> None:
+        self._client.close()

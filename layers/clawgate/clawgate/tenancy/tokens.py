@@ -40,6 +40,16 @@ def create_token(slug: str, label: str | None = None) -> str:
     return token
 
 
+def replace_token(slug: str, label: str) -> str:
+    """A new token under `label`; the tokens that label named before are revoked (one live sign-in link)."""
+    with registry_tx() as conn:
+        conn.execute(
+            "UPDATE gateway_tokens SET revoked_at = now() WHERE tenant_slug = %s AND label = %s AND revoked_at IS NULL",
+            (slug, label),
+        )
+    return create_token(slug, label)
+
+
 def token_tenant(token: str) -> str | None:
     """The tenant a live token belongs to (and records its use); None for an unknown or revoked token."""
     if not token.startswith(TOKEN_PREFIX):

@@ -177,6 +177,7 @@ class FakeServer:
         self.port = port
         self._lock = threading.RLock()
         self._requests: list[RecordedRequest] = []
+        self.keep_requests = True  # False for a fake that serves a long-running process: nothing piles up
         self._failures: list[_Failure] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -271,8 +272,9 @@ class FakeServer:
 
     # dispatch --------------------------------------------------------------------------------------------------
     def _respond(self, request: RecordedRequest) -> Response:
-        with self._lock:
-            self._requests.append(request)
+        if self.keep_requests:
+            with self._lock:
+                self._requests.append(request)
         failure = self._take_failure(request)
         if failure is not None:
             return failure

@@ -1,0 +1,159 @@
+"""`clawgate dev` as a user runs it — a process with worker processes — against the test's PostgreSQL, the fake
+Graph and the fake model: a `kill -9` with a backlog in flight loses nothing and answers every message once after
+the restart, and two worker processes still run one conversation's turns one at a time."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+from clawgate.channels.meta_webhooks import sign
+from clawgate.db import tenant_tx
+from clawgate.local.demo import wait_until_idle
+from clawgate.local.fakes import FakeAnthropic, FakeGraph
+
+from tests.channel_fixtures import WHATSAPP_TOKEN
+from tests.channel_payloads import wa_body, wa_text
+from tests.conftest import TEST_APP_SECRET, tenant_data
+from tests.runtime import free_port
+
+pytestmark = pytest.mark.usefixtures("fresh_database")
+SLUG = "durable"
+
+
+class Runtime:
+    """`clawgate dev --workers N` in its own process group."""
+
+    def __init__(self, tmp: Path, env: dict[str, str], workers: int) -> None:
+        self.url = f"http://127.0.0.1:{env['CLAWGATE_PORT']}"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "clawgate.cli", "dev", "--workers", str(workers), "--tenant-file", f"{tmp}/t.yaml"],
+            env=env, stdin=subprocess.DEVNULL, stdout=(tmp / "dev.log").open("ab"), stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 90
+        while not self._healthy():
+            assert self.process.poll() is None, (tmp / "dev.log").read_text()[-3000:]
+            assert time.monotonic() < deadline, "the runtime did not start"
+            time.sleep(0.2)
+
+    def _healthy(self) -> bool:
+        try:
+            return httpx.get(self.url + "/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def post_whatsapp(self, phone_number_id: str, user: str, text: str) -> str:
+        message = wa_text(text, user_id=f"US.{user}", wa_id=user)
+        body = json.dumps(wa_body([message], phone_number_id=phone_number_id)).encode()
+        headers = {"x-hub-signature-256": sign(body, TEST_APP_SECRET), "content-type": "application/json"}
+        assert httpx.post(self.url + "/webhooks/whatsapp", content=body, headers=headers, timeout=30).status_code == 200
+        return str(message["id"])
+
+    def kill_9(self) -> None:
+        os.killpg(self.process.pid, signal.SIGKILL)  # the runtime and its workers, with no chance to clean up
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(60)
+
+
+@pytest.fixture
+def start_runtime(
+    tmp_path: Path,
+    graph: FakeGraph,
+    model: FakeAnthropic,
+    fresh_database: str,
+) -> Iterator[Callable[[int], Runtime]]:
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(tenant_data(SLUG)))
+    env = {
+        **os.environ,
+        "CLAWGATE_DATABASE_URL": fresh_database,
+        "CLAWGATE_PORT": str(free_port()),
+        "CLAWGATE_DATA_DIR": str(tmp_path / "data"),
+        "CLAWGATE_GRAPH_URL": graph.url,
+        "CLAWGATE_META_APP_SECRET": TEST_APP_SECRET,
+        f"CLAWGATE_SECRET_{SLUG.upper()}_WHATSAPP": WHATSAPP_TOKEN,
+    }
+    started: list[Runtime] = []
+
+    def start(workers: int) -> Runtime:
+        started.append(Runtime(tmp_path, env, workers))
+        return started[-1]
+
+    yield start
+    for runtime in started:
+        runtime.stop()
+
+
+def phone_number_id() -> str:
+    return str(tenant_data(SLUG)["channels"]["whatsapp"][0]["phone_number_id"])
+
+
+def answered(graph: FakeGraph) -> list[str]:
+    """Who got a text reply, once per reply."""
+    sent = [m for m in graph.sent_whatsapp() if m.get("type") == "text"]
+    return [str(m.get("to") or m.get("recipient")).removeprefix("US.") for m in sent]
+
+
+def rows(sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    with tenant_tx(SLUG) as conn:
+        return conn.execute(sql, params).fetchall()
+
+
+def test_a_kill_9_with_a_backlog_in_flight_loses_nothing_and_answers_each_message_once(
+    start_runtime: Callable[[int], Runtime],
+    graph: FakeGraph,
+    model: FakeAnthropic,
+) -> None:
+    model.responder = lambda body: time.sleep(0.05) or None  # turns take a moment: a backlog builds up
+    runtime = start_runtime(2)
+    users = [f"7700000{n:04d}" for n in range(30)]
+    for user in users:
+        runtime.post_whatsapp(phone_number_id(), user, f"hello from {user}")
+    runtime.kill_9()  # every message was acknowledged with a 200; most are queued or in flight
+    assert len(set(answered(graph))) < len(users)
+
+    start_runtime(2)
+    deadline = time.monotonic() + 120
+    while len(set(answered(graph))) < len(users) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)  # anything sent twice would arrive now
+    assert sorted(answered(graph)) == sorted(users)  # every message answered, each exactly once
+    assert rows("SELECT count(*) FROM turns WHERE status <> 'succeeded'") == [(0,)]
+
+
+def test_two_workers_run_one_conversation_s_turns_one_at_a_time(
+    start_runtime: Callable[[int], Runtime],
+    graph: FakeGraph,
+    model: FakeAnthropic,
+) -> None:
+    model.responder = lambda body: time.sleep(0.3) or None  # long enough for a second worker to be free
+    runtime = start_runtime(2)
+    runtime.post_whatsapp(phone_number_id(), "77030000001", "the workers are up once this is answered")
+    assert wait_until_idle(runtime.url, timeout=120)
+    wamids = []
+    for n in range(6):
+        wamids.append(runtime.post_whatsapp(phone_number_id(), "77010000001", f"message {n}"))
+        runtime.post_whatsapp(phone_number_id(), f"7702000{n:04d}", "another conversation")
+        time.sleep(0.15)
+    assert wait_until_idle(runtime.url, timeout=120)
+    turns = rows("SELECT created_at, finished_at FROM turns WHERE peer_id LIKE %s ORDER BY id", "%77010000001")
+    assert len(turns) >= 2  # bursts fold into one turn, but not all six into one
+    for (_, finished), (next_created, _) in itertools.pairwise(turns):
+        assert finished <= next_created  # the next turn began after the previous one ended
+    inbound = rows("SELECT provider_id FROM inbound_events WHERE peer_id LIKE %s", "%77010000001")
+    assert sorted(r[0] for r in inbound) == sorted(wamids)
