@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from clawgate.channels.meta_webhooks import sign
+from clawgate.core.meta_webhooks import sign
 from clawgate.db import tenant_tx
 from clawgate.local.demo import wait_until_idle
 from clawgate.local.fakes import FakeAnthropic, FakeGraph

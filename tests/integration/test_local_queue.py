@@ -10,9 +10,9 @@ import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
+from clawgate.core.ports import QueueMessage
 from clawgate.local.consumers import Consumer, Consumers, Target
 from clawgate.local.queue import PgQueue, Received, release
-from clawgate.core.ports import QueueMessage
 
 
 @pytest.fixture

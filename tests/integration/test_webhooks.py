@@ -9,8 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
-from clawgate.core.meta_webhooks import sign
 from clawgate.channels.telegram_webhook import webhook_secret
+from clawgate.core.meta_webhooks import sign
 from clawgate.local.queue import Received
 
 from tests.channel_payloads import (

@@ -92,7 +92,7 @@ def ad_referral(ad_id: str = DEMO_AD_ID) -> dict[str, Any]:
 
 def play(base_url: str, app_secret: str, phone_number_id: str, *, pause_s: float = 1.0) -> list[int]:
     """Post the conversation as signed webhooks; return the status of each post."""
-    from clawgate.channels.meta_webhooks import sign
+    from clawgate.core.meta_webhooks import sign
 
     wa_id = f"7700{int(time.time()) % 10**7:07d}"
     statuses = []

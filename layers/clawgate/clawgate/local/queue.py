@@ -23,9 +23,9 @@ from typing import Any
 
 from psycopg import Connection
 
+from clawgate.core.ports import QueueMessage
 from clawgate.db import registry_tx
 from clawgate.db.tx import GATEWAY_ROLE, REGISTRY_SCHEMA, SET_SCOPE
-from clawgate.core.ports import QueueMessage
 
 CHANNEL = "clawgate_queue"
 DEDUP_WINDOW = "5 minutes"
