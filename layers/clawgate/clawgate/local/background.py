@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,7 +35,7 @@ def free_port() -> int:
 
 @contextmanager
 def running_runtime() -> Iterator[RunningRuntime]:
-    runtime = LocalRuntime()
+    runtime = LocalRuntime(namespace=uuid.uuid4().hex[:8])  # its queues are its own
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(build_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -129,13 +129,13 @@ class Consumers:
     def _consume(self, consumer: Consumer, conn: psycopg.Connection[Any]) -> None:
         queue, idle_rounds = consumer.queue, 0
         while not self._stopping.is_set():
-            seen = self._wakeup.version(queue.name)
+            seen = self._wakeup.version(queue.key)
             batch = queue.receive(self.receiver, conn=conn)
             if not batch:
                 idle_rounds += 1
                 if idle_rounds % 60 == 0:
                     expire_deduplication(conn)
-                self._wakeup.wait(queue.name, seen, IDLE_WAIT_S)
+                self._wakeup.wait(queue.key, seen, IDLE_WAIT_S)
                 continue
             self._deliver(consumer, batch, conn)
 

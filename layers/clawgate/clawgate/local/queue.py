@@ -138,6 +138,8 @@ class QueueStats:
 
 @dataclass
 class PgQueue:
+    """A queue by its name; `namespace` keeps apart the queues of runtimes that share a database (the tests')."""
+
     name: str
     fifo: bool = True
     batch_size: int = 10
@@ -145,6 +147,12 @@ class PgQueue:
     visibility_timeout_s: float = VISIBILITY_TIMEOUT_S
     retry_delay_s: float = 0.2
     stats: QueueStats = field(default_factory=QueueStats)
+    namespace: str = ""
+
+    @property
+    def key(self) -> str:
+        """The queue's name in the tables and in notifications."""
+        return f"{self.namespace}/{self.name}" if self.namespace else self.name
 
     def send(self, messages: Sequence[QueueMessage]) -> None:
         """Committed when this returns. Standard queues ignore group and deduplication ids, as SQS refuses them."""
@@ -152,7 +160,7 @@ class PgQueue:
             return
         groups = [(m.group_id or f"solo-{uuid.uuid4().hex}") if self.fifo else None for m in messages]
         dedups = [m.dedup_id[:128] if self.fifo and m.dedup_id else None for m in messages]
-        params = {"queue": self.name, "groups": groups, "dedups": dedups, "bodies": [m.body for m in messages]}
+        params = {"queue": self.key, "groups": groups, "dedups": dedups, "bodies": [m.body for m in messages]}
         with registry_tx() as conn:
             row = conn.execute(_SEND, params).fetchone()
         sent = int(row[0]) if row else 0
@@ -162,7 +170,7 @@ class PgQueue:
     def receive(self, receiver: str, limit: int | None = None, conn: Connection[Any] | None = None) -> list[Received]:
         receipt = uuid.uuid4()
         params = {
-            "queue": self.name,
+            "queue": self.key,
             "limit": limit or self.batch_size,
             "visibility": self.visibility_timeout_s,
             "receipt": receipt,
@@ -194,7 +202,7 @@ class PgQueue:
             ).rowcount
             delay = self.retry_delay_s * 2 ** (attempts - 1)
             tx.execute(_RETRY, {"ids": ids, "receipt": receipt, "delay": delay, "error": error[:2000]})
-            tx.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self.name))
+            tx.execute("SELECT pg_notify(%s, %s)", (CHANNEL, self.key))
         return dead
 
     def depth(self) -> dict[str, int]:
@@ -203,7 +211,7 @@ class PgQueue:
                 "SELECT count(*) FILTER (WHERE visible_at <= now()), count(*) FILTER (WHERE visible_at > now()),"
                 " (SELECT count(*) FROM queue_dead_letters WHERE queue = %(q)s)"
                 " FROM queue_messages WHERE queue = %(q)s",
-                {"q": self.name},
+                {"q": self.key},
             ).fetchone()
         assert row is not None
         return {"queued": row[0], "in_flight": row[1], "dead_lettered": row[2]}
@@ -211,7 +219,7 @@ class PgQueue:
     def pending(self) -> int:
         """Messages waiting, in flight or waiting for a retry."""
         with registry_tx() as conn:
-            row = conn.execute("SELECT count(*) FROM queue_messages WHERE queue = %s", (self.name,)).fetchone()
+            row = conn.execute("SELECT count(*) FROM queue_messages WHERE queue = %s", (self.key,)).fetchone()
         return int(row[0]) if row else 0
 
     def dead_letters(self) -> list[dict[str, Any]]:
@@ -219,7 +227,7 @@ class PgQueue:
             rows = conn.execute(
                 "SELECT id, group_id, body, receive_count, last_error FROM queue_dead_letters"
                 " WHERE queue = %s ORDER BY id",
-                (self.name,),
+                (self.key,),
             ).fetchall()
         return [dict(zip(("id", "group_id", "body", "receive_count", "error"), r, strict=True)) for r in rows]
 
@@ -235,7 +243,7 @@ class PgQueue:
     def forget_deduplication(self) -> None:
         """As if SQS's five-minute deduplication window had passed (tests of provider retries use it)."""
         with registry_tx() as conn:
-            conn.execute("DELETE FROM queue_deduplication WHERE queue = %s", (self.name,))
+            conn.execute("DELETE FROM queue_deduplication WHERE queue = %s", (self.key,))
 
 
 def release(receivers: Sequence[str] | None = None) -> int:

@@ -59,14 +59,17 @@ def sqs_records(queue: str, batch: list[Received]) -> list[dict[str, Any]]:
     ]
 
 
-def platform_queues() -> PgQueues:
-    return PgQueues([PgQueue(c.queue, fifo=c.fifo, batch_size=c.batch_size) for c in QUEUE_CONSUMERS])
+def platform_queues(namespace: str = "") -> PgQueues:
+    return PgQueues(
+        [PgQueue(c.queue, fifo=c.fifo, batch_size=c.batch_size, namespace=namespace) for c in QUEUE_CONSUMERS]
+    )
 
 
 class LocalRuntime:
     """Handlers, state machines, queues and `@connections` of one process. With `consume`, this process also runs
     the queue consumers (the tests, `clawgate dev --workers 0`, and each worker process); without, it only sends
-    (the HTTP server when workers run the turns)."""
+    (the HTTP server when workers run the turns). Runtimes that share a database but not their queues (the tests')
+    each take a `namespace`."""
 
     def __init__(
         self,
@@ -75,11 +78,12 @@ class LocalRuntime:
         consume: bool = True,
         connections: ports.ConnectionPoster | None = None,
         receiver: str | None = None,
+        namespace: str = "",
     ) -> None:
         self.lambdas = lambdas or LocalLambdas()
         self.connections = LocalConnections()
         self.state_machines = LocalStateMachines(self.lambdas)
-        self.queues = platform_queues()
+        self.queues = platform_queues(namespace)
         for name in WORKFLOW_TASKS:
             if (ASL_DIR / f"{name}.asl.json").is_file():
                 self.state_machines.register(name, load_definition(name))
