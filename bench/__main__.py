@@ -7,6 +7,7 @@ import os
 import sys
 
 BENCHMARKS = [
+    "bench.runtime",  # first: the peer-comparable table
     "bench.imports",
     "bench.webhooks",
     "bench.workplace",
