@@ -106,11 +106,11 @@ def _database(mode: Mode, stack: ExitStack) -> None:
 
 
 def _apply(mode: Mode, tenant_files: list[Path]) -> list[str]:
-    from clawgate.db.migrate import ensure_platform
+    from clawgate.db.migrate import upgrade_all
     from clawgate.tenancy.apply import apply_tenant
     from clawgate.tenancy.model import load_tenant_file
 
-    ensure_platform()
+    upgrade_all()  # the registry and every tenant schema, as `clawgate db upgrade`
     slugs = []
     for path in tenant_files:
         result = apply_tenant(load_tenant_file(path))
