@@ -16,6 +16,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -65,14 +66,11 @@ class Runtime:
                 raise RuntimeError("the runtime did not start")
             time.sleep(0.2)
 
-    def processes(self) -> list[psutil.Process]:
-        return [self.ps, *self.ps.children(recursive=True)]
-
     def cpu_seconds(self) -> float:
-        return sum(sum(p.cpu_times()[:2]) for p in self.processes())
+        return tree_cpu_seconds(self.ps)
 
     def rss_mib(self) -> float:
-        return sum(p.memory_info().rss for p in self.processes()) / 2**20
+        return tree_rss_mib(self.ps)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -89,29 +87,40 @@ def postgres_cpu_seconds(database_url: str) -> float:
     return float("nan")
 
 
-def run_api(client: httpx.Client, token: str, session: str) -> float:
-    started = time.perf_counter()
-    response = client.post(f"/api/v1/tenants/{SLUG}/agents/assistant/run", json={"message": "hi", "session": session},
-                           headers={"authorization": f"Bearer {token}"})  # fmt: skip
-    response.raise_for_status()
-    return time.perf_counter() - started
+Call = Callable[[httpx.Client, str], None]  # one agent message in a session
 
 
-def sequential(runtime: Runtime, token: str, fresh: bool) -> float:
-    with httpx.Client(base_url=runtime.url, timeout=60) as client:
+def run_api(token: str) -> Call:
+    def call(client: httpx.Client, session: str) -> None:
+        response = client.post(f"/api/v1/tenants/{SLUG}/agents/assistant/run",
+                               json={"message": "hi", "session": session},
+                               headers={"authorization": f"Bearer {token}"})  # fmt: skip
+        response.raise_for_status()
+
+    return call
+
+
+def sequential(url: str, call: Call, fresh: bool, count: int = SEQUENTIAL) -> float:
+    """The median of `count` messages one after the other (ms): each in a new session, or all in one."""
+    times = []
+    with httpx.Client(base_url=url, timeout=120) as client:
         stamp = time.time_ns()
-        times = [run_api(client, token, f"s{stamp}-{i}" if fresh else f"same-{stamp}") for i in range(SEQUENTIAL)]
+        for i in range(count):
+            started = time.perf_counter()
+            call(client, f"s{stamp}-{i}" if fresh else f"same-{stamp}")
+            times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 
 
-def concurrent(runtime: Runtime, token: str, clients: int = 4) -> tuple[int, float]:
+def concurrent(url: str, call: Call, clients: int = 4, seconds: float = SECONDS) -> tuple[int, float]:
+    """Messages answered by `clients` clients sending one after another for `seconds`, and the time it took."""
     done: list[int] = [0] * clients
-    stop = time.monotonic() + SECONDS
+    stop = time.monotonic() + seconds
 
     def client_loop(n: int) -> None:
-        with httpx.Client(base_url=runtime.url, timeout=60) as client:
+        with httpx.Client(base_url=url, timeout=120) as client:
             while time.monotonic() < stop:
-                run_api(client, token, f"c{n}-{time.time_ns()}")
+                call(client, f"c{n}-{time.time_ns()}")
                 done[n] += 1
 
     threads = [threading.Thread(target=client_loop, args=(n,)) for n in range(clients)]
@@ -121,6 +130,14 @@ def concurrent(runtime: Runtime, token: str, clients: int = 4) -> tuple[int, flo
     for thread in threads:
         thread.join()
     return sum(done), time.perf_counter() - started
+
+
+def tree_cpu_seconds(root: psutil.Process) -> float:
+    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+
+
+def tree_rss_mib(root: psutil.Process) -> float:
+    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
 
 
 def webhook_body(user: str, text: str) -> bytes:
@@ -175,11 +192,11 @@ def round_trips_per_turn(database_url: str) -> int:
             runtime.close()
 
 
-def long_run(runtime: Runtime, token: str) -> str:
+def long_run(runtime: Runtime, call: Call) -> str:
     samples, served = [], 0
     with httpx.Client(base_url=runtime.url, timeout=60) as client:
         while served < LONG_TURNS:
-            run_api(client, token, f"long-{served}")
+            call(client, f"long-{served}")
             served += 1
             if served % (LONG_TURNS // 5) == 0:
                 samples.append(f"{served}: {runtime.rss_mib():.0f}")
@@ -206,11 +223,12 @@ def main() -> None:
         model.default = None  # an instant echo
         runtime = Runtime(Path(tmp), database_url, model.url)
         try:
-            sequential(runtime, token, fresh=True)  # warm: imports, pools, caches in every process
-            fresh = sequential(runtime, token, fresh=True)
-            same = sequential(runtime, token, fresh=False)
+            call = run_api(token)
+            sequential(runtime.url, call, fresh=True)  # warm: imports, pools, caches in every process
+            fresh = sequential(runtime.url, call, fresh=True)
+            same = sequential(runtime.url, call, fresh=False)
             cpu0, pg0 = runtime.cpu_seconds(), postgres_cpu_seconds(database_url)
-            messages, elapsed = concurrent(runtime, token)
+            messages, elapsed = concurrent(runtime.url, call)
             cpu = (runtime.cpu_seconds() - cpu0) / messages * 1000
             pg = (postgres_cpu_seconds(database_url) - pg0) / messages * 1000
             served = 3 * SEQUENTIAL + messages
@@ -228,7 +246,7 @@ def main() -> None:
                 ("RSS after the backlog", f"{runtime.rss_mib():.0f} MiB"),
             ]
             if LONG_TURNS:
-                rows.append((f"RSS (MiB) over {LONG_TURNS} more sequential turns", long_run(runtime, token)))
+                rows.append((f"RSS (MiB) over {LONG_TURNS} more sequential turns", long_run(runtime, call)))
         finally:
             runtime.stop()
         rows.append(("database round trips per turn (one turn, no tools)", str(round_trips_per_turn(database_url))))

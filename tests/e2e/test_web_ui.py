@@ -149,3 +149,28 @@ def test_the_ui_fits_a_phone_screen(browser: Any, client_for: Callable[..., Clie
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(OUTPUT / "web_ui_phone_metrics.png"), full_page=True)
     context.close()
+
+
+def test_the_sign_in_link_signs_in_and_leaves_no_token_in_the_address_bar(
+    browser: Any, client_for: Callable[..., Client]
+) -> None:
+    """`make dev` prints /#tenant=…&token=…: the UI signs in from it, keeps it for the tab only and erases it."""
+    from clawgate.gateway import devices
+    from playwright.sync_api import expect
+
+    client = client_for()
+    device = "web-link0000test"
+    devices.register(client.tenant.slug, device, "link", approve=True)
+    context = browser.new_context()
+    context.add_init_script(f"localStorage.setItem('clawgate.device', '{device}');")
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{client.url}/#tenant={client.tenant.slug}&token={client.token}")
+    expect(page.locator("#app")).to_be_visible()
+    expect(page.locator("#status")).to_have_text("connected")
+    assert client.token not in page.url and "#" not in page.url
+    assert page.evaluate("sessionStorage.getItem('clawgate.token')") == client.token
+    assert page.evaluate("localStorage.getItem('clawgate.token')") is None
+    assert not any(client.token in url for url in requests)  # a fragment is never sent
+    context.close()
