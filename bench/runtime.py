@@ -174,13 +174,13 @@ def acks_under_backlog(runtime: Runtime) -> tuple[float, float, float]:
     return acks[len(acks) // 2] * 1000, acks[int(len(acks) * 0.95)] * 1000, drained
 
 
-def round_trips_per_turn(database_url: str) -> int:
+def round_trips_per_turn() -> int:
     """One turn through the state machine in this process, every statement's round trip counted."""
     from clawgate.local.runtime import LocalRuntime
 
     from bench.pgtrace import traced_pool
 
-    with traced_pool(database_url) as trips:
+    with traced_pool() as trips:
         runtime = LocalRuntime(consume=False)
         try:
             run = {"source": "api", "tenant": SLUG, "agent": "assistant", "text": "hi", "peer": "trips"}
@@ -249,7 +249,7 @@ def main() -> None:
                 rows.append((f"RSS (MiB) over {LONG_TURNS} more sequential turns", long_run(runtime, call)))
         finally:
             runtime.stop()
-        rows.append(("database round trips per turn (one turn, no tools)", str(round_trips_per_turn(database_url))))
+        rows.append(("database round trips per turn (one turn, no tools)", str(round_trips_per_turn())))
     print(f"== the local runtime, peer-comparable (clawgate dev, {WORKERS} worker process(es), instant model) ==")
     width = max(len(label) for label, _ in rows)
     for label, value in rows:

@@ -48,6 +48,10 @@ REGISTRY_GRANTS: dict[str, str] = {
     "pairing_codes": "SELECT, INSERT, UPDATE, DELETE",
     "auth_failures": "SELECT, INSERT, DELETE",
     "unrouted_events": "INSERT",
+    # The single-host runtime's queues (clawgate.local.queue): webhooks send, workers receive and settle.
+    "queue_messages": "SELECT, INSERT, UPDATE, DELETE",
+    "queue_deduplication": "SELECT, INSERT, UPDATE, DELETE",
+    "queue_dead_letters": "SELECT, INSERT",
 }
 
 

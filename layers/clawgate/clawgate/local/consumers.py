@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from clawgate.db.pool import database_url
+from clawgate.db.logins import login_url
 from clawgate.local.queue import CHANNEL, PgQueue, Received, expire_deduplication
 from clawgate.observability import logger
 
@@ -65,7 +65,7 @@ class Wakeup:
     def _listen(self) -> None:
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(database_url(), autocommit=True) as conn:
+                with psycopg.connect(login_url("app"), autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.poke("*")  # anything sent while we were not listening
                     while not self._stopping.is_set():
@@ -120,7 +120,7 @@ class Consumers:
         the handlers use, and an idle process still holds no pooled connection."""
         while not self._stopping.is_set():
             try:
-                with psycopg.connect(database_url(), autocommit=True, prepare_threshold=None) as conn:
+                with psycopg.connect(login_url("app"), autocommit=True, prepare_threshold=None) as conn:
                     self._consume(consumer, conn)
             except psycopg.OperationalError:
                 logger.warning("queue consumer lost its connection; reconnecting", extra={"queue": consumer.queue.name})

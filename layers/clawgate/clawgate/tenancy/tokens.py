@@ -42,7 +42,7 @@ def create_token(slug: str, label: str | None = None) -> str:
 
 def replace_token(slug: str, label: str) -> str:
     """A new token under `label`; the tokens that label named before are revoked (one live sign-in link)."""
-    with registry_tx() as conn:
+    with owner_tx() as conn:  # revoking, like minting, is the operator's
         conn.execute(
             "UPDATE gateway_tokens SET revoked_at = now() WHERE tenant_slug = %s AND label = %s AND revoked_at IS NULL",
             (slug, label),
