@@ -181,7 +181,7 @@ def round_trips_per_turn() -> int:
     from bench.pgtrace import traced_pool
 
     with traced_pool() as trips:
-        runtime = LocalRuntime(consume=False)
+        runtime = LocalRuntime(namespace=f"trips{time.time_ns()}")
         try:
             run = {"source": "api", "tenant": SLUG, "agent": "assistant", "text": "hi", "peer": "trips"}
             runtime.state_machines.run("agent_turn", {**run, "request_id": f"warm-{time.time_ns()}"})

@@ -115,7 +115,7 @@ def over_http() -> None:
     from clawgate.local.runtime import LocalRuntime
     from clawgate.local.server import build_app
 
-    runtime = LocalRuntime(consume=False)  # the acknowledgement alone: the messages stay queued
+    runtime = LocalRuntime(role="server")  # the acknowledgement alone: the messages stay queued
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])

@@ -1,6 +1,7 @@
 """`clawgate dev` as a user runs it — a process with worker processes — against the test's PostgreSQL, the fake
 Graph and the fake model: a `kill -9` with a backlog in flight loses nothing and answers every message once after
-the restart, and two worker processes still run one conversation's turns one at a time."""
+the restart, two worker processes still run one conversation's turns one at a time, and the run API's synchronous
+turns are run by a worker too."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from clawgate.core.meta_webhooks import sign
 from clawgate.db import tenant_tx
 from clawgate.local.demo import wait_until_idle
 from clawgate.local.fakes import FakeAnthropic, FakeGraph
+from clawgate.tenancy.tokens import create_token
 
 from tests.channel_fixtures import WHATSAPP_TOKEN
 from tests.channel_payloads import wa_body, wa_text
@@ -157,3 +159,10 @@ def test_two_workers_run_one_conversation_s_turns_one_at_a_time(
         assert finished <= next_created  # the next turn began after the previous one ended
     inbound = rows("SELECT provider_id FROM inbound_events WHERE peer_id LIKE %s", "%77010000001")
     assert sorted(r[0] for r in inbound) == sorted(wamids)
+
+    model.responder = None  # the run API waits for its turn, which a worker runs (the server runs none)
+    answer = httpx.post(
+        f"{runtime.url}/api/v1/tenants/{SLUG}/agents/assistant/run", json={"message": "hi there", "session": "crm-1"},
+        headers={"authorization": f"Bearer {create_token(SLUG)}"}, timeout=60,
+    )  # fmt: skip
+    assert answer.status_code == 200 and answer.json()["reply"] == "fake reply to: hi there"

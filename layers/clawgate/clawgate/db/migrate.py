@@ -52,6 +52,7 @@ REGISTRY_GRANTS: dict[str, str] = {
     "queue_messages": "SELECT, INSERT, UPDATE, DELETE",
     "queue_deduplication": "SELECT, INSERT, UPDATE, DELETE",
     "queue_dead_letters": "SELECT, INSERT",
+    "sync_run_results": "SELECT, INSERT, DELETE",
 }
 
 

@@ -164,7 +164,7 @@ def run(mode: Mode, tenant_files: list[Path]) -> int:
         stack.callback(close_pool)
         slugs = _apply(mode, tenant_files)
         port = get_settings().port
-        runtime = LocalRuntime(consume=mode.workers == 0)
+        runtime = LocalRuntime(role="server" if mode.workers else "all")
         stack.callback(runtime.close)  # in-process consumers finish their batches
         key = secrets.token_urlsafe(32)
         if mode.workers:

@@ -15,6 +15,8 @@ from typing import Any
 from clawgate.settings import PROJECT_ROOT
 
 FUNCTIONS_DIR = PROJECT_ROOT / "functions"
+REGION = "us-east-1"
+ACCOUNT = "000000000000"
 Handler = Callable[[Any, Any], Any]
 
 
@@ -33,10 +35,14 @@ class LambdaContext:
 
     @property
     def invoked_function_arn(self) -> str:
-        return f"arn:aws:lambda:us-east-1:000000000000:function:{self.function_name}"
+        return function_arn(self.function_name)
 
     def get_remaining_time_in_millis(self) -> int:
         return max(int((self.timeout_s - (time.monotonic() - self._started)) * 1000), 0)
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
 class UnknownFunctionError(LookupError):

@@ -8,21 +8,21 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from clawgate.core import ports
 from clawgate.entrypoints import QUEUE_CONSUMERS, WORKFLOW_TASKS, QueueConsumer
 from clawgate.local.connections import LocalConnections
-from clawgate.local.consumers import Consumer, Consumers, Target
-from clawgate.local.lambdas import LocalLambdas
+from clawgate.local.consumers import Consumer, Consumers, Target, Wakeup
+from clawgate.local.lambdas import REGION, LocalLambdas, function_arn
 from clawgate.local.queue import PgQueue, PgQueues, Received
-from clawgate.local.stepfunctions import REGION, LocalStateMachines, function_arn
+from clawgate.local.sync_runs import QueuedWorkflows, sync_runs_queue, worker_target
 from clawgate.settings import PROJECT_ROOT
 
 ASL_DIR = PROJECT_ROOT / "infra" / "statemachines"
 PLACEHOLDER = re.compile(r"\$\{(\w+)\}")
 # Consumer threads per queue and process: turns wait on the model most of the time, so a few overlap well.
-CONSUMER_THREADS = {"inbound": 4, "lead": 1, "capi": 1}
+CONSUMER_THREADS = {"inbound": 4, "lead": 1, "capi": 1, "sync_runs": 4}
 
 
 def load_definition(name: str, asl_dir: Path = ASL_DIR) -> dict[str, Any]:
@@ -65,37 +65,55 @@ def platform_queues(namespace: str = "") -> PgQueues:
     )
 
 
+Role = Literal["all", "server", "worker"]
+
+
 class LocalRuntime:
-    """Handlers, state machines, queues and `@connections` of one process. With `consume`, this process also runs
-    the queue consumers (the tests, `clawgate dev --workers 0`, and each worker process); without, it only sends
-    (the HTTP server when workers run the turns). Runtimes that share a database but not their queues (the tests')
-    each take a `namespace`."""
+    """Handlers, queues and `@connections` of one process, in one of three roles:
+
+    - "all": everything in this process, the state machines and the queue consumers (tests, `--workers 0`);
+    - "server": the HTTP server beside worker processes: it sends to the queues and hands synchronous runs to the
+      workers (clawgate.local.sync_runs); it loads no ASL interpreter and runs no turn;
+    - "worker": a worker process: the state machines, the queue consumers and the synchronous runs.
+
+    Runtimes that share a database but not their queues (the tests') each take a `namespace`."""
 
     def __init__(
         self,
         lambdas: LocalLambdas | None = None,
         *,
-        consume: bool = True,
+        role: Role = "all",
         connections: ports.ConnectionPoster | None = None,
         receiver: str | None = None,
         namespace: str = "",
     ) -> None:
         self.lambdas = lambdas or LocalLambdas()
         self.connections = LocalConnections()
-        self.state_machines = LocalStateMachines(self.lambdas)
         self.queues = platform_queues(namespace)
+        self.consumers: Consumers | None = None
+        self._wakeup: Wakeup | None = None
+        poster = connections or self.connections
+        if role == "server":
+            self._wakeup = Wakeup()
+            self._wakeup.start()
+            runner: ports.WorkflowRunner = QueuedWorkflows(sync_runs_queue(namespace), self._wakeup)
+            ports.install(ports.Ports(queues=self.queues, connections=poster, workflows=runner))
+            return
+        from clawgate.local.stepfunctions import LocalStateMachines
+
+        self.state_machines = LocalStateMachines(self.lambdas)
         for name in WORKFLOW_TASKS:
             if (ASL_DIR / f"{name}.asl.json").is_file():
                 self.state_machines.register(name, load_definition(name))
-        poster = connections or self.connections
         ports.install(ports.Ports(queues=self.queues, connections=poster, workflows=self.state_machines))
-        self.consumers: Consumers | None = None
-        if consume:
-            consumers = [
-                Consumer(self.queues.get(c.queue), self._target(c), threads=CONSUMER_THREADS.get(c.queue, 1))
-                for c in QUEUE_CONSUMERS
-            ]
-            self.consumers = Consumers(consumers, receiver).start()
+        consumers = [
+            Consumer(self.queues.get(c.queue), self._target(c), threads=CONSUMER_THREADS.get(c.queue, 1))
+            for c in QUEUE_CONSUMERS
+        ]
+        if role == "worker":
+            runs = sync_runs_queue(namespace)
+            consumers.append(Consumer(runs, worker_target(self.state_machines), threads=CONSUMER_THREADS[runs.name]))
+        self.consumers = Consumers(consumers, receiver).start()
 
     def _target(self, consumer: QueueConsumer) -> Target:
         def deliver(batch: list[Received]) -> set[int]:
@@ -125,5 +143,7 @@ class LocalRuntime:
         """Finish the batches in flight, then stop."""
         if self.consumers is not None:
             self.consumers.stop()
-        self.state_machines.close()
+            self.state_machines.close()
+        if self._wakeup is not None:
+            self._wakeup.stop()
         ports.install(ports.Ports())

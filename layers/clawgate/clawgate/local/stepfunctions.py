@@ -26,27 +26,18 @@ from moto.stepfunctions.parser.backend.execution import SyncExecution
 from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-from clawgate.local.lambdas import LocalLambdas
+from clawgate.local.lambdas import ACCOUNT, REGION, LocalLambdas, function_arn
+from clawgate.local.sync_runs import ExecutionFailedError
 from clawgate.observability import logger
 
-REGION = "us-east-1"
-ACCOUNT = "000000000000"
+__all__ = ["REGION", "ExecutionFailedError", "LocalStateMachines", "function_arn"]
+
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/clawgate-local"
-
-
-def function_arn(name: str) -> str:
-    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
 def function_name(name_or_arn: str) -> str:
     """`name`, `name:qualifier` or a function ARN (with or without a qualifier) → `name`."""
     return name_or_arn.split(":function:", 1)[-1].split(":", 1)[0]
-
-
-class ExecutionFailedError(RuntimeError):
-    def __init__(self, status: str, error: str | None, cause: str | None) -> None:
-        super().__init__(f"execution {status}: {error}: {cause}")
-        self.status, self.error, self.cause = status, error, cause
 
 
 class InProcessLambda:

@@ -116,7 +116,7 @@ def main() -> int:
         signal.signal(signum, lambda *_: stop.set())
     _exit_when_parent_dies(stop)
     connections = RemoteConnections(os.environ[CONNECTIONS_URL_ENV], os.environ[CONNECTIONS_KEY_ENV])
-    runtime = LocalRuntime(consume=True, connections=connections, receiver=os.environ[RECEIVER_ENV])
+    runtime = LocalRuntime(role="worker", connections=connections, receiver=os.environ[RECEIVER_ENV])
     stop.wait()
     runtime.close()  # finishes the batches in flight
     connections.close()
