@@ -37,13 +37,18 @@ SLUG = "durable"
 class Runtime:
     """`clawgate dev --workers N` in its own process group."""
 
-    def __init__(self, tmp: Path, env: dict[str, str], workers: int) -> None:
-        self.url = f"http://127.0.0.1:{env['CLAWGATE_PORT']}"
+    def __init__(self, tmp: Path, env: dict[str, str], workers: int, *flags: str, tenant_file: str = "") -> None:
+        self.url, self.log = f"http://127.0.0.1:{env['CLAWGATE_PORT']}", tmp / "dev.log"
+        command = [sys.executable, "-m", "clawgate.cli", "dev", "--workers", str(workers), *flags,
+                   "--tenant-file", tenant_file or f"{tmp}/t.yaml"]  # fmt: skip
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "clawgate.cli", "dev", "--workers", str(workers), "--tenant-file", f"{tmp}/t.yaml"],
-            env=env, stdin=subprocess.DEVNULL, stdout=(tmp / "dev.log").open("ab"), stderr=subprocess.STDOUT,
+            command,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=self.log.open("ab"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
-        )  # fmt: skip
+        )
         deadline = time.monotonic() + 90
         while not self._healthy():
             assert self.process.poll() is None, (tmp / "dev.log").read_text()[-3000:]

@@ -44,7 +44,7 @@ class MetricsDay(BaseModel):
 
 class MetricsSummary(BaseModel):
     currency: str  # the ad account's
-    level: str  # account when the sync stores account rows, else the sum of campaign rows
+    level: str  # the widest level with rows: account, else the sum of campaign rows, else of ad set rows
     days: list[MetricsDay]
     spend: float
     leads: int  # our own leads (conversations that became leads, form leads), not Meta's counts
@@ -62,9 +62,10 @@ def _cpl(spend: Decimal | float, leads: int) -> float | None:
 
 def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
     with tenant_tx(tenant, "ro") as conn:
-        level_row = conn.execute(
-            "SELECT CASE WHEN EXISTS (SELECT 1 FROM metrics_history WHERE level = 'account'"
-            " AND date > current_date - %s::int) THEN 'account' ELSE 'campaign' END",
+        level_row = conn.execute(  # the widest level synced: the metrics sync stores ad set and ad rows
+            "SELECT level FROM metrics_history WHERE level IN ('account', 'campaign', 'adset')"
+            " AND date > current_date - %s::int"
+            " ORDER BY array_position(ARRAY['account', 'campaign', 'adset'], level) LIMIT 1",
             (query.days,),
         ).fetchone()
         level = str(level_row[0]) if level_row else "account"

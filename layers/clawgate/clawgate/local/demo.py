@@ -10,19 +10,26 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import date, timedelta
 from typing import Any
 
 import httpx
 
 from clawgate.local.fakes.anthropic import Answer, FakeAnthropic
+from clawgate.local.fakes.graph import FakeGraph
+from clawgate.observability import logger
 
 LABEL = "[offline demo model]"
 BOOKING = re.compile(r"\b(book|appointment|tomorrow|schedule)\b", re.IGNORECASE)
 DEMO_AD_ID = "120210000000000001"
+DEMO_ADSET_ID = "120210000000000002"
+DEMO_CAMPAIGN_ID = "120210000000000003"
+CHART_DAYS = 14
 CONVERSATION = (
     "Hi! I saw your ad about teeth whitening",
     "How much does it cost?",
@@ -114,3 +121,39 @@ def wait_until_idle(base_url: str, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.3)
     return False
+
+
+def _insight(level: str, object_id: str, day: date, n: int) -> dict[str, Any]:
+    """One day of a Graph insights row (numbers as strings, leads in `actions`), varied but reproducible."""
+    impressions, clicks, leads = 2400 + 170 * (n % 5), 60 + 9 * (n % 4), 2 + n % 4
+    spend = f"{4000 + 350 * (n % 6)}.00"
+    ids = {"campaign_id": DEMO_CAMPAIGN_ID, "adset_id": DEMO_ADSET_ID} | (
+        {"ad_id": DEMO_AD_ID} if level == "ad" else {}
+    )
+    actions = [{"action_type": "link_click", "value": str(clicks)}, {"action_type": "lead", "value": str(leads)}]
+    return {"date_start": day.isoformat(), "date_stop": day.isoformat(), **ids, f"{level}_id": object_id,
+            f"{level}_name": f"Demo {level}", "impressions": str(impressions), "reach": str(impressions * 4 // 5),
+            "clicks": str(clicks), "spend": spend, "actions": actions}  # fmt: skip
+
+
+def seed_ads(graph: FakeGraph, ad_account_id: str, currency: str, timezone: str) -> None:
+    """The demo ad account and its last two weeks in the fake Graph, so the metrics sync has something to chart."""
+    graph.add_object(ad_account_id, "adaccount", name="Demo ads", currency=currency, timezone_name=timezone,
+                     account_status=1)  # fmt: skip
+    today = date.today()
+    for level, object_id in (("adset", DEMO_ADSET_ID), ("ad", DEMO_AD_ID)):
+        rows = [_insight(level, object_id, today - timedelta(days=n), n) for n in range(CHART_DAYS)]
+        graph.add_insights(ad_account_id, rows, level=level)
+
+
+def sync_metrics_soon(slug: str) -> None:
+    """Run the tenant's metrics sync once through the jobs workflow, in the background (the runtime is starting)."""
+    from clawgate.core import ports
+
+    def run() -> None:
+        try:
+            ports.workflows().run("jobs", {"tenant": slug, "job": "metrics_sync", "params": {"days": str(CHART_DAYS)}})
+        except Exception:
+            logger.exception("demo metrics sync failed", extra={"tenant": slug})
+
+    threading.Thread(target=run, name="demo-metrics-sync", daemon=True).start()

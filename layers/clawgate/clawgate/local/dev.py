@@ -19,10 +19,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 from clawgate.observability import logger
 from clawgate.secrets import OFFLINE_FALLBACK
 from clawgate.settings import get_settings, reset_settings
+
+if TYPE_CHECKING:
+    from clawgate.local.fakes import FakeGraph
 
 DEV_DEFAULTS = {"CLAWGATE_META_APP_SECRET": "dev-app-secret", "CLAWGATE_META_VERIFY_TOKEN": "dev-verify-token",
                 "CLAWGATE_DEV_AUTO_APPROVE_LOOPBACK": "1"}  # fmt: skip
@@ -67,10 +71,10 @@ def _production_settings(mode: Mode) -> None:
             _say(mode, f"{name} is not set: Meta webhooks will be refused")
 
 
-def _start_offline_fakes(mode: Mode, stack: ExitStack) -> None:
+def _start_offline_fakes(mode: Mode, stack: ExitStack) -> FakeGraph:
     """`--offline`: Meta's Graph API, Telegram's Bot API, Slack's Web API, Discord's REST API and (without a model
     key) the model answered by loopback fakes, and every `secret:` reference given a placeholder, so the whole
-    product runs with no network and no credentials."""
+    product runs with no network and no credentials. Returns the Graph fake (the demo seeds it)."""
     from clawgate.agent.providers import anthropic_configured
     from clawgate.local.demo import demo_model
     from clawgate.local.fakes import FakeDiscord, FakeGraph, FakeSlack, FakeTelegram
@@ -92,6 +96,9 @@ def _start_offline_fakes(mode: Mode, stack: ExitStack) -> None:
     reset_settings()
     served = ", ".join(f"{name} at {fake.url}" for name, fake in fakes.values())
     _say(mode, f"--offline: {served} (loopback fakes)")
+    graph = fakes["CLAWGATE_GRAPH_URL"][1]
+    assert isinstance(graph, FakeGraph)
+    return graph
 
 
 def _database(mode: Mode, stack: ExitStack) -> None:
@@ -127,6 +134,18 @@ def _sign_in_link(mode: Mode, slug: str, port: int) -> None:
     _say(mode, f"sign in to the {slug} tenant: http://127.0.0.1:{port}/#tenant={slug}&token={token}")
 
 
+def _demo_ads(graph: FakeGraph, slugs: list[str]) -> None:
+    """Offline, the tenants' ad accounts get two weeks of made-up insights and one metrics sync: the charts show."""
+    from clawgate.local.demo import seed_ads, sync_metrics_soon
+    from clawgate.tenancy.registry import cached_tenant
+
+    for slug in slugs:
+        tenant = cached_tenant(slug)
+        if tenant.meta is not None and tenant.meta.ad_account_id:
+            seed_ads(graph, tenant.meta.ad_account_id, tenant.currency, tenant.timezone)
+            sync_metrics_soon(slug)
+
+
 class _StopRequested:
     """SIGINT/SIGTERM after the server has let go of them (uvicorn passes them on when it exits): remembered, so
     the shutdown is never cut short by a second Ctrl-C or a default handler."""
@@ -158,8 +177,7 @@ def run(mode: Mode, tenant_files: list[Path]) -> int:
             _production_settings(mode)
         else:
             _dev_defaults(mode)
-        if mode.offline:
-            _start_offline_fakes(mode, stack)
+        graph = _start_offline_fakes(mode, stack) if mode.offline else None
         _database(mode, stack)
         stack.callback(close_pool)
         slugs = _apply(mode, tenant_files)
@@ -174,6 +192,8 @@ def run(mode: Mode, tenant_files: list[Path]) -> int:
 
         scheduler = LocalScheduler().start()  # the tenants' job schedules, in their timezones
         stack.callback(scheduler.stop)
+        if graph is not None:
+            _demo_ads(graph, slugs)
         if slugs and not mode.production:
             _sign_in_link(mode, slugs[0], port)
         _say(mode, f"serving on http://{mode.host}:{port} with {mode.workers} worker process(es) (Ctrl-C stops)")

@@ -25,6 +25,7 @@ from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguagePa
 from moto.stepfunctions.parser.backend.execution import SyncExecution
 from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWorker
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
+from moto.stepfunctions.parser.utils import TMP_THREADS
 
 from clawgate.local.lambdas import ACCOUNT, REGION, LocalLambdas, function_arn
 from clawgate.local.sync_runs import ExecutionFailedError
@@ -86,6 +87,13 @@ class _Execution(SyncExecution):
         )
 
 
+def _forget_finished_threads() -> None:
+    """moto keeps every thread an execution starts in a module list (to join them when a mock stops); a runtime that
+    never stops would keep them all. The finished ones are dropped (a lost append only spares a join)."""
+    if len(TMP_THREADS) > 64:
+        TMP_THREADS[:] = [thread for thread in TMP_THREADS if thread.is_alive()]
+
+
 class LocalStateMachines:
     """Implements ports.WorkflowRunner over moto's interpreter; one instance per process (the Lambda client moto's
     Task state uses is replaced process-wide while it is open)."""
@@ -127,6 +135,7 @@ class LocalStateMachines:
             input_data=json.dumps(payload), trace_header=None, activity_store={},
         )  # fmt: skip
         execution.start()
+        _forget_finished_threads()
         status = execution.exec_status.value if execution.exec_status else "UNKNOWN"
         if status != "SUCCEEDED":
             raise ExecutionFailedError(status, execution.error, execution.cause)
