@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 from clawgate.agent.ingest import ingest
-from clawgate.core.ports import QueueMessage
 from clawgate.db import tenant_tx
+from clawgate.local.queue import Received
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import TenantFile
 
@@ -44,10 +44,11 @@ def turn_texts(tenant: TenantFile, turn_id: int) -> list[str]:
 @pytest.mark.usefixtures("webhook_key")
 @pytest.mark.parametrize("order", [(MEMBER, STRANGER), (STRANGER, MEMBER)])
 def test_each_message_of_a_group_batch_is_admitted_by_its_sender(
-    local: RunningRuntime, tenant: TenantFile, inbound: list[QueueMessage], order: tuple[int, int]
+    local: RunningRuntime, tenant: TenantFile, inbound: list[Received], order: tuple[int, int]
 ) -> None:
     for user_id in order:
         post_telegram(local, tenant, group_update(f"@klod_bot from {user_id}", user_id), bot="klod_bot")
+    assert local.runtime.queues.get("inbound").wait_idle()  # the queue's consumer captured what was sent
     assert len(inbound) == 2
     refs = ingest([message.body for message in inbound])["turns"]  # one batch, as the Pipe delivers it
     assert len(refs) == 1

@@ -35,14 +35,16 @@ SLUG = "durable"
 
 
 class Runtime:
-    """`clawgate dev --workers N` in its own process group."""
+    """`clawgate dev --workers N` (or `serve`) in its own process group."""
 
-    def __init__(self, tmp: Path, env: dict[str, str], workers: int, *flags: str, tenant_file: str = "") -> None:
+    def __init__(
+        self, tmp: Path, env: dict[str, str], workers: int, *flags: str, tenant_file: str = "", command: str = "dev"
+    ) -> None:
         self.url, self.log = f"http://127.0.0.1:{env['CLAWGATE_PORT']}", tmp / "dev.log"
-        command = [sys.executable, "-m", "clawgate.cli", "dev", "--workers", str(workers), *flags,
-                   "--tenant-file", tenant_file or f"{tmp}/t.yaml"]  # fmt: skip
+        command_line = [sys.executable, "-m", "clawgate.cli", command, "--workers", str(workers), *flags,
+                        "--tenant-file", tenant_file or f"{tmp}/t.yaml"]  # fmt: skip
         self.process = subprocess.Popen(
-            command,
+            command_line,
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=self.log.open("ab"),
