@@ -1,7 +1,7 @@
-"""Synchronous workflow runs (StartSyncExecution's job: the run API, the OpenAI-compatible API, the job scheduler)
-carried out by the worker processes, so the HTTP server never loads the ASL interpreter nor spends its interpreter on
-a turn: the server puts the run on the local `sync_runs` queue and waits; a worker runs the state machine and writes
-the output where the server is woken to read it.
+"""Workflow runs (StartSyncExecution's and StartExecution's jobs: the run API, the OpenAI-compatible API, the job
+scheduler) carried out by the worker processes, so the HTTP server never loads the ASL interpreter nor spends its
+interpreter on a turn: the server puts the run on the local `sync_runs` queue (and, for a synchronous run, waits);
+a worker runs the state machine and writes the output where the server is woken to read it.
 
 A worker that dies mid-run leaves the message to be received again (the run API's request id makes a second run
 find the first one's turn); a run that fails is answered with its failure, never retried, as in AWS."""
@@ -19,6 +19,7 @@ from clawgate.core.ports import QueueMessage, WorkflowRunner
 from clawgate.db import registry_tx
 from clawgate.local.consumers import Target, Wakeup
 from clawgate.local.queue import CHANNEL, PgQueue, Received
+from clawgate.observability import logger
 
 QUEUE = "sync_runs"
 TIMEOUT_S = 330.0  # an Express execution's five minutes, and some
@@ -63,6 +64,10 @@ class QueuedWorkflows:
             raise ExecutionFailedError(error["status"], error.get("error"), error.get("cause"))
         return output
 
+    def start(self, workflow: str, payload: Any) -> None:
+        """StartExecution: a worker runs it, nobody waits (its result is in the database)."""
+        self._queue.send([QueueMessage(json.dumps({"workflow": workflow, "payload": payload, "call": None}))])
+
 
 def worker_target(state_machines: WorkflowRunner) -> Target:
     """The `sync_runs` consumer of a worker process (its runner: the local state machines)."""
@@ -77,7 +82,10 @@ def worker_target(state_machines: WorkflowRunner) -> Target:
                 error = {"status": failed.status, "error": failed.error, "cause": failed.cause}
             except Exception as exc:  # answered, not retried: the caller would wait for nothing
                 error = {"status": "FAILED", "error": type(exc).__name__, "cause": str(exc)[:2000]}
-            _store_result(request["call"], output, error)
+            if request["call"] is not None:
+                _store_result(request["call"], output, error)
+            elif error is not None:
+                logger.error("execution failed", extra={"workflow": request["workflow"], **error})
         return set()
 
     return run
