@@ -214,7 +214,11 @@ class _Queues:
 
     def send(self, queue: str, messages: Sequence[Any]) -> None:
         self._iam.queue_send(queue)
-        self._inner.send(queue, messages)
+        token = running.set(None)  # the local queues keep messages in PostgreSQL: SQS's storage, not the function's
+        try:
+            self._inner.send(queue, messages)
+        finally:
+            running.reset(token)
 
 
 class _Connections:
