@@ -261,3 +261,26 @@ def test_a_follow_up_goes_out_once_when_the_customer_stays_silent(
     with tenant_tx(inbox.tenant.slug) as conn:
         statuses = dict(conn.execute("SELECT id, status FROM follow_ups").fetchall())
     assert statuses == {follow_up: "sent", answered: "cancelled"}
+
+
+def test_the_operator_agent_sends_and_schedules_templates_and_a_customer_turn_cannot(
+    local: RunningRuntime, inbox: Client, graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    graph.add_template(WABA_ID, "nudge", "Still thinking, {{1}}?")
+    assert run_job(JobRequest(tenant=inbox.tenant.slug, job="templates_sync"))["status"] == "succeeded"
+    sneaky = {"conversation_id": 1, "name": "nudge", "language": "en", "parameters": ["you"]}
+    model.script_tool_use([("send_template", sneaky)])  # a customer's turn asks for an operator-only tool
+    model.script_text("Hello!")
+    customer_writes(local, inbox, "hello", user="US.560")
+    assert not [b for b in graph.sent_whatsapp() if b.get("type") == "template"]
+    conversation = only_conversation(api(inbox))["id"]
+
+    args = {"conversation_id": conversation, "name": "nudge", "language": "en", "parameters": ["Ann"]}
+    model.script_tool_use([("send_template", args), ("schedule_follow_up", {**args, "silent_hours": 23})])
+    model.script_text("Sent one now, and another if she stays silent for 23 hours.")
+    assert inbox.run("director", "remind Ann with the nudge template").status_code == 200
+    [sent] = [b for b in graph.sent_whatsapp() if b.get("type") == "template"]
+    assert sent["template"]["components"][0]["parameters"] == [{"type": "text", "text": "Ann"}]
+    with tenant_tx(inbox.tenant.slug) as conn:
+        follow_ups = conn.execute("SELECT conversation_id, template_name, silent_minutes, status FROM follow_ups")
+        assert follow_ups.fetchall() == [(conversation, "nudge", 23 * 60, "scheduled")]
