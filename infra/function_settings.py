@@ -139,7 +139,7 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "turn_fail": replace(TURN_STEP, timeout_s=8, posts_to_connections=True),
     # Starts the Express turn and waits on its row at most 20 s (then 202 and a result URL); never calls a model.
     "agent_run": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)),
-    # The OpenAI-compatible API: the same synchronous turn as agent_run, answered within the integration timeout.
+    # The OpenAI-compatible API: starts the turn and waits as agent_run does; past 20 s, a 504 naming the result URL.
     "openai_api": replace(
         DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)
     ),

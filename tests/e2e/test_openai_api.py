@@ -5,12 +5,15 @@ pipeline (transcript rows, usage, operator tools, budget) as the run API."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import threading
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
+from clawgate.agent import run_api
 from clawgate.agent.budget import OPERATOR_REPLY
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeAnthropic
@@ -26,6 +29,31 @@ def sdk(client: Client, token: str | None = None, source: str = "127.0.0.1") -> 
     transport = httpx.HTTPTransport(local_address=source)
     return openai.OpenAI(base_url=f"{client.url}/v1", api_key=token or client.token, max_retries=0,
                          http_client=httpx.Client(transport=transport, timeout=60))  # fmt: skip
+
+
+@pytest.fixture
+def slow_turn(model: FakeAnthropic, monkeypatch: pytest.MonkeyPatch) -> Iterator[threading.Event]:
+    """A model that answers only once the test sets the event, and a wait limit of 0 s (the run API's WAIT_S), so
+    every turn is still running when the API answers."""
+    monkeypatch.setattr(run_api, "WAIT_S", 0.0)
+    answer = threading.Event()
+
+    def held(_request: dict[str, Any]) -> None:
+        answer.wait(60)  # then None: the scripted answer
+
+    model.responder = held
+    yield answer
+    answer.set()
+
+
+def reply_at(client: Client, url: str) -> dict[str, Any]:
+    """Polls the run API's result URL (a loaded CI machine: up to 60 s) until the turn has finished."""
+    deadline, auth = time.monotonic() + 60, {"authorization": f"Bearer {client.token}"}
+    while (polled := httpx.get(client.url + url, headers=auth, timeout=10)).status_code == 202:
+        assert time.monotonic() < deadline, polled.text
+        time.sleep(0.05)
+    assert polled.status_code == 200, polled.text
+    return dict(polled.json())
 
 
 def rows(client: Client, sql: str, *params: Any) -> list[tuple[Any, ...]]:
@@ -176,3 +204,56 @@ def test_a_spent_budget_is_429_insufficient_quota(client_for: ClientFor, model: 
     assert spent.value.code == "insufficient_quota"
     assert OPERATOR_REPLY.format(budget=0.5) in spent.value.message
     assert model.message_requests() == []
+
+
+def test_a_turn_past_the_wait_limit_is_504_timeout_naming_its_result_url(
+    client_for: ClientFor, model: FakeAnthropic, slow_turn: threading.Event, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """API Gateway would cut the request at 30 s with its own error; the API answers first, in OpenAI's shape, and
+    the SDK (default retries) does not retry it into a second turn."""
+    client = client_for()
+    model.script_text("slow but sure")
+    api = openai.OpenAI(base_url=f"{client.url}/v1", api_key=client.token, http_client=httpx.Client(timeout=60))
+    with pytest.raises(openai.APIStatusError) as late:
+        api.chat.completions.create(model="assistant", messages=[{"role": "user", "content": "a long job"}],
+                                    extra_headers={"X-Session-Id": "flow-9"})  # fmt: skip
+    assert late.value.status_code == 504 and late.value.code == "timeout" and late.value.type == "timeout"
+    assert late.value.response.headers["x-should-retry"] == "false"
+    error = late.value.body
+    assert isinstance(error, dict) and error["result_url"].endswith(f"/agents/assistant/runs/{error['request_id']}")
+    assert error["result_url"] in late.value.message and "'flow-9'" in late.value.message
+    slow_turn.set()
+    assert reply_at(client, error["result_url"])["reply"] == "slow but sure"
+    monkeypatch.setattr(run_api, "WAIT_S", 60.0)  # the next message in the session sees the reply in its history
+    model.script_text("next")
+    api.chat.completions.create(model="assistant", messages=[{"role": "user", "content": "and then?"}],
+                                extra_headers={"X-Session-Id": "flow-9"})  # fmt: skip
+    history = model.message_requests()[-1]["messages"]
+    assert rows(client, "SELECT count(*) FROM turns") == [(2,)]  # the SDK did not retry the 504 into another turn
+    said = [block.get("text") for m in history if m["role"] == "assistant" for block in m["content"]]
+    assert "slow but sure" in said
+
+
+def test_a_stream_past_the_wait_limit_ends_with_an_error_event_then_done(
+    client_for: ClientFor, model: FakeAnthropic, slow_turn: threading.Event
+) -> None:
+    client = client_for()
+    model.script_text("streamed later")
+    model.script_text("streamed later")  # the raw request's turn
+    stream = sdk(client).chat.completions.create(
+        model="assistant", messages=[{"role": "user", "content": "stream a long job"}], stream=True
+    )
+    with pytest.raises(openai.APIError) as late:
+        list(stream)
+    assert late.value.code == "timeout" and isinstance(late.value.body, dict)
+    url = late.value.body["result_url"]
+    assert url in late.value.message
+    response = httpx.post(f"{client.url}/v1/chat/completions", headers={"authorization": f"Bearer {client.token}"},
+                          json={"model": "assistant", "stream": True,
+                                "messages": [{"role": "user", "content": "x"}]}, timeout=60)  # fmt: skip
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/event-stream")
+    events = [event for event in response.text.split("\n\n") if event]
+    assert events[-1] == "data: [DONE]" and len(events) == 2
+    assert json.loads(events[0].removeprefix("data: "))["error"]["type"] == "timeout"
+    slow_turn.set()
+    assert reply_at(client, url)["reply"] == "streamed later"

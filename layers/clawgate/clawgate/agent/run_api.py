@@ -59,16 +59,22 @@ def _check_agent(slug: str, agent_id: str) -> None:
 
 
 def _answer(slug: str, agent_id: str, request_id: str, *, wait_s: float) -> tuple[int, dict[str, Any]]:
+    result = wait_for_result(slug, request_id, wait_s=wait_s)
+    if result["status"] in FINISHED:
+        return 200, result
+    url = result_url(slug, agent_id, request_id)
+    return 202, {**result, "status": "running", "request_id": request_id, "result_url": url}
+
+
+def wait_for_result(slug: str, request_id: str, *, wait_s: float) -> dict[str, Any]:
+    """The request's turn result once its status is in FINISHED, or as it stands after `wait_s`."""
     deadline, pause = time.monotonic() + wait_s, 0.05
     result = turn_result(slug, request_id)
     while result["status"] not in FINISHED and time.monotonic() < deadline:
         time.sleep(pause)
         pause = min(pause * 2, 0.5)
         result = turn_result(slug, request_id)
-    if result["status"] in FINISHED:
-        return 200, result
-    url = result_url(slug, agent_id, request_id)
-    return 202, {**result, "status": "running", "request_id": request_id, "result_url": url}
+    return result
 
 
 def turn_result(slug: str, request_id: str) -> dict[str, Any]:

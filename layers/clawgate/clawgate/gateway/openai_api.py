@@ -8,8 +8,13 @@ given to the agent as context. The turn runs through the same AgentTurn workflow
 the run API (channel `api`). Errors have OpenAI's shape, `{"error": {"message", "type", "code"}}`.
 
 `stream: true` answers `text/event-stream` with `chat.completion.chunk` events ending in `data: [DONE]`. API Gateway
-HTTP APIs buffer a Lambda's response, so the events arrive together once the turn has finished (within the
-integration timeout); clients parse them as a stream all the same.
+HTTP APIs buffer a Lambda's response, so the events arrive together once the turn has finished; clients parse them as
+a stream all the same.
+
+API Gateway cuts the integration at 30 s and a turn may take minutes, so, as the run API does, the turn is started and
+waited on at most `run_api.WAIT_S`. A turn still running then is answered in OpenAI's error shape (504, type and code
+`timeout`; streamed: an error event, then `[DONE]`) naming the run API's result URL for it; the turn goes on and its
+reply is kept in the session, so the client reads it there or carries on in the same session.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from clawgate.agent.run_api import turn_result
+from clawgate.agent import run_api
 from clawgate.core import ports
 from clawgate.core.http import HttpRequest, HttpResponse, json_response
 from clawgate.db import tenant_tx
@@ -61,13 +66,19 @@ class ChatRequest(BaseModel):
 
 
 class OpenAIError(Exception):
-    def __init__(self, status: int, message: str, kind: str, code: str | None = None, param: str | None = None):
+    def __init__(self, status: int, message: str, kind: str, code: str | None = None, param: str | None = None,
+                 **extra: Any):  # fmt: skip
         super().__init__(message)
-        self.status, self.kind, self.code, self.param = status, kind, code, param
+        self.status, self.kind, self.code, self.param, self.extra = status, kind, code, param, extra
+
+    def body(self) -> dict[str, Any]:
+        error = {"message": str(self), "type": self.kind, "param": self.param, "code": self.code}
+        return {"error": {**error, **self.extra}}
 
     def response(self) -> HttpResponse:
-        body = {"message": str(self), "type": self.kind, "param": self.param, "code": self.code}
-        return json_response(self.status, {"error": body})
+        # x-should-retry: the SDKs retry 408/429/5xx by themselves; a timed-out turn retried would run twice.
+        headers = {"x-should-retry": "false"} if self.status == 504 else {}
+        return HttpResponse(self.status, json.dumps(self.body()), "application/json", headers)
 
 
 def receive(request: HttpRequest) -> HttpResponse:
@@ -122,9 +133,14 @@ def chat_completion(slug: str, http_request: HttpRequest) -> HttpResponse:
     run = {"source": "api", "tenant": slug, "agent": request.model, "text": text, "request_id": request_id,
            "peer": session or f"openai:{uuid.uuid4().hex}", "sender_name": None}  # fmt: skip
     count("OpenAIChatCompletions")
-    ports.workflows().run("agent_turn", run)
-    result = turn_result(slug, request_id)
-    reply = _reply_or_error(result)
+    ports.workflows().start("agent_turn", run)
+    result = run_api.wait_for_result(slug, request_id, wait_s=run_api.WAIT_S)
+    try:
+        reply = _reply_or_error(result, slug, request.model, request_id, session)
+    except OpenAIError as error:
+        if request.stream and error.code == "timeout":
+            return _stream_error(error)
+        raise
     usage = _usage(slug, result.get("turn_id"))
     completion_id = f"chatcmpl-{result.get('turn_id', 0)}-{request_id.rsplit(':', 1)[-1][:12]}"
     if request.stream:
@@ -147,14 +163,26 @@ def _input_text(request: ChatRequest, *, with_context: bool) -> str:
     return f"[Earlier in this conversation]\n{context}\n\n[Now]\n{last}"
 
 
-def _reply_or_error(result: dict[str, Any]) -> str:
+def _reply_or_error(result: dict[str, Any], slug: str, agent: str, request_id: str, session: str | None) -> str:
     status = result.get("status")
+    if status not in run_api.FINISHED:
+        raise _timeout(slug, agent, request_id, session)
     if status == "succeeded":
         return str(result.get("reply") or "")
     if status == "budget_exceeded":
         raise OpenAIError(429, str(result.get("reply") or "The daily budget is spent."), "insufficient_quota",
                           "insufficient_quota")  # fmt: skip
     raise OpenAIError(500, f"The agent's turn did not finish ({status}).", "server_error", "turn_failed")
+
+
+def _timeout(slug: str, agent: str, request_id: str, session: str | None) -> OpenAIError:
+    url = run_api.result_url(slug, agent, request_id)
+    where = f"session {session!r} keeps its reply, so a retry in that session continues after it" if session else (
+        "send X-Session-Id (or `user`) to keep a conversation across requests")  # fmt: skip
+    message = (f"The agent's turn is still running after {run_api.WAIT_S:g} s. It goes on: GET {url} with the same "
+               f"token answers 200 with the reply once it has finished (202 while it runs); {where}.")  # fmt: skip
+    count("OpenAIChatCompletionsTimedOut")
+    return OpenAIError(504, message, "timeout", "timeout", request_id=request_id, result_url=url)
 
 
 def _usage(slug: str, turn_id: int | None) -> dict[str, int]:
@@ -200,3 +228,9 @@ def _stream(completion_id: str, model: str, reply: str, usage: dict[str, int] | 
         events.append(chunk([], usage=usage))
     events.append("data: [DONE]\n\n")
     return HttpResponse(200, "".join(events), "text/event-stream; charset=utf-8", {"cache-control": "no-cache"})
+
+
+def _stream_error(error: OpenAIError) -> HttpResponse:
+    """OpenAI's streaming error: a `data:` event whose JSON is `{"error": {...}}`, then `[DONE]`."""
+    events = f"data: {json.dumps(error.body())}\n\ndata: [DONE]\n\n"
+    return HttpResponse(200, events, "text/event-stream; charset=utf-8", {"cache-control": "no-cache"})
