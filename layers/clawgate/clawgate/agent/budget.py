@@ -4,11 +4,12 @@ operator turns are told why, scheduled turns do not run, and the operator is tol
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from clawgate.agent import turns
 from clawgate.agent.turns import finish_turn
-from clawgate.agent.usage import first_budget_notice, spent_today
+from clawgate.agent.usage import first_budget_notice
 from clawgate.core import events
 from clawgate.core.events import BudgetSpent
 from clawgate.core.turns import TurnRef
@@ -22,9 +23,10 @@ OPERATOR_REPLY = (
 )
 
 
-def gate(conn: Conn, tenant: TenantFile, ref: TurnRef, trigger: str, operator: bool) -> TurnRef:
-    """`operator`: the turn is an operator's (the control UI, the API, an operator bot) and is told why."""
-    spent = spent_today(conn, tenant.timezone)
+def gate(conn: Conn, tenant: TenantFile, ref: TurnRef, trigger: str, operator: bool, spent: Decimal) -> TurnRef:
+    """`operator`: the turn is an operator's (the control UI, the API, an operator bot) and is told why. `spent`:
+    today's spending, read in the turn's transaction (`usage.select_spent_today`, sent with the statement that opens
+    the turn, so the check costs no round trip of its own)."""
     if spent < tenant.budget.daily_usd:
         return ref
     logger.info("daily budget spent", extra={"spent_usd": float(spent), "budget_usd": tenant.budget.daily_usd})

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from clawgate.agent import budget, handover, inbound, turns
+from clawgate.agent import budget, handover, inbound, turns, usage
 from clawgate.agent.dm_policy import Admission, admit
 from clawgate.agent.routing import resolve_agent
 from clawgate.agent.sessions import append
@@ -232,6 +232,7 @@ def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMes
     context["connection_id"] = last.raw.get("connection_id")  # webchat: the control-UI tab that asked
     context["reply_handle"] = last.raw.get("reply_handle")  # Discord: the interaction the reply completes
     with tenant_tx(account.tenant, pipeline=True) as conn:
+        spent_query = usage.select_spent_today(conn, tenant.timezone)  # read with the turn's statement
         agent_id = last.agent_id or resolve_agent(conn, tenant, last.channel, account.account_id, peer_id)
         new = NewTurn(agent_id, last.channel, account.account_id, peer_id, "inbound", context)
         opened = turns.open_turn(conn, tenant.slug, new)
@@ -239,7 +240,7 @@ def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMes
         append(conn, opened.session_id, opened.ref.turn_id, "user", _user_content(messages))
         inbound.attach_to_turn(conn, opened.ref.turn_id, last.conversation_key)
         operator = channel_profile(last.channel, config) == "operator"
-        ref = budget.gate(conn, tenant, opened.ref, "inbound", operator)
+        ref = budget.gate(conn, tenant, opened.ref, "inbound", operator, usage.spent_of(spent_query))
     _show_activity(account, last)
     return ref
 
@@ -302,13 +303,15 @@ def ingest_request(request: RunRequest) -> TurnRef | None:
     tenant = cached_tenant(request.tenant)
     tenant.agent(request.agent)  # raises StopIteration → unknown agent, checked by the caller first
     with tenant_tx(tenant.slug, pipeline=True) as conn:
+        spent_query = usage.select_spent_today(conn, tenant.timezone)  # read with the turn's statement
         context = {"sender_name": request.sender_name, **request.context}
         new = NewTurn(request.agent, request.source, None, request.peer, request.source, context, request.request_id)
         opened = turns.open_turn(conn, tenant.slug, new)
         if opened is None:
             return None  # the same request again: its turn exists, nothing new to run
         append(conn, opened.session_id, opened.ref.turn_id, "user", [{"type": "text", "text": request.text}])
-        return budget.gate(conn, tenant, opened.ref, request.source, operator=request.source != "schedule")
+        operator = request.source != "schedule"
+        return budget.gate(conn, tenant, opened.ref, request.source, operator, usage.spent_of(spent_query))
 
 
 def replay(request: ReplayRequest) -> TurnRef:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
+from psycopg import Cursor
 from psycopg.types.json import Jsonb
 
 from clawgate.agent.providers.base import Usage
@@ -56,11 +58,20 @@ def record_usage(conn: Conn, turn_id: int, agent_id: str, provider: str, model_i
 
 
 def spent_today(conn: Conn, timezone: str) -> Decimal:
-    row = conn.execute(
+    return spent_of(select_spent_today(conn, timezone))
+
+
+def select_spent_today(conn: Conn, timezone: str) -> Cursor[Any]:
+    """Today's spending in the tenant's timezone, sent (in a pipeline: queued); `spent_of` reads it."""
+    return conn.execute(
         "SELECT coalesce(sum(cost_usd), 0) FROM usage"
         " WHERE created_at >= (date_trunc('day', now() AT TIME ZONE %s) AT TIME ZONE %s)",
         (timezone, timezone),
-    ).fetchone()
+    )
+
+
+def spent_of(spent_query: Cursor[Any]) -> Decimal:
+    row = spent_query.fetchone()
     return Decimal(row[0]) if row else Decimal(0)
 
 
