@@ -78,13 +78,15 @@ class Runtime:
 
 
 def postgres_cpu_seconds(database_url: str) -> float:
-    """CPU of the PostgreSQL server's processes (its postmaster is the one listening on the URL's port)."""
-    port = int(database_url.rsplit(":", 1)[1].split("/", 1)[0])
-    for connection in psutil.net_connections("tcp"):
-        if connection.laddr and connection.laddr.port == port and connection.status == "LISTEN" and connection.pid:
-            master = psutil.Process(connection.pid)
-            return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children()])
-    return float("nan")
+    """CPU of the PostgreSQL server's processes: the postmaster (a backend's parent) and all it runs."""
+    import psycopg
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        assert row is not None
+        master = psutil.Process(int(row[0])).parent()
+    assert master is not None
+    return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children()])
 
 
 Call = Callable[[httpx.Client, str], None]  # one agent message in a session
@@ -95,7 +97,8 @@ def run_api(token: str) -> Call:
         response = client.post(f"/api/v1/tenants/{SLUG}/agents/assistant/run",
                                json={"message": "hi", "session": session},
                                headers={"authorization": f"Bearer {token}"})  # fmt: skip
-        response.raise_for_status()
+        if response.status_code != 200:
+            raise RuntimeError(f"the run API answered {response.status_code}: {response.text[:300]}")
 
     return call
 
