@@ -26,7 +26,7 @@ from clawgate.core.channels import Envelope, InboundMessage, MediaError, get_ada
 from clawgate.core.events import InboundStored
 from clawgate.core.placeholders import media_text
 from clawgate.core.turns import TurnRef
-from clawgate.db import Conn, registry_tx, tenant_tx
+from clawgate.db import registry_tx, tenant_tx
 from clawgate.observability import bind, logger
 from clawgate.tenancy.registry import ChannelAccount, account_config, cached_tenant, find_channel_account
 
@@ -123,8 +123,8 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
             stored = inbound.store(conn, message)
             if stored == "done":
                 continue  # a provider retry of something already answered (or stored only)
-            if message.kind == "status" and message.status == "system":
-                _system_notice(conn, account, message)
+            if message.kind == "status" and message.status == "system":  # about the user (a changed WhatsApp id)
+                events.publish(conn, events.ChannelNotice(account.tenant, account.account_id, message))
             elif message.kind == "status":
                 apply_status(conn, account.tenant, message)
             elif message.kind not in inbound.STORE_ONLY_KINDS:
@@ -208,14 +208,6 @@ def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:
         message.text = media_text(voice.kind, mime_type=voice.mime_type, filename=voice.filename, transcript=transcript)
 
 
-def _system_notice(conn: Conn, account: ChannelAccount, message: InboundMessage) -> None:
-    """A notice from the channel about the user (WhatsApp `user_changed_user_id`: the conversation moves)."""
-    if message.channel == "whatsapp":
-        from clawgate.conversations.moves import move_whatsapp_user
-
-        move_whatsapp_user(conn, account.account_id, message.raw)
-
-
 def _user_content(messages: list[InboundMessage]) -> list[dict[str, Any]]:
     def label(m: InboundMessage) -> str:
         return f"[{m.sender_name or m.sender_id}] " if m.is_group else ""
@@ -229,8 +221,7 @@ def _start_turn(account: ChannelAccount, peer_id: str, messages: list[InboundMes
     config = _sender_config(account, last)
     context = {"sender_name": last.sender_name, "is_group": last.is_group, "reply_to": last.provider_id,
                "account_config": config}  # fmt: skip
-    context["connection_id"] = last.raw.get("connection_id")  # webchat: the control-UI tab that asked
-    context["reply_handle"] = last.raw.get("reply_handle")  # Discord: the interaction the reply completes
+    context |= last.turn_context  # what the channel's adapter reads back when it answers
     with tenant_tx(account.tenant, pipeline=True) as conn:
         spent_query = usage.select_spent_today(conn, tenant.timezone)  # read with the turn's statement
         agent_id = last.agent_id or resolve_agent(conn, tenant, last.channel, account.account_id, peer_id)

@@ -63,6 +63,7 @@ def parse_envelope(envelope: Envelope) -> list[InboundMessage]:
             text=question(interaction) or "(an empty /ask)",
             is_group=bool(interaction.get("guild_id")),
             mentioned=True,  # a slash command is always addressed to the app
+            turn_context={"reply_handle": handle},  # the interaction the reply completes
             raw={
                 "interaction_id": interaction.get("id"),
                 "guild_id": interaction.get("guild_id"),

@@ -63,6 +63,7 @@ class WebchatChannel:
                 sender_name=update.get("device_name"),
                 text=str(update.get("text") or ""),
                 agent_id=update.get("agent"),
+                turn_context={"connection_id": update.get("connection_id")},
                 raw=update,
             )
         ]

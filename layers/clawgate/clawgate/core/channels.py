@@ -78,6 +78,7 @@ class InboundMessage(BaseModel):
     mentioned: bool = True  # groups: the bot was mentioned or replied to
     sent_at: datetime | None = None
     agent_id: str | None = None  # an explicit target agent (the control UI picks one); else bindings decide
+    turn_context: dict[str, Any] = {}  # what the adapter wants back in `Turn.context` (web chat: the asking tab)
     raw: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -1,6 +1,7 @@
 """The after-commit event hub: how the domains meet without importing one another.
 
-A domain publishes what happened (`InboundStored`, `ReplySent`, `MilestoneReached`, `BudgetSpent`) with the
+A domain publishes what happened (`InboundStored`, `ChannelNotice`, `ReplySent`, `MilestoneReached`,
+`BudgetSpent`) with the
 connection of the transaction it happened in. Subscribers come in two kinds:
 
 - `in_transaction=True`: bookkeeping that must commit or roll back with the event (Meta's dialog upsert, its lead,
@@ -40,6 +41,15 @@ class InboundStored:
 
     tenant: str
     account_config: dict[str, Any]  # the channel account's config from the tenant file
+    message: InboundMessage
+
+
+@dataclass(frozen=True)
+class ChannelNotice:
+    """The channel says something about a user that is not a message (WhatsApp `user_changed_user_id`)."""
+
+    tenant: str
+    account_id: str
     message: InboundMessage
 
 
@@ -92,8 +102,25 @@ class ConversationUpdated:
     conversation_id: int
 
 
-Event = InboundStored | ReplySent | MilestoneReached | BudgetSpent | ConversationMessage | ConversationUpdated
-E = TypeVar("E", InboundStored, ReplySent, MilestoneReached, BudgetSpent, ConversationMessage, ConversationUpdated)
+Event = (
+    InboundStored
+    | ChannelNotice
+    | ReplySent
+    | MilestoneReached
+    | BudgetSpent
+    | ConversationMessage
+    | ConversationUpdated
+)
+E = TypeVar(
+    "E",
+    InboundStored,
+    ChannelNotice,
+    ReplySent,
+    MilestoneReached,
+    BudgetSpent,
+    ConversationMessage,
+    ConversationUpdated,
+)
 InTransaction = Callable[["Connection[Any]", Any], None]
 AfterCommit = Callable[[Any], None]
 
