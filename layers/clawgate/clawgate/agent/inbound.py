@@ -51,10 +51,3 @@ def attach_events(conn: Conn, turn_id: int, channel: str, provider_ids: list[str
         "UPDATE inbound_events SET turn_id = %s, processed_at = now() WHERE channel = %s AND provider_id = ANY(%s)",
         (turn_id, channel, provider_ids),
     )
-
-
-def keep_unrouted(registry: Conn, channel: str, account_id: str | None, reason: str, payload: str) -> None:
-    registry.execute(
-        "INSERT INTO unrouted_events (channel, account_id, reason, payload) VALUES (%s, %s, %s, %s)",
-        (channel, account_id, reason, payload),
-    )

@@ -28,7 +28,13 @@ from clawgate.core.placeholders import media_text
 from clawgate.core.turns import TurnRef
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.observability import bind, logger
-from clawgate.tenancy.registry import ChannelAccount, account_config, cached_tenant, find_channel_account
+from clawgate.tenancy.registry import (
+    ChannelAccount,
+    account_config,
+    cached_tenant,
+    find_channel_account,
+    keep_unrouted,
+)
 
 
 class RunRequest(BaseModel):
@@ -110,7 +116,7 @@ def _keep_unrouted(channel: str, account_id: str | None, reason: str, payload: o
     logger.warning("inbound update kept unrouted", extra={"channel": channel, "reason": reason})
     text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
     with registry_tx() as conn:
-        inbound.keep_unrouted(conn, channel, account_id, reason, text)
+        keep_unrouted(conn, channel, account_id, reason, text)
 
 
 def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> list[TurnRef]:

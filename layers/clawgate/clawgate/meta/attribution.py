@@ -11,36 +11,23 @@ lead on a message that carries a referral (or opens an organic dialog), plus one
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from clawgate.core import events
 from clawgate.core.channels import InboundMessage
 from clawgate.db import Conn
-from clawgate.meta.dialogs import Dialog, record_inbound
+from clawgate.meta import leads
+from clawgate.meta.dialogs import record_inbound
 
-LeadSource = Literal["ctwa", "ctm", "ctd", "organic"]
-AD_LEAD_SOURCES: dict[str, LeadSource] = {"whatsapp": "ctwa", "messenger": "ctm", "instagram": "ctd"}
+AD_LEAD_SOURCES: dict[str, leads.DialogLeadSource] = {"whatsapp": "ctwa", "messenger": "ctm", "instagram": "ctd"}
 
 
 def on_message(conn: Conn, tenant: str, account_config: dict[str, Any], message: InboundMessage) -> None:
     """Dialog, lead, and level 1 of the Conversions API (`MilestoneReached`) when the message reaches the threshold."""
     dialog = record_inbound(conn, message)
     if message.referral and dialog.ad_id:
-        insert_lead(conn, dialog, AD_LEAD_SOURCES[message.channel])
+        leads.insert_dialog_lead(conn, dialog.id, AD_LEAD_SOURCES[message.channel])
     elif dialog.inserted and not message.referral and account_config.get("organic_leads"):
-        insert_lead(conn, dialog, "organic")
+        leads.insert_dialog_lead(conn, dialog.id, "organic")
     if dialog.l1_due:
         events.publish(conn, events.MilestoneReached(tenant, dialog.id, 1))
-
-
-def insert_lead(conn: Conn, dialog: Dialog, source: LeadSource) -> int | None:
-    """The dialog's lead of this source, once (a unique index per source and dialog); its id when new."""
-    row = conn.execute(
-        "INSERT INTO leads (source, dialog_id, wa_id, user_id, ad_id, adset_id, campaign_id, creative_id,"
-        " direction_id, ctwa_clid, phone, name)"
-        " SELECT %s, d.id, d.wa_id, d.user_id, d.ad_id, m.adset_id, m.campaign_id, d.creative_id, d.direction_id,"
-        " d.ctwa_clid, d.wa_id, d.profile_name FROM wa_dialogs d LEFT JOIN ad_creative_mapping m ON m.ad_id = d.ad_id"
-        " WHERE d.id = %s ON CONFLICT DO NOTHING RETURNING id",
-        (source, dialog.id),
-    ).fetchone()
-    return int(row[0]) if row else None

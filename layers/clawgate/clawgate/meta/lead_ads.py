@@ -7,12 +7,12 @@ The page → tenant routing is the registry's `meta_page` channel account (`meta
 
 from __future__ import annotations
 
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict
 
 from clawgate.db import Conn, registry_tx, tenant_tx
-from clawgate.meta import conversions, graph
+from clawgate.meta import conversions, graph, leads
 from clawgate.observability import bind, logger, mask_phone
+from clawgate.tenancy import registry
 from clawgate.tenancy.registry import ChannelAccount, find_channel_account
 
 PAGE_CHANNEL = "meta_page"
@@ -95,7 +95,7 @@ def process(notice: LeadgenNotice) -> int | None:
 
 def already_stored(tenant: str, leadgen_id: str) -> bool:
     with tenant_tx(tenant, "ro") as conn:
-        return conn.execute("SELECT 1 FROM leads WHERE leadgen_id = %s", (leadgen_id,)).fetchone() is not None
+        return leads.leadgen_stored(conn, leadgen_id)
 
 
 def fetch(account: ChannelAccount, leadgen_id: str) -> FetchedLead:
@@ -119,18 +119,12 @@ def fetch(account: ChannelAccount, leadgen_id: str) -> FetchedLead:
 
 def insert(conn: Conn, notice: LeadgenNotice, lead: FetchedLead) -> int | None:
     ad_id = lead.ad_id or notice.ad_id
-    row = conn.execute(
-        "INSERT INTO leads (source, leadgen_id, form_id, page_id, ad_id, adset_id, campaign_id, creative_id,"
-        " direction_id, name, phone, email, field_data)"
-        " SELECT 'lead_form', %(leadgen)s, %(form)s, %(page)s, %(ad)s, coalesce(%(adset)s, m.adset_id),"
-        " coalesce(%(campaign)s, m.campaign_id), m.creative_id, m.direction_id, %(name)s, %(phone)s, %(email)s,"
-        " %(fields)s FROM (SELECT 1) AS one LEFT JOIN ad_creative_mapping m ON m.ad_id = %(ad)s"
-        " ON CONFLICT (leadgen_id) DO NOTHING RETURNING id",
+    return leads.insert_form_lead(
+        conn,
         {"leadgen": notice.leadgen_id, "form": lead.form_id or notice.form_id, "page": notice.page_id, "ad": ad_id,
          "adset": lead.adset_id, "campaign": lead.campaign_id, "name": lead.name, "phone": lead.value(*PHONE_FIELDS),
-         "email": lead.value(*EMAIL_FIELDS), "fields": Jsonb([f.model_dump() for f in lead.field_data])},
-    ).fetchone()  # fmt: skip
-    return int(row[0]) if row else None
+         "email": lead.value(*EMAIL_FIELDS), "fields": [f.model_dump() for f in lead.field_data]},
+    )  # fmt: skip
 
 
 def notify(tenant: str, notice: LeadgenNotice, lead: FetchedLead) -> None:
@@ -145,7 +139,4 @@ def notify(tenant: str, notice: LeadgenNotice, lead: FetchedLead) -> None:
 def keep_unrouted(notice: LeadgenNotice, reason: str) -> None:
     logger.warning("leadgen notice kept unrouted", extra={"page_id": notice.page_id, "reason": reason})
     with registry_tx() as conn:
-        conn.execute(
-            "INSERT INTO unrouted_events (channel, account_id, reason, payload) VALUES (%s, %s, %s, %s)",
-            (PAGE_CHANNEL, notice.page_id, reason, notice.model_dump_json()),
-        )
+        registry.keep_unrouted(conn, PAGE_CHANNEL, notice.page_id, reason, notice.model_dump_json())

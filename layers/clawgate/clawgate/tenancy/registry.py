@@ -8,7 +8,7 @@ from typing import Any
 
 from psycopg.rows import class_row
 
-from clawgate.db import registry_tx
+from clawgate.db import Conn, registry_tx
 from clawgate.tenancy.model import TenantFile
 
 
@@ -85,3 +85,11 @@ def list_tenants() -> list[TenantSummary]:
             )
             .fetchall()
         )
+
+
+def keep_unrouted(registry: Conn, channel: str, account_id: str | None, reason: str, payload: str) -> None:
+    """An update no tenant owns (or that could not be read), kept raw in the registry's `unrouted_events`."""
+    registry.execute(
+        "INSERT INTO unrouted_events (channel, account_id, reason, payload) VALUES (%s, %s, %s, %s)",
+        (channel, account_id, reason, payload),
+    )
