@@ -37,7 +37,7 @@ TENANT = {
     "channels": {"telegram": [{"agent": "director", "bot_token": "secret:bench/bot", "dm_policy": "allowlist",
                                "allow_from": [1001], "operator": True}]},
     "meta": {"ad_account_id": ACCOUNT, "access_token": "secret:bench/meta"},
-    "ads": {"heartbeat": True},
+    "ads": {"heartbeat": True, "account_daily_cap": 10_000_000},
 }  # fmt: skip
 
 

@@ -40,6 +40,7 @@ TENANT = {
                                "access_token": "secret:bench/wa"}]},
     "meta": {"ad_account_id": "act_1", "page_id": "1530000077", "access_token": "secret:bench/meta"},
     "capi": {"dataset_id": "1234567890", "threshold": 3},
+    "ads": {"account_daily_cap": 1_000_000},
 }  # fmt: skip
 
 

@@ -100,6 +100,8 @@ def tenant_data(slug: str, **overrides: Any) -> dict[str, Any]:
         "capi": {"dataset_id": "1234567890", "threshold": 3},
     }  # fmt: skip
     data.update(overrides)
+    if data.get("meta"):  # an ad account needs its account-wide daily cap (account currency)
+        data["ads"] = {"account_daily_cap": 1_000_000, **(data.get("ads") or {})}
     if data.get("meta") and "director" in {agent["id"] for agent in data["agents"]}:
         # Scheduled ads turns need an agent no customer reaches (the director's bot is allowlisted).
         data["ads"] = {"agent": "director", **(data.get("ads") or {})}

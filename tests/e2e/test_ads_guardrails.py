@@ -124,7 +124,7 @@ def test_an_operator_conversation_under_the_budget_guardrails(ads: Ads, model: F
 
 
 def test_without_an_account_cap_no_new_spend_is_possible(ads: Ads, model: FakeAnthropic) -> None:
-    account(ads)
+    account(ads)  # a tenant stored before a file had to set the cap (parse_tenant refuses such a file now)
     apply_tenant(ads.tenant.model_copy(update={"ads": ads.tenant.ads.model_copy(update={"account_daily_cap": None})}))
     results = operator_turn(
         ads, model, budget(A, 11000), budget(A, 9000),

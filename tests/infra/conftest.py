@@ -34,6 +34,7 @@ meta: {ad_account_id: act_1234567890, page_id: "153125381133", access_token: "se
 capi: {dataset_id: "1234567890", threshold: 3}
 ads:
   agent: director
+  account_daily_cap: 100000
   heartbeat: true
   schedules: {scoring: "off", morning_report: "cron(0 8 ? * MON-FRI *)"}
 """

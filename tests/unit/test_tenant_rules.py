@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 from clawgate.settings import PROJECT_ROOT
-from clawgate.tenancy.model import TenantFileError, load_tenant_file, parse_tenant
+from clawgate.tenancy.model import TenantFile, TenantFileError, load_tenant_file, parse_tenant
 
 from tests.conftest import tenant_data
 
@@ -50,3 +50,14 @@ def test_an_operator_bot_open_to_anyone_is_refused() -> None:
 def test_the_demo_tenant_names_its_ads_agent() -> None:
     demo = load_tenant_file(Path(PROJECT_ROOT) / "tenants" / "demo.yaml")
     assert demo.ads_agent == "director" and not demo.customer_channels("director")
+
+
+def test_an_ad_account_without_an_account_wide_daily_cap_is_refused() -> None:
+    data = tenant_data("no_cap", meta=META)
+    data["ads"].pop("account_daily_cap")
+    [(field, reason)] = problems(data).items()
+    assert reason.startswith("ads.account_daily_cap: required because meta.ad_account_id (act_1)"), (field, reason)
+    assert parse_tenant(tenant_data("no_cap", meta=META, ads={"account_daily_cap": 5000})).ads.account_daily_cap == 5000
+    assert parse_tenant(tenant_data("no_meta")).ads.account_daily_cap is None  # no ad account: nothing to cap
+    stored = TenantFile.model_validate(data)  # one applied before the rule still loads; spend is refused until set
+    assert stored.meta is not None and stored.ads.account_daily_cap is None

@@ -8,11 +8,12 @@ from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
 from clawgate.secrets import SECRET_PREFIX
 
 BUILTIN_PROVIDERS = frozenset({"anthropic", "bedrock", "offline"})
+APPLYING = "applying"  # validation context of a tenant file being applied, not a stored one being read
 Channel = Literal["whatsapp", "telegram", "messenger", "instagram", "webchat", "api", "schedule", "slack", "discord"]
 DmPolicy = Literal["open", "allowlist", "pairing"]
 AGENT_ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
@@ -232,8 +233,9 @@ class Ads(Strict):
     agent: str | None = None
     budget_step_limit: float = Field(default=0.30, gt=0, le=10)  # a change beyond ±30% needs a confirmation turn
     daily_budget_cap: float | None = Field(default=None, gt=0)  # per ad set, account currency; above: confirmation
-    # The sum of the daily budgets of everything running in the ad account (account currency). Required before any
-    # new spend: without it, budget increases and ACTIVE are refused. No chat and no confirmation can go past it.
+    # The sum of the daily budgets of everything running in the ad account (account currency). Required in the file
+    # whenever meta.ad_account_id is set, and checked again at spend time (a tenant stored before that rule gets no
+    # budget increase and no ACTIVE until it is set). No chat and no confirmation can go past it.
     account_daily_cap: float | None = Field(default=None, gt=0)
     report_chat_id: int | None = None
     schedules: dict[AdsJob, Annotated[str, AfterValidator(_schedule)]] = {}
@@ -310,6 +312,18 @@ class TenantFile(Strict):
             )
         return self
 
+    @model_validator(mode="after")
+    def _ad_account_has_a_cap(self, info: ValidationInfo) -> TenantFile:
+        """Checked on a file being applied (`parse_tenant`). A tenant stored before this rule still loads from the
+        registry, and its spend is refused at spend time until the agency sets the cap (meta/marketing/spend.py)."""
+        applying = bool(info.context and info.context.get(APPLYING))
+        if applying and self.meta is not None and self.ads.account_daily_cap is None:
+            raise ValueError(
+                f"ads.account_daily_cap: required because meta.ad_account_id ({self.meta.ad_account_id}) gives the ads"
+                " tools an ad account; set the most its running daily budgets may add up to, in its currency"
+            )
+        return self
+
     @property
     def ads_agent(self) -> str:
         """The agent scheduled ads turns (reports, heartbeat, creative tests) run as."""
@@ -376,7 +390,7 @@ def _field_name(location: tuple[Any, ...]) -> str:
 
 def parse_tenant(data: object, source: str = "tenant file") -> TenantFile:
     try:
-        return TenantFile.model_validate(data)
+        return TenantFile.model_validate(data, context={APPLYING: True})
     except ValidationError as error:
         problems = [(_field_name(e["loc"]), e["msg"].removeprefix("Value error, ")) for e in error.errors()]
         raise TenantFileError(source, problems) from None
