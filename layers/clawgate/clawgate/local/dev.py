@@ -72,15 +72,16 @@ def _production_settings(mode: Mode) -> None:
 
 
 def _start_offline_fakes(mode: Mode, stack: ExitStack) -> FakeGraph:
-    """`--offline`: Meta's Graph API, Telegram's Bot API, Slack's Web API, Discord's REST API and (without a model
-    key) the model answered by loopback fakes, and every `secret:` reference given a placeholder, so the whole
-    product runs with no network and no credentials. Returns the Graph fake (the demo seeds it)."""
+    """`--offline`: Meta's Graph API, the Instagram API, Telegram's Bot API, Slack's Web API, Discord's REST API and
+    (without a model key) the model answered by loopback fakes, and every `secret:` reference given a placeholder, so
+    the whole product runs with no network and no credentials. Returns the Graph fake (the demo seeds it)."""
     from clawgate.agent.providers import anthropic_configured
     from clawgate.local.demo import demo_model
-    from clawgate.local.fakes import FakeDiscord, FakeGraph, FakeSlack, FakeTelegram
+    from clawgate.local.fakes import FakeDiscord, FakeGraph, FakeInstagram, FakeSlack, FakeTelegram
 
     fakes = {
         "CLAWGATE_GRAPH_URL": ("Graph API", FakeGraph()),
+        "CLAWGATE_INSTAGRAM_API_URL": ("Instagram API", FakeInstagram()),
         "CLAWGATE_TELEGRAM_API_URL": ("Telegram", FakeTelegram()),
         "CLAWGATE_SLACK_API_URL": ("Slack", FakeSlack()),
         "CLAWGATE_DISCORD_API_URL": ("Discord", FakeDiscord()),
