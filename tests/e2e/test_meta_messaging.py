@@ -244,10 +244,11 @@ def test_the_window_a_person_may_answer_in_7_days_with_human_agent_the_bot_only_
 
     clinic = clinic_for()
     clinic.post(body("page", clinic.page_id, text(PSID, clinic.page_id, "Hello?")))
-    slug, key = clinic.tenant.slug, f"messenger:{clinic.page_id}:{PSID}"
+    slug = clinic.tenant.slug
     with tenant_tx(slug) as conn:
-        conn.execute("UPDATE inbound_events SET received_at = now() - interval '3 days' WHERE conversation_key = %s",
-                     (key,))  # fmt: skip
+        conn.execute(
+            "UPDATE conversations SET last_customer_at = now() - interval '3 days' WHERE peer_id = %s", (PSID,)
+        )
     assert send_to_peer(slug, "messenger", clinic.page_id, PSID, "Sorry for the wait!", "operator:1") == 1
     late = graph.sent_to(PSID)[-1]
     assert (late["messaging_type"], late["tag"], late["message"]["text"]) == ("MESSAGE_TAG", "HUMAN_AGENT",
@@ -259,8 +260,34 @@ def test_the_window_a_person_may_answer_in_7_days_with_human_agent_the_bot_only_
         get_adapter("messenger").send_text(account_config(account), PSID, "a bot reply", turn=turn)
     assert not refused.value.retryable and refused.value.code == 2018278
     with tenant_tx(slug) as conn:
-        conn.execute("UPDATE inbound_events SET received_at = now() - interval '8 days' WHERE conversation_key = %s",
-                     (key,))  # fmt: skip
+        conn.execute(
+            "UPDATE conversations SET last_customer_at = now() - interval '8 days' WHERE peer_id = %s", (PSID,)
+        )
     with pytest.raises(DeliveryError):
         send_to_peer(slug, "messenger", clinic.page_id, PSID, "Anyone there?", "operator:2")
     assert [m["message"]["text"] for m in graph.sent_to(PSID)][-1] == "Sorry for the wait!"
+
+
+def test_the_inbox_lists_messenger_and_instagram_beside_whatsapp_and_a_person_answers_for_7_days(
+    clinic_for: Callable[..., Clinic], graph: FakeGraph, instagram: FakeInstagram, model: FakeAnthropic
+) -> None:
+    from clawgate.tenancy.tokens import create_token
+
+    clinic = clinic_for()
+    clinic.post(body("page", clinic.page_id, text(PSID, clinic.page_id, "Hi", referral=ad_referral(clinic.ad_id))))
+    clinic.post(body("instagram", clinic.ig_user_id, text(IGSID, clinic.ig_user_id, "Привет")))
+    headers = {"authorization": f"Bearer {create_token(clinic.tenant.slug)}"}
+    with httpx.Client(base_url=f"{clinic.local.url}/api/v1/tenants/{clinic.tenant.slug}", headers=headers) as http:
+        items = http.get("/conversations").json()["items"]
+        assert {(i["channel"], i["peer_id"]) for i in items} == {("messenger", PSID), ("instagram", IGSID)}
+        [messenger] = http.get("/conversations", params={"channel": "messenger"}).json()["items"]
+        with tenant_tx(clinic.tenant.slug) as conn:
+            conn.execute("UPDATE conversations SET last_customer_at = now() - interval '3 days'")
+        late = http.post(f"/conversations/{messenger['id']}/messages", json={"text": "Still there?", "author": "Anna"})
+        assert late.status_code == 201, late.text
+        assert graph.sent_to(PSID)[-1]["tag"] == "HUMAN_AGENT"
+        with tenant_tx(clinic.tenant.slug) as conn:
+            conn.execute("UPDATE conversations SET last_customer_at = now() - interval '8 days'")
+        closed = http.post(f"/conversations/{messenger['id']}/messages", json={"text": "Hello?", "author": "Anna"})
+        assert closed.status_code == 409 and closed.json()["error"] == "window_closed"
+    assert clinic.rows("SELECT source_ad_id FROM conversations WHERE channel = 'messenger'") == [(clinic.ad_id,)]

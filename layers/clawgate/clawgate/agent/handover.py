@@ -58,8 +58,12 @@ def route_inbound(conn: Conn, tenant: TenantFile, message: InboundMessage) -> Ro
 
 
 def _ad_id(referral: dict[str, Any] | None) -> str | None:
-    source_id = (referral or {}).get("source_id")
-    return str(source_id) if source_id and (referral or {}).get("source_type", "ad") == "ad" else None
+    """WhatsApp: `source_id` of an ad's referral; Messenger and Instagram: `ad_id` when `source` is `ADS`."""
+    referral = referral or {}
+    if "source" in referral:
+        return str(referral["ad_id"]) if referral.get("source") == "ADS" and referral.get("ad_id") else None
+    source_id = referral.get("source_id")
+    return str(source_id) if source_id and referral.get("source_type", "ad") == "ad" else None
 
 
 def inbound_item(message: InboundMessage, event_id: int | None) -> dict[str, Any]:

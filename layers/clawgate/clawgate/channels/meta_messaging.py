@@ -18,6 +18,7 @@ from clawgate.channels import meta_send
 from clawgate.channels.media import fetch_media
 from clawgate.channels.meta_messaging_parse import parse_envelope
 from clawgate.channels.text import chunk_text
+from clawgate.conversations import store as conversations
 from clawgate.core.channels import DeliveryError, Envelope, InboundMessage, MediaRef, SentMessage
 from clawgate.db import tenant_tx
 from clawgate.observability import logger
@@ -28,16 +29,13 @@ if TYPE_CHECKING:
 
 RESPONSE_WINDOW = timedelta(hours=24)
 HUMAN_AGENT_WINDOW = timedelta(days=7)
-CUSTOMER_KINDS = ("message", "callback", "unsupported")  # what opens the window (not reads, deliveries, events)
 
 
-def last_customer_message_at(tenant: str, conversation_key: str) -> datetime | None:
+def last_customer_message_at(tenant: str, channel: str, account_id: str, peer_id: str) -> datetime | None:
+    """The provider's timestamp of the customer's last message (the conversation's), as the inbox shows it."""
     with tenant_tx(tenant, "ro") as conn:
-        row = conn.execute(
-            "SELECT max(received_at) FROM inbound_events WHERE conversation_key = %s AND kind = ANY(%s)",
-            (conversation_key, list(CUSTOMER_KINDS)),
-        ).fetchone()
-    return row[0] if row else None
+        found = conversations.find(conn, channel, account_id, peer_id)
+    return found.last_customer_at if found else None
 
 
 def claim_disclosure(tenant: str, channel: str, account_id: str, peer_id: str, text: str) -> bool:
@@ -88,7 +86,7 @@ class MetaMessagingChannel:
 
     def _tag(self, tenant: str, account_id: str, peer_id: str, human: bool) -> str | None:
         """None (a RESPONSE), `HUMAN_AGENT`, or a DeliveryError: the window is closed for this sender."""
-        last = last_customer_message_at(tenant, f"{self.name}:{account_id}:{peer_id}")
+        last = last_customer_message_at(tenant, self.name, account_id, peer_id)
         age = datetime.now(UTC) - last if last else None
         if age is not None and age <= RESPONSE_WINDOW:
             return None

@@ -1,6 +1,7 @@
 """The `conversations` table: one row per peer on a channel account, upserted by Ingest for every new message,
-switched between `bot` and `human`, read by the operator inbox. The service window (WhatsApp, and the Meta
-messengers) is 24 hours from the customer's last message timestamp, or 72 hours from a Click-to-WhatsApp entry."""
+switched between `bot` and `human`, read by the operator inbox. The window a person may answer in is, on WhatsApp,
+24 hours from the customer's last message timestamp, or 72 hours from a Click-to-WhatsApp entry; on Messenger and
+Instagram 7 days (`HUMAN_AGENT`)."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from clawgate.db import Conn
 
 Mode = Literal["bot", "human"]
 WINDOW_CHANNELS = ("whatsapp", "messenger", "instagram")
+# When a person's free text can no longer reach the customer: WhatsApp 24 hours (72 from a Click-to-WhatsApp entry);
+# Messenger and Instagram let a human agent answer for 7 days (`HUMAN_AGENT`; the bot's 24 hours is its adapter's).
 WINDOW_EXPIRES = (
-    "CASE WHEN c.channel IN ('whatsapp', 'messenger', 'instagram') THEN"
-    " greatest(c.last_customer_at + interval '24 hours', c.free_entry_until) END"
+    "CASE WHEN c.channel = 'whatsapp' THEN greatest(c.last_customer_at + interval '24 hours', c.free_entry_until)"
+    " WHEN c.channel IN ('messenger', 'instagram') THEN c.last_customer_at + interval '7 days' END"
 )
 COLUMNS = (
     "c.id, c.channel, c.account_id, c.peer_id, c.name, c.mode, c.mode_changed_at, c.assignee, c.unread,"
