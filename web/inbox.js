@@ -1,6 +1,9 @@
 // The operator inbox: every conversation on every channel (live, with unread counts), a transcript with its
-// authors and media, a reply box that becomes a template picker when WhatsApp's 24-hour window is closed, take over /
-// give back, assign, labels, a private note, and the ad that started the conversation. Text only, never HTML.
+// authors and media (inbox_media.js), a reply box that becomes a template picker when WhatsApp's 24-hour window is
+// closed, take over / give back, assign, labels, a private note, and the ad that started the conversation. Text
+// only, never HTML.
+
+import { mediaNodes } from "./inbox_media.js";
 
 const $ = (selector) => document.querySelector(selector);
 const inbox = { socket: null, items: new Map(), open: null, templates: [], composer: "", onUnread: () => {} };
@@ -176,8 +179,9 @@ function appendMessage(message) {
   const li = el("li", null, `msg ${message.direction === "in" ? "customer" : message.author}`);
   const author = message.author === "customer" ? message.author_name || "customer" : message.author === "operator" ? message.author_name || "operator" : message.author;
   li.append(el("span", `${author} · ${when(message.at)}${message.template ? ` · template ${message.template}` : ""}${message.status === "failed" ? " · not delivered" : ""}`, "meta"));
-  li.append(el("span", message.text));
-  for (const media of message.media || []) li.append(el("span", `📎 ${media.kind}${media.mime_type ? " " + media.mime_type : ""}${media.filename ? " " + media.filename : ""}`, "media"));
+  const { text, nodes } = mediaNodes(message);
+  if (text) li.append(el("span", text));
+  li.append(...nodes);
   $("#inbox-transcript").appendChild(li);
   li.scrollIntoView({ block: "end" });
 }

@@ -46,15 +46,10 @@ def customer_writes(local: RunningRuntime, client: Client, text: str, user: str,
     assert local.runtime.queues.get("inbound").wait_idle(timeout=120)
 
 
-def test_take_over_a_whatsapp_conversation_answer_and_give_it_back_on_a_phone(
-    browser: Any, local: RunningRuntime, client: Client, graph: FakeGraph, model: FakeAnthropic
-) -> None:
+def signed_in_phone(browser: Any, client: Client) -> Any:
+    """A 390 px phone signed in as an approved device of the tenant, on the app's first screen."""
     from playwright.sync_api import expect
 
-    model.script_text("Hello! We have slots tomorrow at 10 and 15.")
-    customer_writes(local, client, "Hi, any slots tomorrow?", "US.77010000601")
-    graph.add_template(WABA_ID, "visit_reminder", "Hi {{1}}, shall we book your visit?")
-    customer_writes(local, client, "hello from last week", "US.77010000602", at=time.time() - 30 * 3600)
     device = "web-inbox" + uuid.uuid4().hex[:8]
     devices.register(client.tenant.slug, device, "Anna's phone", approve=True)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
@@ -66,6 +61,19 @@ def test_take_over_a_whatsapp_conversation_answer_and_give_it_back_on_a_phone(
     page = context.new_page()
     page.goto(client.url + "/")
     expect(page.locator("#app")).to_be_visible()
+    return page
+
+
+def test_take_over_a_whatsapp_conversation_answer_and_give_it_back_on_a_phone(
+    browser: Any, local: RunningRuntime, client: Client, graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    from playwright.sync_api import expect
+
+    model.script_text("Hello! We have slots tomorrow at 10 and 15.")
+    customer_writes(local, client, "Hi, any slots tomorrow?", "US.77010000601")
+    graph.add_template(WABA_ID, "visit_reminder", "Hi {{1}}, shall we book your visit?")
+    customer_writes(local, client, "hello from last week", "US.77010000602", at=time.time() - 30 * 3600)
+    page = signed_in_phone(browser, client)
     page.click("#tabs button[data-tab=inbox]")
     expect(page.locator("#inbox-list .conversation")).to_have_count(2)
     expect(page.locator("#tabs .tab-count")).to_have_text("2")  # one unread message in each
@@ -110,4 +118,45 @@ def test_take_over_a_whatsapp_conversation_answer_and_give_it_back_on_a_phone(
     assert template["template"]["name"] == "visit_reminder" and template["to"] == "77010000602"
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.screenshot(path=str(OUTPUT / "web_inbox_phone_template.png"), full_page=True)
-    context.close()
+    page.context.close()
+
+
+def test_customer_media_shows_as_a_preview_a_player_and_a_safe_download_on_a_phone(
+    browser: Any, local: RunningRuntime, client: Client, graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_inbox_media import HOSTILE_NAME, customer_sends, png
+
+    user = "US.77010000603"
+    customer_sends(local, client, graph, "image", "web-img-1", png(40, 30), "image/png", user, caption="my tooth")
+    customer_sends(local, client, graph, "audio", "web-audio-1", b"OggS" + b"\x00" * 64, "audio/ogg", user)
+    customer_sends(local, client, graph, "document", "web-doc-1", b"<script>parent.pwned=1</script>", "text/html",
+                   user, filename=HOSTILE_NAME)  # fmt: skip
+    page = signed_in_phone(browser, client)
+    page.click("#tabs button[data-tab=inbox]")
+    page.locator("#inbox-list .conversation", has_text="77010000603").click()
+    transcript = page.locator("#inbox-transcript")
+    thumb = transcript.locator(".media.image img.thumb")
+    expect(thumb).to_be_visible()
+    expect(transcript).to_contain_text("my tooth")
+    page.wait_for_function("document.querySelector('#inbox-transcript img.thumb').naturalWidth === 40")
+    assert thumb.get_attribute("src", timeout=5_000).startswith("blob:")  # fetched with the token, not in the URL
+    expect(transcript.locator(".media.audio audio[controls]")).to_have_count(1)
+    download = transcript.locator(".media.document a.download")
+    expect(download).to_have_text(f"⬇ {HOSTILE_NAME}".replace("\r\n", " "), use_inner_text=True)
+    assert download.get_attribute("download") == HOSTILE_NAME
+    html = page.inner_html("#inbox-transcript")
+    attributes = "[...document.querySelectorAll('#inbox-transcript *')].flatMap(e => e.getAttributeNames()).join()"
+    assert "onerror" not in page.evaluate(attributes)
+    assert "<script" not in html and client.token not in html
+    assert page.evaluate("window.pwned") is None
+    page.screenshot(path=str(OUTPUT / "web_inbox_phone_media.png"), full_page=True)
+
+    thumb.click()
+    expect(page.locator(".media-full img")).to_be_visible()
+    page.screenshot(path=str(OUTPUT / "web_inbox_phone_image_full.png"))
+    page.locator(".media-full").click()
+    expect(page.locator(".media-full")).to_have_count(0)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.context.close()

@@ -49,6 +49,9 @@ HTTP_ROUTES: tuple[HttpRoute, ...] = (
     HttpRoute("GET", "/api/v1/tenants/{tenant}/conversations", "operator_api"),
     HttpRoute("GET", "/api/v1/tenants/{tenant}/conversations/{conversation}/messages", "operator_api"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/conversations/{conversation}/messages", "operator_api"),
+    HttpRoute(
+        "GET", "/api/v1/tenants/{tenant}/conversations/{conversation}/messages/{message}/media/{index}", "operator_api"
+    ),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/conversations/{conversation}/mode", "operator_api"),
     HttpRoute("PATCH", "/api/v1/tenants/{tenant}/conversations/{conversation}", "operator_api"),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/conversations/{conversation}/template", "operator_api"),

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 
 from clawgate.conversations.store import WINDOW_EXPIRES
 from clawgate.db import tenant_tx
+from clawgate.gateway.inbox_media import media_path
 from clawgate.gateway.pages import Page, PageQuery, decode_cursor, encode_cursor
 
 Qualification = Literal["new", "interested", "scheduled", "not_interested"]
@@ -151,4 +152,14 @@ def transcript(tenant: str, conversation_id: int, limit: int) -> MessagesPage:
     item = conversation(tenant, conversation_id)
     with tenant_tx(tenant, "ro") as conn, conn.cursor(row_factory=dict_row) as cursor:
         rows = cursor.execute(TRANSCRIPT, {"id": conversation_id, "limit": limit}).fetchall()
-    return MessagesPage(items=[MessageItem(**row) for row in reversed(rows)], conversation=item)
+    return MessagesPage(items=[_message(tenant, conversation_id, row) for row in reversed(rows)], conversation=item)
+
+
+def _message(tenant: str, conversation_id: int, row: dict[str, Any]) -> MessageItem:
+    """A stored attachment gets the operator API path that serves it (the web UI fetches it with the token)."""
+    event_id = int(row["id"].removeprefix("in:")) if row["direction"] == "in" else 0
+    media = [
+        {**m, "url": media_path(tenant, conversation_id, event_id, n)} if event_id and m.get("blob_key") else m
+        for n, m in enumerate(row.pop("media") or [])
+    ]
+    return MessageItem(**row, media=media)

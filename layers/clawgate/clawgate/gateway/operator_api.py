@@ -23,7 +23,7 @@ from pydantic import BaseModel, Field
 
 from clawgate.agent import run_api
 from clawgate.agent.outreach import OutreachRefusedError
-from clawgate.gateway import inbox, inbox_queries, queries, reports, uploads
+from clawgate.gateway import inbox, inbox_media, inbox_queries, queries, reports, uploads
 from clawgate.gateway.pages import MAX_LIMIT, BadCursorError, Page
 from clawgate.gateway.sending import SendRefusedError, send
 from clawgate.observability import bind
@@ -277,6 +277,15 @@ def conversation_messages(tenant: str, conversation: int,
     page = inbox_queries.transcript(tenant, conversation, limit)
     inbox.mark_read(tenant, conversation)
     return page
+
+
+@app.get("/api/v1/tenants/<tenant>/conversations/<conversation>/messages/<message>/media/<index>", tags=[TAG],
+         security=SECURITY, summary="A customer's image, audio, video or document")  # fmt: skip
+def conversation_media(tenant: str, conversation: int, message: int, index: int) -> Response[str]:
+    media = inbox_media.media_file(tenant, conversation, message, index)
+    response = Response(200, media.content_type, base64.b64encode(media.data).decode(), headers=media.headers)
+    response.base64_encoded = True  # binary: already encoded, so response validation passes the body through
+    return response
 
 
 @app.post("/api/v1/tenants/<tenant>/conversations/<conversation>/messages", tags=[TAG], security=SECURITY,

@@ -1,0 +1,74 @@
+"""A customer's media, served to the operator: the blob of a stored inbound message's attachment, found through the
+row (never through a key the caller names) and read under the tenant's own prefix. The file name and mime type came
+from the customer, so neither reaches a header unescaped: raster images, audio and video are shown inline with their
+own type; anything else (HTML, SVG, XML, scripts, documents) is a download, and every response says `nosniff` and
+sandboxes itself should a browser open it anyway."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from clawgate.core.blobs import ForeignBlobError, read_tenant_blob
+from clawgate.core.channels import MediaRef
+from clawgate.db import tenant_tx
+
+INLINE = re.compile(r"(image/(png|jpeg|gif|webp)|audio/[a-z0-9.+-]{1,40}|video/[a-z0-9.+-]{1,40})")
+MIME = re.compile(r"[a-z]{1,20}/[a-z0-9.+-]{1,80}")
+ACTIVE = re.compile(r"html|xml|svg|javascript|ecmascript|^text/|multipart/")
+DEFAULT_NAMES = {"image": "image", "video": "video", "audio": "audio", "voice": "voice-note", "sticker": "sticker"}
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    data: bytes
+    headers: dict[str, str]
+
+    @property
+    def content_type(self) -> str:
+        return self.headers["Content-Type"]
+
+
+def media_path(tenant: str, conversation_id: int, event_id: int, index: int) -> str:
+    return f"/api/v1/tenants/{tenant}/conversations/{conversation_id}/messages/{event_id}/media/{index}"
+
+
+def media_file(tenant: str, conversation_id: int, event_id: int, index: int) -> MediaFile:
+    """The attachment's bytes and safe response headers; LookupError when there is no such stored media."""
+    with tenant_tx(tenant, "ro") as conn:
+        row = conn.execute(
+            "SELECT payload->'media'->%s::int FROM inbound_events WHERE id = %s AND conversation_id = %s",
+            (index, event_id, conversation_id),
+        ).fetchone()
+    media = MediaRef.model_validate(row[0]) if row and row[0] else None
+    if media is None or media.blob_key is None:
+        raise LookupError(f"no stored media {index} on message {event_id}")
+    try:
+        data = read_tenant_blob(tenant, media.blob_key)
+    except (ForeignBlobError, FileNotFoundError, ValueError):
+        raise LookupError(f"no stored media {index} on message {event_id}") from None
+    return MediaFile(data, headers(media))
+
+
+def headers(media: MediaRef) -> dict[str, str]:
+    mime = (media.mime_type or "").split(";")[0].strip().lower()
+    inline = bool(INLINE.fullmatch(mime))
+    if not inline and (not MIME.fullmatch(mime) or ACTIVE.search(mime)):
+        mime = "application/octet-stream"
+    name = media.filename or DEFAULT_NAMES.get(media.kind, "file")
+    return {
+        "Content-Type": mime,
+        "Content-Disposition": disposition("inline" if inline else "attachment", name),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox",
+        "Cache-Control": "private, max-age=300",
+    }
+
+
+def disposition(kind: str, filename: str) -> str:
+    """RFC 6266: an ASCII fallback with nothing that could end the parameter, and the UTF-8 name percent-encoded."""
+    name = unicodedata.normalize("NFC", filename)[:200]
+    fallback = re.sub(r"[^A-Za-z0-9._ -]", "_", unicodedata.normalize("NFKD", name)).strip(" .") or "file"
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
