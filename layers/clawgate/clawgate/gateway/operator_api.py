@@ -25,6 +25,7 @@ from clawgate.agent import run_api
 from clawgate.agent.outreach import OutreachRefusedError
 from clawgate.gateway import inbox, inbox_media, inbox_queries, queries, reports, uploads
 from clawgate.gateway.pages import MAX_LIMIT, BadCursorError, Page
+from clawgate.gateway.resolver import ThreadSafeHttpResolver
 from clawgate.gateway.sending import SendRefusedError, send
 from clawgate.observability import bind
 from clawgate.tenancy.tokens import TOO_MANY_FAILURES, bearer_tenant
@@ -34,7 +35,7 @@ SECURITY: list[dict[str, list[str]]] = [{"gatewayToken": []}]
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT)]
 Cursor = Annotated[str | None, Query(max_length=500, description="next_cursor of the previous page")]
 
-app = APIGatewayHttpResolver(enable_validation=True)
+app = ThreadSafeHttpResolver(enable_validation=True)
 
 
 class ApiError(Exception):
