@@ -290,4 +290,5 @@ def test_the_inbox_lists_messenger_and_instagram_beside_whatsapp_and_a_person_an
             conn.execute("UPDATE conversations SET last_customer_at = now() - interval '8 days'")
         closed = http.post(f"/conversations/{messenger['id']}/messages", json={"text": "Hello?", "author": "Anna"})
         assert closed.status_code == 409 and closed.json()["error"] == "window_closed"
+        assert closed.json()["templates"] == [] and "template" not in closed.json()["message"]  # WhatsApp's only
     assert clinic.rows("SELECT source_ad_id FROM conversations WHERE channel = 'messenger'") == [(clinic.ad_id,)]

@@ -33,7 +33,11 @@ class WindowClosedError(Exception):
 
     def __init__(self, conversation: Conversation, templates: list[dict[str, Any]]) -> None:
         expired = conversation.window_expires_at.isoformat() if conversation.window_expires_at else "never opened"
-        super().__init__(f"the 24-hour window is closed ({expired}); send an approved template instead")
+        if conversation.channel == "whatsapp":
+            advice = "send an approved template instead"
+        else:  # Messenger and Instagram: a person may answer for 7 days (HUMAN_AGENT), and there are no templates
+            advice = "the customer must write again before anyone can answer"
+        super().__init__(f"the {conversation.channel} messaging window is closed ({expired}); {advice}")
         self.templates = templates
 
 
@@ -82,7 +86,8 @@ def reply(tenant: str, conversation_id: int, body: ReplyBody, idempotency_key: s
             "the customer opted out: nothing but the confirmation goes to them", code="opted_out"
         )
     if not conversation.window_open(datetime.now(UTC)):
-        raise WindowClosedError(conversation, template_summaries(tenant))
+        templates = template_summaries(tenant) if conversation.channel == "whatsapp" else []
+        raise WindowClosedError(conversation, templates)
     key = f"op:{conversation.id}:{idempotency_key or uuid.uuid4().hex}"
     sent = send_to_peer(tenant, conversation.channel, conversation.account_id, conversation.peer_id, body.text, key,
                         author=Author("operator", body.author))  # fmt: skip
