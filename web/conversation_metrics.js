@@ -30,7 +30,8 @@ export function handoffChart(days, since, until, width) {
   const max = Math.max(1, ...all.map(([, n]) => n));
   const svg = el("svg", { viewBox: `0 0 ${w} ${h}`, class: "chart handoffs", role: "img", "aria-label": "hand-offs per day" });
   const slot = (w - left - 6) / all.length;
-  for (const fraction of [0, 0.5, 1]) {
+  const every = Math.ceil(all.length / Math.max(1, Math.floor((w - left) / 44))); // a date label needs ~44 px
+  for (const fraction of max % 2 ? [0, 1] : [0, 0.5, 1]) { // whole numbers only: no "1" twice on a 0–1 axis
     const y = top + (h - top - bottom) * (1 - fraction);
     el("line", { x1: left, x2: w - 6, y1: y, y2: y, class: "grid" }, svg);
     el("text", { x: left - 4, y: y + 4, "text-anchor": "end", class: "axis" }, svg, Math.round(max * fraction));
@@ -39,7 +40,7 @@ export function handoffChart(days, since, until, width) {
     const barH = ((h - top - bottom) * n) / max;
     el("rect", { x: left + i * slot + slot * 0.15, y: h - bottom - barH, width: Math.max(slot * 0.7, 1), height: barH, class: "bar handoff" }, svg)
       .appendChild(el("title", {}, null, `${day}: ${n}`));
-    if (all.length <= 14 || i % Math.ceil(all.length / 10) === 0) el("text", { x: left + i * slot + slot / 2, y: h - 6, "text-anchor": "middle", class: "axis" }, svg, day.slice(5));
+    if (i % every === 0) el("text", { x: left + i * slot + slot / 2, y: h - 6, "text-anchor": "middle", class: "axis" }, svg, day.slice(5));
   });
   return svg;
 }

@@ -5,6 +5,7 @@ sees the customer's next message arrive live with no model call, gives the conve
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -159,4 +160,45 @@ def test_customer_media_shows_as_a_preview_a_player_and_a_safe_download_on_a_pho
     page.locator(".media-full").click()
     expect(page.locator(".media-full")).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.context.close()
+
+
+def test_the_metrics_card_shows_response_times_resolution_and_hand_offs_on_a_phone(
+    browser: Any, local: RunningRuntime, client: Client, graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    from playwright.sync_api import expect
+
+    model.script_text("Hello! We are open until 19:00.")
+    customer_writes(local, client, "When are you open?", "US.77010000604")  # the bot resolves this one
+    model.script_text("Hello! Let me check.")
+    customer_writes(local, client, "I want a refund", "US.77010000605")
+    http = httpx.Client(base_url=f"{client.url}/api/v1/tenants/{client.tenant.slug}", timeout=30,
+                        headers={"authorization": f"Bearer {client.token}"})  # fmt: skip
+    [handed] = [c for c in http.get("/conversations").json()["items"] if c["peer_id"] == "US.77010000605"]
+    assert http.post(f"/conversations/{handed['id']}/mode", json={"mode": "human", "author": "Anna"}).status_code == 200
+    customer_writes(local, client, "Hello? Anyone?", "US.77010000605")
+    reply = http.post(f"/conversations/{handed['id']}/messages", json={"text": "Anna here, sorting it out."})
+    assert reply.status_code == 201
+    numbers = http.get("/metrics/conversations", params={"days": 30}).json()
+
+    page = signed_in_phone(browser, client)
+    page.click("#tabs button[data-tab=metrics]")
+    card = page.locator("#conversation-metrics")
+    expect(card.locator("#resolved")).to_have_text("50% of 2")
+    expect(card.locator("#handoffs-total")).to_have_text("1")
+    expect(card.locator("#frt-bot")).to_have_text(re.compile(r"^\d+ (s|min)$"))
+    expect(card.locator("#frt-human")).to_have_text(re.compile(r"^\d+ (s|min)$"))
+    bars = card.locator("#handoff-chart svg rect.bar.handoff")
+    expect(bars).to_have_count(30)  # one a day over the 30 days, today included
+    titles = [t for t in card.locator("#handoff-chart svg rect title").all_text_contents() if not t.endswith(": 0")]
+    assert titles == [f"{numbers['until']}: 1"]
+    tall = page.evaluate("[...document.querySelectorAll('#handoff-chart rect.bar')].filter(r => r.height.baseVal.value > 0).length")  # fmt: skip
+    assert tall == 1
+    axis = card.locator("#handoff-chart svg text.axis")
+    y_labels = [t for t in axis.all_text_contents() if t.isdigit()]
+    assert y_labels == ["0", "1"]  # whole hand-offs, each once
+    boxes = page.evaluate("[...document.querySelectorAll('#handoff-chart text.axis')].filter(t => t.textContent.includes('-')).map(t => { const b = t.getBBox(); return [b.x, b.x + b.width]; })")  # fmt: skip
+    assert len(boxes) >= 3 and all(a[1] <= b[0] for a, b in zip(boxes, boxes[1:], strict=False))  # dates never overlap
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    card.screenshot(path=str(OUTPUT / "web_metrics_phone_conversations.png"))
     page.context.close()
