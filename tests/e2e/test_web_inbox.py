@@ -5,6 +5,7 @@ sees the customer's next message arrive live with no model call, gives the conve
 
 from __future__ import annotations
 
+import itertools
 import re
 import time
 import uuid
@@ -163,6 +164,11 @@ def test_customer_media_shows_as_a_preview_a_player_and_a_safe_download_on_a_pho
     page.context.close()
 
 
+DRAWN_BARS = "[...document.querySelectorAll('#handoff-chart rect.bar')].filter(r => r.height.baseVal.value).length"
+DATE_LABEL_SPANS = """[...document.querySelectorAll('#handoff-chart text.axis')]
+  .filter(t => t.textContent.includes('-')).map(t => { const b = t.getBBox(); return [b.x, b.x + b.width]; })"""
+
+
 def test_the_metrics_card_shows_response_times_resolution_and_hand_offs_on_a_phone(
     browser: Any, local: RunningRuntime, client: Client, graph: FakeGraph, model: FakeAnthropic
 ) -> None:
@@ -192,13 +198,12 @@ def test_the_metrics_card_shows_response_times_resolution_and_hand_offs_on_a_pho
     expect(bars).to_have_count(30)  # one a day over the 30 days, today included
     titles = [t for t in card.locator("#handoff-chart svg rect title").all_text_contents() if not t.endswith(": 0")]
     assert titles == [f"{numbers['until']}: 1"]
-    tall = page.evaluate("[...document.querySelectorAll('#handoff-chart rect.bar')].filter(r => r.height.baseVal.value > 0).length")  # fmt: skip
-    assert tall == 1
+    assert page.evaluate(DRAWN_BARS) == 1
     axis = card.locator("#handoff-chart svg text.axis")
     y_labels = [t for t in axis.all_text_contents() if t.isdigit()]
     assert y_labels == ["0", "1"]  # whole hand-offs, each once
-    boxes = page.evaluate("[...document.querySelectorAll('#handoff-chart text.axis')].filter(t => t.textContent.includes('-')).map(t => { const b = t.getBBox(); return [b.x, b.x + b.width]; })")  # fmt: skip
-    assert len(boxes) >= 3 and all(a[1] <= b[0] for a, b in zip(boxes, boxes[1:], strict=False))  # dates never overlap
+    boxes = page.evaluate(DATE_LABEL_SPANS)
+    assert len(boxes) >= 3 and all(a[1] <= b[0] for a, b in itertools.pairwise(boxes))  # dates never overlap
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     card.screenshot(path=str(OUTPUT / "web_metrics_phone_conversations.png"))
     page.context.close()
