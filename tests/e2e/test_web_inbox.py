@@ -207,3 +207,30 @@ def test_the_metrics_card_shows_response_times_resolution_and_hand_offs_on_a_pho
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     card.screenshot(path=str(OUTPUT / "web_metrics_phone_conversations.png"))
     page.context.close()
+
+
+def test_a_voice_note_shows_as_a_player_with_its_transcript(
+    browser: Any, local: RunningRuntime, make_tenant: Callable[..., Any], graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    from clawgate.local.fakes import FakeOpenAI
+    from playwright.sync_api import expect
+
+    from tests.e2e.test_inbox_media import customer_sends
+
+    with FakeOpenAI() as whisper:
+        whisper.transcript = "Can I book a cleaning on Friday?"
+        tenant = make_tenant(transcription={"base_url": f"{whisper.url}/v1", "model": "whisper-large-v3"})
+        apply_tenant(tenant)
+        with environment(**tenant_secrets(tenant.slug)):
+            client = Client(tenant, create_token(tenant.slug), local.url)
+            customer_sends(local, client, graph, "audio", "web-voice-1", b"OggS" + b"\x00" * 64,
+                           "audio/ogg; codecs=opus", "US.77010000606", voice=True)  # fmt: skip
+            page = signed_in_phone(browser, client)
+            page.click("#tabs button[data-tab=inbox]")
+            page.locator("#inbox-list .conversation", has_text="77010000606").click()
+            customer = page.locator("#inbox-transcript .msg.customer")
+            expect(customer.locator(".media.voice audio[controls]")).to_have_count(1)
+            expect(customer.locator(".media-transcript")).to_have_text("Transcript: Can I book a cleaning on Friday?")
+            expect(customer).not_to_contain_text("[Audio")  # the model's placeholder is not shown
+            page.screenshot(path=str(OUTPUT / "web_inbox_phone_voice.png"), full_page=True)
+            page.context.close()
