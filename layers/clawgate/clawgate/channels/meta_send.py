@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clawgate.core import transport
+from clawgate.channels.graph_calls import call_meta
 from clawgate.core.channels import DeliveryError
 from clawgate.settings import get_settings
 
@@ -60,20 +60,8 @@ def subscribe(channel: str, account_id: str, token: str, fields: list[str]) -> d
 
 def post(channel: str, account_id: str, token: str, body: dict[str, Any], edge: str = "messages") -> dict[str, Any]:
     """POST one Send API call; the answer (`{"recipient_id", "message_id"}`) or a DeliveryError."""
-    import httpx
-
     url = f"{api_base(channel)}/{account_id}/{edge}"
-    try:
-        response = transport.client().post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-    except httpx.TransportError as error:
-        raise DeliveryError(f"Send API unreachable: {type(error).__name__}", retryable=True) from None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if response.status_code >= 400 or not isinstance(payload, dict):
-        raise delivery_error(response.status_code, payload)
-    return payload
+    return call_meta("POST", url, token, delivery_error, json=body, service="Send API")
 
 
 def text_body(peer_id: str, text: str, tag: str | None) -> dict[str, Any]:

@@ -8,11 +8,11 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from clawgate import secrets
+from clawgate.channels.graph_calls import call_meta
 from clawgate.channels.media import fetch_media
 from clawgate.channels.text import chunk_text
 from clawgate.channels.whatsapp_parse import parse_envelope
 from clawgate.conversations.people import WhatsAppAddress, whatsapp_address
-from clawgate.core import transport
 from clawgate.core.channels import ChannelName, DeliveryError, Envelope, InboundMessage, MediaRef, SentMessage
 
 if TYPE_CHECKING:
@@ -59,21 +59,9 @@ def delivery_error(status: int, payload: Any) -> DeliveryError:
 
 
 def graph_post(path: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
-    import httpx
-
     settings = get_settings()
     url = f"{settings.graph_url.rstrip('/')}/{settings.graph_version}/{path}"
-    try:
-        response = transport.client().post(url, json=body, headers={"Authorization": f"Bearer {token}"})
-    except httpx.TransportError as error:
-        raise DeliveryError(f"Graph unreachable: {type(error).__name__}", retryable=True) from None
-    try:
-        payload = response.json()
-    except ValueError:
-        payload = None
-    if response.status_code >= 400 or not isinstance(payload, dict):
-        raise delivery_error(response.status_code, payload)
-    return payload
+    return call_meta("POST", url, token, delivery_error, json=body, service="Graph")
 
 
 def send_message(phone_number_id: str, token: str, address: WhatsAppAddress, message: dict[str, Any]) -> dict[str, Any]:

@@ -8,10 +8,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from clawgate import secrets
+from clawgate.channels.graph_calls import call_meta
 from clawgate.channels.whatsapp import delivery_error
 from clawgate.conversations import templates
 from clawgate.conversations.templates import Template
-from clawgate.core import transport
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
 from clawgate.observability import logger
@@ -23,23 +23,12 @@ MAX_AGE = timedelta(hours=1)
 
 
 def fetch(waba_id: str, token: str) -> list[dict[str, Any]]:
-    import httpx
-
     settings = get_settings()
     url: str | None = f"{settings.graph_url.rstrip('/')}/{settings.graph_version}/{waba_id}/message_templates"
     params: dict[str, Any] | None = {"fields": FIELDS, "limit": 100}
     found: list[dict[str, Any]] = []
     while url:
-        try:
-            response = transport.client().get(url, params=params, headers={"Authorization": f"Bearer {token}"})
-        except httpx.TransportError as error:
-            raise DeliveryError(f"Graph unreachable: {type(error).__name__}", retryable=True) from None
-        try:
-            payload = response.json()
-        except ValueError:
-            payload = None
-        if response.status_code >= 400 or not isinstance(payload, dict):
-            raise delivery_error(response.status_code, payload)
+        payload = call_meta("GET", url, token, delivery_error, params=params, service="Graph")
         found += [t for t in payload.get("data") or [] if isinstance(t, dict)]
         url, params = (payload.get("paging") or {}).get("next"), None
     return found
