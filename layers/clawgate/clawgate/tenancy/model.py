@@ -100,28 +100,27 @@ class WhatsAppAccount(Strict):
 DEFAULT_AUTOMATION_DISCLOSURE = "You are chatting with an automated assistant. Ask for a person at any time."
 
 
-class MessengerAccount(Strict):
+class MetaMessagingAccount(Strict):
+    """What a Messenger Page and an Instagram account share: the agent, the account's token and who may write."""
+
+    agent: str
+    access_token: SecretRef
+    dm_policy: DmPolicy = "open"
+    allow_from: list[str] = []
+    organic_leads: bool = False
+    automation_disclosure: str | None = Field(default=DEFAULT_AUTOMATION_DISCLOSURE, max_length=640)
+
+
+class MessengerAccount(MetaMessagingAccount):
     """A Facebook Page answering on Messenger with its Page access token."""
 
     page_id: str = Field(pattern=r"^\d+$")
-    agent: str
-    access_token: SecretRef
-    dm_policy: DmPolicy = "open"
-    allow_from: list[str] = []
-    organic_leads: bool = False
-    automation_disclosure: str | None = Field(default=DEFAULT_AUTOMATION_DISCLOSURE, max_length=640)
 
 
-class InstagramAccount(Strict):
+class InstagramAccount(MetaMessagingAccount):
     """An Instagram professional account on the Instagram API with Instagram Login (its own user token)."""
 
     ig_user_id: str = Field(pattern=r"^\d+$")
-    agent: str
-    access_token: SecretRef
-    dm_policy: DmPolicy = "open"
-    allow_from: list[str] = []
-    organic_leads: bool = False
-    automation_disclosure: str | None = Field(default=DEFAULT_AUTOMATION_DISCLOSURE, max_length=640)
 
 
 class TelegramAccount(Strict):
