@@ -7,9 +7,9 @@ from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from clawgate.agent import turns
-from clawgate.agent.turns import finish_turn
-from clawgate.agent.usage import first_budget_notice
+from clawgate.agent.data import turns
+from clawgate.agent.data.turns import finish_turn
+from clawgate.agent.data.usage import first_budget_notice
 from clawgate.core import events
 from clawgate.core.events import BudgetSpent
 from clawgate.core.turns import TurnRef

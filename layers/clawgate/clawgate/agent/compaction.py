@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from clawgate.agent.data.sessions import record_compaction, session_summary
 from clawgate.agent.providers import provider_for, split_model
 from clawgate.agent.providers.base import ModelRequest
-from clawgate.agent.sessions import estimate_tokens, record_compaction, session_summary, to_messages
+from clawgate.agent.transcript import estimate_tokens, to_messages
 from clawgate.agent.usage import record_usage
 from clawgate.core.turns import Turn
 from clawgate.db import tenant_tx

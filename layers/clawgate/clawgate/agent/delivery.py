@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from clawgate.agent import outbound
-from clawgate.agent.turns import finish_turn, load_turn
+from clawgate.agent.data import outbound
+from clawgate.agent.data.turns import finish_turn, load_turn
 from clawgate.conversations import live
 from clawgate.conversations import store as conversations
 from clawgate.core import events

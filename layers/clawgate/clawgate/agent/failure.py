@@ -7,8 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from clawgate.agent.data.turns import finish_turn, load_turn
 from clawgate.agent.delivery import send_reply
-from clawgate.agent.turns import finish_turn, load_turn
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, logger

@@ -10,9 +10,9 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 
+from clawgate.agent.data.usage import spent_today
 from clawgate.agent.delivery import Author
 from clawgate.agent.outreach import OutreachRefusedError, check, send_template_once
-from clawgate.agent.usage import spent_today
 from clawgate.conversations import live, store
 from clawgate.conversations.store import Conversation
 from clawgate.conversations.templates import Template, find

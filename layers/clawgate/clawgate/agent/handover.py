@@ -11,14 +11,13 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from clawgate.agent.data.sessions import append, session_key
 from clawgate.agent.routing import resolve_agent
-from clawgate.agent.sessions import append, session_key
-from clawgate.agent.turns import Conn
 from clawgate.conversations import live, rules, store
 from clawgate.conversations.handoff import notify
 from clawgate.conversations.store import Conversation
 from clawgate.core.channels import InboundMessage
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 from clawgate.tenancy.model import TenantFile
 
 Action = Literal["turn", "hold", "opt_out"]

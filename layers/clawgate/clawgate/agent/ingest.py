@@ -12,14 +12,15 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from clawgate.agent import budget, handover, inbound, turns, usage
+from clawgate.agent import budget, handover
+from clawgate.agent.data import inbound, turns, usage
+from clawgate.agent.data.sessions import append
+from clawgate.agent.data.turns import NewTurn
 from clawgate.agent.dm_policy import Admission, admit
 from clawgate.agent.routing import resolve_agent
-from clawgate.agent.sessions import append
 from clawgate.agent.statuses import apply_status
 from clawgate.agent.tools import channel_profile
 from clawgate.agent.transcription import transcribe
-from clawgate.agent.turns import NewTurn
 from clawgate.core import actions, events
 from clawgate.core.blobs import read_tenant_blob
 from clawgate.core.channels import Envelope, InboundMessage, MediaError, get_adapter

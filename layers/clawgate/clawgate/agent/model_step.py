@@ -9,21 +9,15 @@ import random
 import time
 from typing import Any
 
-from clawgate.agent import deadline, turns
+from clawgate.agent import deadline
 from clawgate.agent.compaction import maybe_compact
+from clawgate.agent.data import turns
+from clawgate.agent.data.sessions import Rows, append, load_rows, select_transcript, transcript_rows
 from clawgate.agent.prompt import PEER_MEMORY, ChannelContext, system_blocks
 from clawgate.agent.providers import provider_for, split_model
 from clawgate.agent.providers.base import ModelAnswer, ModelOverloaded, ModelRateLimited, ModelRequest, ModelTimeout
-from clawgate.agent.sessions import (
-    Rows,
-    append,
-    estimate_tokens,
-    load_rows,
-    select_transcript,
-    to_messages,
-    transcript_rows,
-)
 from clawgate.agent.tools import channel_profile, offered_tools
+from clawgate.agent.transcript import estimate_tokens, to_messages
 from clawgate.agent.usage import record_usage
 from clawgate.core.channels import TextSink, find_adapter
 from clawgate.core.turns import StepInput, Turn

@@ -4,7 +4,7 @@ Each is sent once per key (a retry changes nothing), recorded with its author, a
 
 from __future__ import annotations
 
-from clawgate.agent import outbound
+from clawgate.agent.data import outbound
 from clawgate.agent.delivery import Author, account_for
 from clawgate.conversations import live, store
 from clawgate.conversations.store import Conversation

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from clawgate.agent import turns
+from clawgate.agent.data import turns
 from clawgate.core import ports
 from clawgate.db import tenant_tx
 from clawgate.observability import bind

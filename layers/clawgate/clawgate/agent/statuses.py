@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from clawgate.agent import outbound
+from clawgate.agent.data import outbound
 from clawgate.core import events
 from clawgate.core.channels import InboundMessage
 from clawgate.core.notify import notify_operator

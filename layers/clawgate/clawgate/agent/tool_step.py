@@ -9,8 +9,8 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from clawgate.agent import turns
-from clawgate.agent.sessions import append
+from clawgate.agent.data import turns
+from clawgate.agent.data.sessions import append
 from clawgate.agent.tools import ToolContext, ToolFailure, ToolRefused, channel_profile, check_call
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, count, logger

@@ -1,13 +1,12 @@
-"""Tokens and cost of every model call, and the tenant's daily budget (in the tenant's own day)."""
+"""What a model call costs: the price of each model's tokens, counted in metrics and recorded per call
+(`agent/data/usage.py` keeps the rows and sums today's spending)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
-from typing import Any
 
-from psycopg import Cursor
-from psycopg.types.json import Jsonb
-
+from clawgate.agent.data.usage import ModelCall, record_call
 from clawgate.agent.providers.base import Usage
 from clawgate.db import Conn
 from clawgate.observability import count
@@ -48,39 +47,5 @@ def record_usage(conn: Conn, turn_id: int, agent_id: str, provider: str, model_i
     count("ModelInputTokens", usage.input_tokens + usage.cache_read_tokens + usage.cache_write_tokens)
     count("ModelOutputTokens", usage.output_tokens)
     count("ModelCostUSD", float(cost), unit="None")
-    conn.execute(
-        "INSERT INTO usage (turn_id, agent_id, model, provider, input_tokens, output_tokens, cache_read_tokens,"
-        " cache_write_tokens, cost_usd) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-        (turn_id, agent_id, model_id, provider, usage.input_tokens, usage.output_tokens, usage.cache_read_tokens,
-         usage.cache_write_tokens, cost),
-    )  # fmt: skip
+    record_call(conn, ModelCall(turn_id, agent_id, provider, model_id, **asdict(usage), cost_usd=cost))
     return cost
-
-
-def spent_today(conn: Conn, timezone: str) -> Decimal:
-    return spent_of(select_spent_today(conn, timezone))
-
-
-def select_spent_today(conn: Conn, timezone: str) -> Cursor[Any]:
-    """Today's spending in the tenant's timezone, sent (in a pipeline: queued); `spent_of` reads it."""
-    return conn.execute(
-        "SELECT coalesce(sum(cost_usd), 0) FROM usage"
-        " WHERE created_at >= (date_trunc('day', now() AT TIME ZONE %s) AT TIME ZONE %s)",
-        (timezone, timezone),
-    )
-
-
-def spent_of(spent_query: Cursor[Any]) -> Decimal:
-    row = spent_query.fetchone()
-    return Decimal(row[0]) if row else Decimal(0)
-
-
-def first_budget_notice(conn: Conn, day: str) -> bool:
-    """Record that the operator is told about the spent budget on `day`; False when that was done already."""
-    row = conn.execute(
-        "INSERT INTO config (key, value) VALUES ('budget_notice_date', %s) ON CONFLICT (key) DO UPDATE"
-        " SET value = EXCLUDED.value, updated_at = now() WHERE config.value IS DISTINCT FROM EXCLUDED.value"
-        " RETURNING key",
-        (Jsonb(day),),
-    ).fetchone()
-    return row is not None

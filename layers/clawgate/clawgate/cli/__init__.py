@@ -97,7 +97,7 @@ def _run_turn(run: dict[str, object]) -> int:
     if "request_id" in run:
         result = turn_result(str(run["tenant"]), str(run["request_id"]))
     elif turns:
-        from clawgate.agent.turns import load_turn
+        from clawgate.agent.data.turns import load_turn
         from clawgate.db import tenant_tx
 
         with tenant_tx(str(run["tenant"]), "ro") as conn:

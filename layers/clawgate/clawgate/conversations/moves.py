@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from clawgate.conversations import store
-from clawgate.conversations.people import is_bsuid
+from clawgate.conversations.data.people import is_bsuid
 from clawgate.db import Conn
 from clawgate.observability import logger
 

@@ -5,8 +5,8 @@ time adding to what was known; other channels: their peer id as an identity), an
 
 from __future__ import annotations
 
+from clawgate.conversations.data.people import record_identity, record_whatsapp_person
 from clawgate.conversations.moves import move_whatsapp_user
-from clawgate.conversations.people import record_identity, record_whatsapp_person
 from clawgate.core import events
 from clawgate.db import Conn
 

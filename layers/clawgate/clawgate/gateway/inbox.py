@@ -11,10 +11,10 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, StringConstraints
 
 from clawgate.agent import handover
+from clawgate.agent.data.sessions import append
 from clawgate.agent.delivery import Author, send_to_peer
 from clawgate.agent.outreach import OutreachRefusedError, check, send_template_once
 from clawgate.agent.routing import resolve_agent
-from clawgate.agent.sessions import append
 from clawgate.channels import whatsapp_templates
 from clawgate.conversations import live, store
 from clawgate.conversations.store import Conversation

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from clawgate.agent.sessions import session_key
+from clawgate.agent.data.sessions import session_key
 from clawgate.channels.webchat import conversation
 from clawgate.core.protocol import ProtocolError
 from clawgate.gateway import chat, devices, queries, reports

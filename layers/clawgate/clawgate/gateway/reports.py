@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
-from clawgate.agent.usage import spent_today
+from clawgate.agent.data.usage import spent_today
 from clawgate.conversations.metrics import InboxMetrics, inbox_metrics
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing.lead_quality import leads_by_day, performance

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from clawgate.agent.data.usage import spent_today
 from clawgate.agent.ingest import RunRequest
 from clawgate.agent.run_api import turn_result
-from clawgate.agent.usage import spent_today
 from clawgate.core import ports
 from clawgate.db import tenant_tx
 from clawgate.tenancy.registry import cached_tenant

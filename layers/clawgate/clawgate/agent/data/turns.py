@@ -10,7 +10,7 @@ from psycopg import Cursor
 from psycopg.rows import class_row
 from psycopg.types.json import Jsonb
 
-from clawgate.agent.sessions import session_key
+from clawgate.agent.data.sessions import session_key
 from clawgate.core.turns import Turn, TurnRef
 from clawgate.db import Conn
 from clawgate.observability import count
