@@ -8,8 +8,9 @@ import gzip
 import os
 import time
 
-from clawgate.gateway import devices
+from clawgate.db import registry_tx
 from clawgate.gateway.client import ControlClient
+from clawgate.gateway.data import devices
 from clawgate.local.background import running_runtime
 from clawgate.local.fakes import FakeAnthropic
 from clawgate.settings import PROJECT_ROOT, reset_settings
@@ -47,7 +48,8 @@ def one_chat(ws: ControlClient, fake: FakeAnthropic, i: int) -> tuple[float, flo
 
 def chat_latency(fake: FakeAnthropic) -> None:
     token = create_token(SLUG)
-    devices.register(SLUG, DEVICE, "bench", approve=True)
+    with registry_tx() as conn:
+        devices.register(conn, SLUG, DEVICE, "bench", approve=True)
     with running_runtime() as running, ControlClient(running.ws_url) as ws:
         assert ws.connect(SLUG, token, DEVICE)["ok"]
         cold = one_chat(ws, fake, 0)

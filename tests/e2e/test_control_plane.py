@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from clawgate.cli import main
 from clawgate.db import registry_tx, tenant_tx
-from clawgate.gateway import auth, devices
+from clawgate.gateway import auth
 from clawgate.gateway.client import ControlClient
+from clawgate.gateway.data import devices
 from clawgate.local.fakes import FakeAnthropic
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -33,7 +34,8 @@ def open_client(local: RunningRuntime, source: str | None = None) -> ControlClie
 def connect_operator(local: RunningRuntime, client: Client) -> tuple[ControlClient, str]:
     """A device of the tenant, approved, connected."""
     device = new_device()
-    devices.register(client.tenant.slug, device, "test browser", approve=True)
+    with registry_tx() as conn:
+        devices.register(conn, client.tenant.slug, device, "test browser", approve=True)
     ws = open_client(local)
     welcome = ws.connect(client.tenant.slug, client.token, device)
     assert welcome["ok"], welcome
@@ -167,7 +169,8 @@ def test_a_new_device_is_pending_until_approved(local: RunningRuntime, client_fo
 def test_failed_authentications_are_rate_limited_per_source(local: RunningRuntime, client_for: ClientFor) -> None:
     client, source = client_for(), "127.0.0.31"
     device = new_device()
-    devices.register(client.tenant.slug, device, None, approve=True)
+    with registry_tx() as conn:
+        devices.register(conn, client.tenant.slug, device, None, approve=True)
     for _ in range(auth.MAX_FAILURES):
         with open_client(local, source) as ws:
             assert ws.connect(client.tenant.slug, "cgt_wrong", device)["error"]["code"] == "unauthorized"

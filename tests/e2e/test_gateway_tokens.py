@@ -8,7 +8,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 from clawgate.cli import main
-from clawgate.gateway import devices
+from clawgate.db import registry_tx
+from clawgate.gateway.data import devices
 from clawgate.tenancy.tokens import MAX_FAILURES, create_token, list_tokens
 
 from tests.e2e.conftest import Client
@@ -50,7 +51,8 @@ def test_a_revoked_token_closes_the_sockets_it_opened(
     client = client_for()
     slug, other_token = client.tenant.slug, create_token(client.tenant.slug)
     device = new_device()
-    devices.register(slug, device, "browser", approve=True)
+    with registry_tx() as conn:
+        devices.register(conn, slug, device, "browser", approve=True)
     revoked, kept = open_client(local), open_client(local)
     with revoked, kept:
         assert revoked.connect(slug, client.token, device)["ok"]

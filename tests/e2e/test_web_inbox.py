@@ -15,8 +15,8 @@ from typing import Any
 import httpx
 import pytest
 from clawgate.core.meta_webhooks import sign
-from clawgate.db import tenant_tx
-from clawgate.gateway import devices
+from clawgate.db import registry_tx, tenant_tx
+from clawgate.gateway.data import devices
 from clawgate.local.fakes import FakeAnthropic, FakeGraph
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.tokens import create_token
@@ -53,7 +53,8 @@ def signed_in_phone(browser: Any, client: Client) -> Any:
     from playwright.sync_api import expect
 
     device = "web-inbox" + uuid.uuid4().hex[:8]
-    devices.register(client.tenant.slug, device, "Anna's phone", approve=True)
+    with registry_tx() as conn:
+        devices.register(conn, client.tenant.slug, device, "Anna's phone", approve=True)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     context.add_init_script(
         f"localStorage.setItem('clawgate.device', '{device}');"

@@ -123,13 +123,15 @@ def test_sign_in_chat_with_a_streamed_reply_and_the_leads_table(
 
 
 def test_the_ui_fits_a_phone_screen(browser: Any, client_for: Callable[..., Client]) -> None:
-    from clawgate.gateway import devices
+    from clawgate.db import registry_tx
+    from clawgate.gateway.data import devices
     from playwright.sync_api import expect
 
     client = client_for()
     seed_ads_data(client.tenant.slug)
     device = "web-phone0000test"
-    devices.register(client.tenant.slug, device, "phone", approve=True)
+    with registry_tx() as conn:
+        devices.register(conn, client.tenant.slug, device, "phone", approve=True)
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     context.add_init_script(
         f"localStorage.setItem('clawgate.device', '{device}');"
@@ -155,12 +157,14 @@ def test_the_sign_in_link_signs_in_and_leaves_no_token_in_the_address_bar(
     browser: Any, client_for: Callable[..., Client]
 ) -> None:
     """`make dev` prints /#tenant=…&token=…: the UI signs in from it, keeps it for the tab only and erases it."""
-    from clawgate.gateway import devices
+    from clawgate.db import registry_tx
+    from clawgate.gateway.data import devices
     from playwright.sync_api import expect
 
     client = client_for()
     device = "web-link0000test"
-    devices.register(client.tenant.slug, device, "link", approve=True)
+    with registry_tx() as conn:
+        devices.register(conn, client.tenant.slug, device, "link", approve=True)
     context = browser.new_context()
     context.add_init_script(f"localStorage.setItem('clawgate.device', '{device}');")
     page = context.new_page()

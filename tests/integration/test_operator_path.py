@@ -16,7 +16,8 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.response import StreamingBody
 from clawgate.cli import admin, main
-from clawgate.gateway.devices import list_devices
+from clawgate.db import registry_tx
+from clawgate.gateway.data.devices import list_devices, register
 from clawgate.local.lambdas import LambdaContext
 from clawgate.secrets import PLACEHOLDER
 from clawgate.settings import PROJECT_ROOT
@@ -112,14 +113,14 @@ def test_a_profile_in_the_environment_is_enough(
 def test_devices_are_approved_remotely(
     remote: Invocations, make_tenant: Callable[..., TenantFile], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from clawgate.gateway.devices import register
-
     tenant = make_tenant()
     apply_tenant(tenant)
-    register(tenant.slug, "laptop-1", "Aliya's laptop", approve=False)
+    with registry_tx() as conn:
+        register(conn, tenant.slug, "laptop-1", "Aliya's laptop", approve=False)
     assert main(["--aws", "devices", "approve", "laptop-1", "--tenant", tenant.slug]) == 0
     assert "approved" in capsys.readouterr().out
-    assert [d.status for d in list_devices(tenant.slug, None) if d.device_id == "laptop-1"] == ["approved"]
+    with registry_tx() as conn:
+        assert [d.status for d in list_devices(conn, tenant.slug) if d.device_id == "laptop-1"] == ["approved"]
 
 
 def test_a_failing_command_keeps_its_exit_code_and_message(

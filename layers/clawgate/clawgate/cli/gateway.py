@@ -15,20 +15,25 @@ def _database() -> None:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from clawgate.gateway.devices import list_devices
+    from clawgate.db import registry_tx
+    from clawgate.gateway.data.devices import list_devices
 
     _database()
-    for device in list_devices(args.tenant, args.status):
+    with registry_tx() as conn:
+        found = list_devices(conn, args.tenant, args.status)
+    for device in found:
         seen = device.last_seen_at.isoformat(timespec="seconds") if device.last_seen_at else "-"
         print(f"{device.tenant}\t{device.device_id}\t{device.status}\t{device.name or '-'}\tlast seen {seen}")
     return 0
 
 
 def _set(args: argparse.Namespace, status: Any) -> int:
-    from clawgate.gateway.devices import set_status
+    from clawgate.db import registry_tx
+    from clawgate.gateway.data.devices import set_status
 
     _database()
-    device = set_status(args.tenant, args.device, status)
+    with registry_tx() as conn:
+        device = set_status(conn, args.tenant, args.device, status)
     print(f"device {device.device_id} of tenant {device.tenant}: {device.status}")
     return 0
 

@@ -4,13 +4,16 @@ age out of the window."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 
 from pydantic import BaseModel, Field, ValidationError
 
 from clawgate.core.protocol import CONNECT_TIMEOUT_S, ProtocolError
-from clawgate.gateway import devices
+from clawgate.db import registry_tx
+from clawgate.gateway.data import devices
 from clawgate.observability import bind
+from clawgate.settings import get_settings
 from clawgate.tenancy import connections
 from clawgate.tenancy.tokens import FAILURE_WINDOW, MAX_FAILURES, rate_limited, record_failure, verify_token
 
@@ -37,6 +40,17 @@ __all__ = [
 ]
 
 
+def approved_on_sight(source_ip: str) -> bool:
+    """Under `clawgate dev` (CLAWGATE_DEV_AUTO_APPROVE_LOOPBACK=1) a device connecting from loopback is approved at
+    once; only the dev server sets the switch, so tests and AWS never approve by address."""
+    if not get_settings().dev_auto_approve_loopback:
+        return False
+    try:
+        return ipaddress.ip_address(source_ip).is_loopback
+    except ValueError:
+        return False
+
+
 def connect(state: connections.ConnectionState, raw_params: dict[str, object], now: datetime) -> dict[str, object]:
     """Authenticate the connection or raise ConnectRefused (the caller answers with the error and closes)."""
     source = state.source_ip or state.connection_id
@@ -55,7 +69,8 @@ def connect(state: connections.ConnectionState, raw_params: dict[str, object], n
         record_failure(source, "bad token")
         raise ConnectRefused("unauthorized", "the tenant or its gateway token is wrong")
     bind(tenant=params.tenant)
-    status = devices.register(params.tenant, params.device, params.name, approve=devices.approved_on_sight(source))
+    with registry_tx() as conn:
+        status = devices.register(conn, params.tenant, params.device, params.name, approve=approved_on_sight(source))
     if status == "pending":
         raise ConnectRefused(
             "device_pending",

@@ -8,6 +8,7 @@ from typing import Any
 
 from clawgate.core import events, protocol
 from clawgate.db import registry_tx
+from clawgate.gateway.data import devices
 from clawgate.gateway.inbox_queries import conversation
 from clawgate.observability import logger
 from clawgate.tenancy import connections
@@ -15,12 +16,7 @@ from clawgate.tenancy import connections
 
 def tenant_connections(tenant: str) -> list[str]:
     with registry_tx() as conn:
-        rows = conn.execute(
-            "SELECT c.connection_id FROM ws_connections c JOIN devices d ON d.tenant_slug = c.tenant_slug"
-            " AND d.device_id = c.device_id WHERE c.tenant_slug = %s AND c.authenticated AND d.status = 'approved'",
-            (tenant,),
-        ).fetchall()
-    return [str(row[0]) for row in rows]
+        return devices.approved_connections(conn, tenant)
 
 
 def broadcast(tenant: str, event: str, payload: dict[str, Any]) -> int:

@@ -12,8 +12,8 @@ from pydantic import BaseModel, Field
 
 from clawgate.conversations.store import WINDOW_EXPIRES
 from clawgate.db import tenant_tx
+from clawgate.gateway.data.pages import Page, PageQuery, decode_cursor, encode_cursor
 from clawgate.gateway.inbox_media import media_path
-from clawgate.gateway.pages import Page, PageQuery, decode_cursor, encode_cursor
 
 Qualification = Literal["new", "interested", "scheduled", "not_interested"]
 LABEL = r"^[^\x00-\x1f,]{1,40}$"

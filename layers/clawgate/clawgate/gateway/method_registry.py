@@ -10,8 +10,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from clawgate.core.protocol import ProtocolError
-from clawgate.gateway import devices
-from clawgate.gateway.pages import BadCursorError
+from clawgate.gateway.data import devices
+from clawgate.gateway.data.pages import BadCursorError
 
 Params = TypeVar("Params", bound=BaseModel)
 

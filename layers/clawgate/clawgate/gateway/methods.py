@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field
 from clawgate.agent.data.sessions import session_key
 from clawgate.channels.webchat import conversation
 from clawgate.core.protocol import ProtocolError
-from clawgate.gateway import chat, devices, queries, reports
+from clawgate.db import registry_tx, tenant_tx
+from clawgate.gateway import chat, reports
 from clawgate.gateway import inbox_methods as inbox_methods  # registers the conversations.* methods
+from clawgate.gateway.data import conversions, devices, dialogs, leads, sessions
 from clawgate.gateway.method_registry import METHODS, Caller, method
 from clawgate.tenancy import connections
 
@@ -56,28 +58,33 @@ def _chat_history(caller: Caller, params: HistoryParams) -> Any:
     if params.session_id is None and params.agent is None:
         raise ProtocolError("bad_params", "give agent or session_id")
     key = session_key(params.agent, "webchat", caller.device) if params.agent else None
-    messages = queries.transcript(caller.tenant, key, params.session_id, params.limit, params.before)
+    with tenant_tx(caller.tenant, "ro") as conn:
+        messages = sessions.transcript(conn, key, params.session_id, params.limit, params.before)
     return {"messages": messages}
 
 
-@method("sessions.list", queries.SessionQuery)
-def _sessions(caller: Caller, params: queries.SessionQuery) -> Any:
-    return queries.sessions(caller.tenant, params)
+@method("sessions.list", sessions.SessionQuery)
+def _sessions(caller: Caller, params: sessions.SessionQuery) -> Any:
+    with tenant_tx(caller.tenant, "ro") as conn:
+        return sessions.page(conn, params)
 
 
-@method("leads.list", queries.LeadQuery)
-def _leads(caller: Caller, params: queries.LeadQuery) -> Any:
-    return queries.leads(caller.tenant, params)
+@method("leads.list", leads.LeadQuery)
+def _leads(caller: Caller, params: leads.LeadQuery) -> Any:
+    with tenant_tx(caller.tenant, "ro") as conn:
+        return leads.page(conn, params)
 
 
-@method("dialogs.list", queries.DialogQuery)
-def _dialogs(caller: Caller, params: queries.DialogQuery) -> Any:
-    return queries.dialogs(caller.tenant, params)
+@method("dialogs.list", dialogs.DialogQuery)
+def _dialogs(caller: Caller, params: dialogs.DialogQuery) -> Any:
+    with tenant_tx(caller.tenant, "ro") as conn:
+        return dialogs.page(conn, params)
 
 
-@method("capi.log", queries.CapiQuery)
-def _capi_log(caller: Caller, params: queries.CapiQuery) -> Any:
-    return queries.capi_log(caller.tenant, params)
+@method("capi.log", conversions.CapiQuery)
+def _capi_log(caller: Caller, params: conversions.CapiQuery) -> Any:
+    with tenant_tx(caller.tenant, "ro") as conn:
+        return conversions.page(conn, params)
 
 
 @method("metrics.summary", reports.MetricsQuery)
@@ -129,13 +136,15 @@ class DeviceParams(BaseModel):
 
 @method("devices.list", DeviceListParams)
 def _devices(caller: Caller, params: DeviceListParams) -> Any:
-    found = devices.list_devices(caller.tenant, params.status)
+    with registry_tx() as conn:
+        found = devices.list_devices(conn, caller.tenant, params.status)
     return {"devices": [d.as_json() | {"current": d.device_id == caller.device} for d in found]}
 
 
 @method("devices.approve", DeviceParams)
 def _approve(caller: Caller, params: DeviceParams) -> Any:
-    return devices.set_status(caller.tenant, params.device, "approved").as_json()
+    with registry_tx() as conn:
+        return devices.set_status(conn, caller.tenant, params.device, "approved").as_json()
 
 
 @method("devices.revoke", DeviceParams)
@@ -143,7 +152,8 @@ def _revoke(caller: Caller, params: DeviceParams) -> Any:
     if params.device == caller.device:
         raise ProtocolError("bad_params", "a device cannot revoke itself; use another device or the CLI")
     live = connections.device_connections(caller.tenant, params.device)
-    revoked = devices.set_status(caller.tenant, params.device, "revoked")
+    with registry_tx() as conn:
+        revoked = devices.set_status(conn, caller.tenant, params.device, "revoked")
     for connection_id in live:
         connections.close(connection_id)
     return revoked.as_json()

@@ -30,6 +30,7 @@ from clawgate.agent import run_api
 from clawgate.core import ports
 from clawgate.core.http import HttpRequest, HttpResponse, json_response
 from clawgate.db import tenant_tx
+from clawgate.gateway.data.usage import TurnTokens, turn_tokens
 from clawgate.observability import bind, count
 from clawgate.tenancy.registry import cached_tenant
 from clawgate.tenancy.tokens import bearer_tenant
@@ -186,16 +187,11 @@ def _timeout(slug: str, agent: str, request_id: str, session: str | None) -> Ope
 
 
 def _usage(slug: str, turn_id: int | None) -> dict[str, int]:
-    row = None
+    tokens = TurnTokens()
     if turn_id is not None:
         with tenant_tx(slug, "ro") as conn:
-            row = conn.execute(
-                "SELECT coalesce(sum(input_tokens + cache_read_tokens + cache_write_tokens), 0),"
-                " coalesce(sum(output_tokens), 0) FROM usage WHERE turn_id = %s",
-                (turn_id,),
-            ).fetchone()
-    prompt, completion = (int(row[0]), int(row[1])) if row else (0, 0)
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+            tokens = turn_tokens(conn, turn_id)
+    return {**tokens.model_dump(), "total_tokens": tokens.prompt_tokens + tokens.completion_tokens}
 
 
 def _completion(completion_id: str, model: str, reply: str, usage: dict[str, int]) -> dict[str, Any]:

@@ -23,8 +23,10 @@ from pydantic import BaseModel, Field
 
 from clawgate.agent import run_api
 from clawgate.agent.outreach import OutreachRefusedError
-from clawgate.gateway import inbox, inbox_media, inbox_queries, queries, reports, uploads
-from clawgate.gateway.pages import MAX_LIMIT, BadCursorError, Page
+from clawgate.db import tenant_tx
+from clawgate.gateway import inbox, inbox_media, inbox_queries, reports, uploads
+from clawgate.gateway.data import conversions, dialogs, leads
+from clawgate.gateway.data.pages import MAX_LIMIT, BadCursorError, Page
 from clawgate.gateway.resolver import ThreadSafeHttpResolver
 from clawgate.gateway.sending import SendRefusedError, send
 from clawgate.observability import bind
@@ -170,31 +172,35 @@ def send_message(tenant: str, body: MessageBody) -> MessageSent:
 
 
 @app.get("/api/v1/tenants/<tenant>/leads", tags=[TAG], security=SECURITY, summary="Leads, newest first")
-def list_leads(tenant: str, source: Annotated[queries.LeadSource | None, Query()] = None,
+def list_leads(tenant: str, source: Annotated[leads.LeadSource | None, Query()] = None,
                ad_id: Annotated[str | None, Query(max_length=64)] = None,
-               qualification: Annotated[queries.Qualification | None, Query()] = None,
+               qualification: Annotated[dialogs.Qualification | None, Query()] = None,
                since: Annotated[date | None, Query()] = None, until: Annotated[date | None, Query()] = None,
-               limit: Limit = 50, cursor: Cursor = None) -> Page[queries.Lead]:  # fmt: skip
-    query = queries.LeadQuery(source=source, ad_id=ad_id, qualification=qualification, since=since, until=until,
+               limit: Limit = 50, cursor: Cursor = None) -> Page[leads.Lead]:  # fmt: skip
+    query = leads.LeadQuery(source=source, ad_id=ad_id, qualification=qualification, since=since, until=until,
                               limit=limit, cursor=cursor)  # fmt: skip
-    return queries.leads(tenant, query)
+    with tenant_tx(tenant, "ro") as conn:
+        return leads.page(conn, query)
 
 
 @app.get("/api/v1/tenants/<tenant>/dialogs", tags=[TAG], security=SECURITY,
          summary="WhatsApp dialogs, latest message first")  # fmt: skip
-def list_dialogs(tenant: str, qualification: Annotated[queries.Qualification | None, Query()] = None,
+def list_dialogs(tenant: str, qualification: Annotated[dialogs.Qualification | None, Query()] = None,
                  ad_id: Annotated[str | None, Query(max_length=64)] = None,
                  with_ad: Annotated[bool | None, Query()] = None, limit: Limit = 50,
-                 cursor: Cursor = None) -> Page[queries.Dialog]:  # fmt: skip
-    query = queries.DialogQuery(qualification=qualification, ad_id=ad_id, with_ad=with_ad, limit=limit, cursor=cursor)
-    return queries.dialogs(tenant, query)
+                 cursor: Cursor = None) -> Page[dialogs.Dialog]:  # fmt: skip
+    query = dialogs.DialogQuery(qualification=qualification, ad_id=ad_id, with_ad=with_ad, limit=limit, cursor=cursor)
+    with tenant_tx(tenant, "ro") as conn:
+        return dialogs.page(conn, query)
 
 
 @app.get("/api/v1/tenants/<tenant>/capi-events", tags=[TAG], security=SECURITY, summary="The Conversions API log")
-def list_capi_events(tenant: str, status: Annotated[queries.CapiStatus | None, Query()] = None,
+def list_capi_events(tenant: str, status: Annotated[conversions.CapiStatus | None, Query()] = None,
                      level: Annotated[int | None, Query(ge=0, le=3)] = None, limit: Limit = 50,
-                     cursor: Cursor = None) -> Page[queries.CapiEvent]:  # fmt: skip
-    return queries.capi_log(tenant, queries.CapiQuery(status=status, level=level, limit=limit, cursor=cursor))
+                     cursor: Cursor = None) -> Page[conversions.CapiEvent]:  # fmt: skip
+    query = conversions.CapiQuery(status=status, level=level, limit=limit, cursor=cursor)
+    with tenant_tx(tenant, "ro") as conn:
+        return conversions.page(conn, query)
 
 
 @app.get("/api/v1/tenants/<tenant>/metrics", tags=[TAG], security=SECURITY,
@@ -262,7 +268,7 @@ def list_conversations(tenant: str, mode: Annotated[Literal["bot", "human"] | No
                        channel: Annotated[str | None, Query(pattern=r"^[a-z]{2,20}$")] = None,
                        label: Annotated[str | None, Query(pattern=inbox_queries.LABEL)] = None,
                        assignee: Annotated[str | None, Query(max_length=100)] = None,
-                       qualification: Annotated[queries.Qualification | None, Query()] = None,
+                       qualification: Annotated[dialogs.Qualification | None, Query()] = None,
                        ad_id: Annotated[str | None, Query(max_length=64)] = None, limit: Limit = 50,
                        cursor: Cursor = None) -> Page[inbox_queries.ConversationItem]:  # fmt: skip
     filters = {"mode": mode, "channel": channel, "label": label, "assignee": assignee, "qualification": qualification,

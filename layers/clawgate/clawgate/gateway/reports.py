@@ -12,6 +12,9 @@ from pydantic import BaseModel, Field
 from clawgate.agent.data.usage import spent_today
 from clawgate.conversations.metrics import InboxMetrics, inbox_metrics
 from clawgate.db import tenant_tx
+from clawgate.gateway.data import metrics as ad_metrics
+from clawgate.gateway.data import usage as model_usage
+from clawgate.gateway.data.usage import ModelUsage, UsageDay
 from clawgate.meta.marketing.lead_quality import leads_by_day, performance
 from clawgate.tenancy.registry import cached_tenant
 
@@ -62,31 +65,21 @@ def _cpl(spend: Decimal | float, leads: int) -> float | None:
 
 def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
     with tenant_tx(tenant, "ro") as conn:
-        level_row = conn.execute(  # the widest level synced: the metrics sync stores ad set and ad rows
-            "SELECT level FROM metrics_history WHERE level IN ('account', 'campaign', 'adset')"
-            " AND date > current_date - %s::int"
-            " ORDER BY array_position(ARRAY['account', 'campaign', 'adset'], level) LIMIT 1",
-            (query.days,),
-        ).fetchone()
-        level = str(level_row[0]) if level_row else "account"
-        rows = conn.execute(
-            "SELECT date, sum(spend), sum(leads), sum(impressions), sum(clicks) FROM metrics_history"
-            " WHERE level = %s AND date > current_date - %s::int GROUP BY date ORDER BY date",
-            (level, query.days),
-        ).fetchall()
+        level = ad_metrics.widest_level(conn, query.days) or "account"
+        spent = ad_metrics.spend_by_day(conn, level, query.days)
         settings = cached_tenant(tenant)
         until = datetime.now(ZoneInfo(settings.timezone)).date()
         since = until - timedelta(days=query.days - 1)
         counted = leads_by_day(conn, since, until, settings.timezone)
         views = {by: performance(conn, since, until, settings.timezone, by) for by in ("direction", "creative", "ad")}
-        currency = conn.execute("SELECT value->>'currency' FROM config WHERE key = 'account_currency'").fetchone()
-    days = [MetricsDay(date=day, spend=round(float(spend), 2), leads=counted.get(day, (0, 0))[0],
-                       cost_per_lead=_cpl(spend, counted.get(day, (0, 0))[0]), impressions=int(impressions),
-                       clicks=int(clicks))
-            for day, spend, _, impressions, clicks in rows]  # fmt: skip
+        currency = ad_metrics.account_currency(conn)
+    days = [MetricsDay(date=d.date, spend=round(float(d.spend), 2), leads=counted.get(d.date, (0, 0))[0],
+                       cost_per_lead=_cpl(d.spend, counted.get(d.date, (0, 0))[0]), impressions=d.impressions,
+                       clicks=d.clicks)
+            for d in spent]  # fmt: skip
     spend = round(sum(d.spend for d in days), 2)
     leads, qualified = sum(n for n, _ in counted.values()), sum(q for _, q in counted.values())
-    return MetricsSummary(currency=currency[0] if currency and currency[0] else settings.currency, level=level,
+    return MetricsSummary(currency=currency or settings.currency, level=level,
                           days=days, spend=spend, leads=leads, cost_per_lead=_cpl(spend, leads),
                           qualified=qualified, cost_per_qualified_lead=_cpl(spend, qualified),
                           by_direction=[r.as_json() for r in views["direction"]],
@@ -109,28 +102,12 @@ def conversations(tenant: str, query: MetricsQuery) -> ConversationNumbers:
         talks = inbox_metrics(conn, since, until, settings.timezone)
         views = {by: [r.as_json() for r in performance(conn, since, until, settings.timezone, by)]
                  for by in ("ad", "creative", "direction")}  # fmt: skip
-        currency = conn.execute("SELECT value->>'currency' FROM config WHERE key = 'account_currency'").fetchone()
-    return ConversationNumbers(**talks.model_dump(), leads_by=views,
-                               currency=currency[0] if currency and currency[0] else settings.currency)  # fmt: skip
+        currency = ad_metrics.account_currency(conn)
+    return ConversationNumbers(**talks.model_dump(), leads_by=views, currency=currency or settings.currency)
 
 
 class UsageQuery(BaseModel):
     days: int = Field(default=7, ge=1, le=90)
-
-
-class ModelUsage(BaseModel):
-    agent_id: str | None
-    model: str
-    calls: int
-    input_tokens: int
-    output_tokens: int
-    cost_usd: float
-
-
-class UsageDay(BaseModel):
-    date: date
-    calls: int
-    cost_usd: float
 
 
 class UsageSummary(BaseModel):
@@ -148,31 +125,14 @@ def usage(tenant: str, query: UsageQuery) -> UsageSummary:
     tz = settings.timezone
     with tenant_tx(tenant, "ro") as conn:
         spent = float(spent_today(conn, tz))
-        today = conn.execute(
-            "SELECT agent_id, model, count(*), sum(input_tokens + cache_read_tokens + cache_write_tokens),"
-            " sum(output_tokens), sum(cost_usd) FROM usage"
-            " WHERE created_at >= (date_trunc('day', now() AT TIME ZONE %s) AT TIME ZONE %s)"
-            " GROUP BY agent_id, model ORDER BY sum(cost_usd) DESC",
-            (tz, tz),
-        ).fetchall()
-        daily = conn.execute(
-            "SELECT (created_at AT TIME ZONE %s)::date AS day, count(*), sum(cost_usd) FROM usage"
-            " WHERE created_at >= (date_trunc('day', now() AT TIME ZONE %s) AT TIME ZONE %s)"
-            " - make_interval(days => %s::int)"
-            " GROUP BY day ORDER BY day",
-            (tz, tz, tz, query.days - 1),
-        ).fetchall()
+        today = model_usage.today_by_model(conn, tz)
+        daily = model_usage.by_day(conn, tz, query.days)
     budget = float(settings.budget.daily_usd)
     return UsageSummary(
         timezone=tz,
         budget_usd=budget,
         spent_today_usd=round(spent, 6),
         remaining_today_usd=round(max(budget - spent, 0.0), 6),
-        today=[
-            ModelUsage(
-                agent_id=a, model=m, calls=c, input_tokens=int(i), output_tokens=int(o), cost_usd=round(float(cost), 6)
-            )
-            for a, m, c, i, o, cost in today
-        ],
-        days=[UsageDay(date=day, calls=calls, cost_usd=round(float(cost), 6)) for day, calls, cost in daily],
+        today=today,
+        days=daily,
     )

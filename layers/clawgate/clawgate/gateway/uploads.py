@@ -17,6 +17,8 @@ from typing import Any, Protocol
 from pydantic import BaseModel, Field
 
 from clawgate.db import tenant_tx
+from clawgate.gateway.data import creatives
+from clawgate.gateway.data.creatives import Creative, NewUpload, Upload
 from clawgate.settings import get_settings
 
 MiB = 1024 * 1024
@@ -60,16 +62,6 @@ class CompletedPart(BaseModel):
 
 class CompleteRequest(BaseModel):
     parts: list[CompletedPart] = Field(min_length=1, max_length=MAX_PARTS)
-
-
-class Creative(BaseModel):
-    id: int
-    kind: str
-    title: str | None
-    blob_key: str | None
-    content_type: str | None
-    size_bytes: int | None
-    status: str
 
 
 class Store(Protocol):
@@ -172,30 +164,31 @@ def start(tenant: str, request: UploadRequest, base_url: str, backend: Store | N
     key = f"{tenant}/creatives/{uuid.uuid4().hex[:16]}/{safe_name}"
     upload_id = backend.start(key, request.content_type)
     token = secrets.token_urlsafe(24)
+    new = NewUpload(
+        upload_id=upload_id,
+        blob_key=key,
+        filename=request.filename,
+        content_type=request.content_type,
+        size_bytes=request.size_bytes,
+        part_size=part_size,
+        part_count=count,
+        title=request.title,
+        direction_id=request.direction_id,
+        token_sha256=hashlib.sha256(token.encode()).hexdigest(),
+    )
     with tenant_tx(tenant) as conn:
-        row = conn.execute(
-            "INSERT INTO creative_uploads (upload_id, blob_key, filename, content_type, size_bytes, part_size,"
-            " part_count, title, direction_id, token_sha256) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-            " RETURNING id",
-            (upload_id, key, request.filename, request.content_type, request.size_bytes, part_size, count,
-             request.title, request.direction_id, hashlib.sha256(token.encode()).hexdigest()),
-        ).fetchone()  # fmt: skip
-    assert row is not None
-    local_url = f"{base_url}/api/v1/tenants/{tenant}/creatives/uploads/{row[0]}/parts/{{part}}?token={token}"
+        upload = creatives.add_upload(conn, new)
+    local_url = f"{base_url}/api/v1/tenants/{tenant}/creatives/uploads/{upload}/parts/{{part}}?token={token}"
     parts = [PartUrl(part_number=n, url=backend.part_url(key, upload_id, n, local_url)) for n in range(1, count + 1)]
-    return UploadStarted(upload=int(row[0]), blob_key=key, part_size_bytes=part_size, parts=parts)
+    return UploadStarted(upload=upload, blob_key=key, part_size_bytes=part_size, parts=parts)
 
 
-def _open_upload(tenant: str, upload: int) -> tuple[Any, ...]:
+def _open_upload(tenant: str, upload: int) -> Upload:
     with tenant_tx(tenant, "ro") as conn:
-        row = conn.execute(
-            "SELECT upload_id, blob_key, content_type, size_bytes, part_size, part_count, title, direction_id,"
-            " token_sha256, status, creative_id FROM creative_uploads WHERE id = %s",
-            (upload,),
-        ).fetchone()
-    if row is None:
+        found = creatives.upload(conn, upload)
+    if found is None:
         raise LookupError(f"no upload {upload}")
-    return tuple(row)
+    return found
 
 
 def put_local_part(tenant: str, upload: int, part_number: int, token: str, data: bytes) -> str:
@@ -203,50 +196,37 @@ def put_local_part(tenant: str, upload: int, part_number: int, token: str, data:
     backend = store()
     if not isinstance(backend, LocalStore):
         raise LookupError("part uploads go to S3 here")
-    upload_id, _, _, _, part_size, part_count, _, _, token_sha256, status, _ = _open_upload(tenant, upload)
-    if not secrets.compare_digest(hashlib.sha256(token.encode()).hexdigest(), token_sha256 or ""):
+    found = _open_upload(tenant, upload)
+    if not secrets.compare_digest(hashlib.sha256(token.encode()).hexdigest(), found.token_sha256 or ""):
         raise PermissionError("the part URL's token is wrong")
-    if status != "open" or not 1 <= part_number <= part_count or len(data) > part_size:
-        raise UploadError(f"part {part_number} does not fit upload {upload} ({status}, {part_count} parts)")
-    return backend.put_part(upload_id, part_number, data)
+    if found.status != "open" or not 1 <= part_number <= found.part_count or len(data) > found.part_size:
+        raise UploadError(f"part {part_number} does not fit upload {upload} ({found.status}, {found.part_count} parts)")
+    return backend.put_part(found.upload_id, part_number, data)
 
 
 def complete(tenant: str, upload: int, request: CompleteRequest, backend: Store | None = None) -> Creative:
-    upload_id, key, content_type, size, _, part_count, title, direction_id, _, status, creative_id = _open_upload(
-        tenant, upload
-    )
-    if status == "completed":
-        return creative(tenant, int(creative_id))  # a retried complete
-    if sorted(p.part_number for p in request.parts) != list(range(1, part_count + 1)):
-        raise UploadError(f"give the ETag of each of the {part_count} parts")
+    found = _open_upload(tenant, upload)
+    if found.status == "completed":  # a retried complete
+        if found.creative_id is None:
+            raise LookupError(f"the creative of upload {upload} was deleted")
+        return creative(tenant, found.creative_id)
+    if sorted(p.part_number for p in request.parts) != list(range(1, found.part_count + 1)):
+        raise UploadError(f"give the ETag of each of the {found.part_count} parts")
     backend = backend or store()
-    stored = backend.complete(key, upload_id, request.parts)
-    if stored != size:
-        backend.discard(key)
-        raise UploadError(f"the parts add up to {stored} bytes, not the {size} announced")
+    stored = backend.complete(found.blob_key, found.upload_id, request.parts)
+    if stored != found.size_bytes:
+        backend.discard(found.blob_key)
+        raise UploadError(f"the parts add up to {stored} bytes, not the {found.size_bytes} announced")
     with tenant_tx(tenant) as conn:
-        if not conn.execute(
-            "UPDATE creative_uploads SET status = 'completed', completed_at = now() WHERE id = %s AND status = 'open'"
-            " RETURNING id",
-            (upload,),
-        ).fetchone():
+        if not creatives.close_upload(conn, upload):
             raise UploadError(f"upload {upload} is no longer open")
-        row = conn.execute(
-            "INSERT INTO creatives (kind, title, blob_key, content_type, status, size_bytes, direction_id)"
-            " VALUES (%s, %s, %s, %s, 'uploaded', %s, %s) RETURNING id",
-            (_kind(content_type), title, key, content_type, stored, direction_id),
-        ).fetchone()
-        assert row is not None
-        conn.execute("UPDATE creative_uploads SET creative_id = %s WHERE id = %s", (row[0], upload))
-    return creative(tenant, int(row[0]))
+        creative_id = creatives.add_creative(conn, upload, found, _kind(found.content_type), stored)
+    return creative(tenant, creative_id)
 
 
 def creative(tenant: str, creative_id: int) -> Creative:
     with tenant_tx(tenant, "ro") as conn:
-        row = conn.execute(
-            "SELECT id, kind, title, blob_key, content_type, size_bytes, status FROM creatives WHERE id = %s",
-            (creative_id,),
-        ).fetchone()
-    if row is None:
+        found = creatives.creative(conn, creative_id)
+    if found is None:
         raise LookupError(f"no creative {creative_id}")
-    return Creative(**dict(zip(Creative.model_fields, row, strict=True)))
+    return found

@@ -1,5 +1,6 @@
-"""Keyset pagination shared by the WebSocket methods and the operator API: a page is `{items, next_cursor}`; the
-cursor is the sort key of the last item, opaque to the client (base64url JSON). Pass it back to get the next page."""
+"""Keyset pagination of the lists the WebSocket methods and the operator API read: a page is `{items, next_cursor}`;
+the cursor is the sort key of the last item, opaque to the client (base64url JSON). Pass it back to get the next
+page."""
 
 from __future__ import annotations
 
@@ -48,9 +49,8 @@ def decode_cursor(cursor: str | None, arity: int) -> list[Any] | None:
     return values
 
 
-def build_page(rows: Sequence[tuple[Any, ...]], limit: int, make: Callable[[tuple[Any, ...]], Item],
-               key: Callable[[Item], Sequence[Any]]) -> Page[Item]:  # fmt: skip
+def build_page(rows: Sequence[Item], limit: int, key: Callable[[Item], Sequence[Any]]) -> Page[Item]:
     """`rows` were fetched with LIMIT limit + 1: the extra row only says that there is a next page."""
-    items = [make(row) for row in rows[:limit]]
+    items = list(rows[:limit])
     more = len(rows) > limit and items
     return Page[Any](items=items, next_cursor=encode_cursor(key(items[-1])) if more else None)
