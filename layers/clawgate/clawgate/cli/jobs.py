@@ -45,15 +45,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_list(args: argparse.Namespace) -> int:
     from clawgate.db import tenant_tx
+    from clawgate.jobs.data import runs
 
     _database()
     with tenant_tx(args.tenant, "ro") as conn:
-        rows = conn.execute(
-            "SELECT id, name, status, started_at, finished_at, coalesce(error, '') FROM jobs ORDER BY id DESC LIMIT %s",
-            (args.limit,),
-        ).fetchall()
-    for job_id, name, status, started, finished, error in rows:
-        print(f"{job_id}\t{name}\t{status}\t{started:%Y-%m-%d %H:%M:%S}\t{finished or '':}\t{error[:120]}")
+        latest = runs.latest(conn, args.limit)
+    for run in latest:
+        started, error = f"{run.started_at:%Y-%m-%d %H:%M:%S}", (run.error or "")[:120]
+        print(f"{run.id}\t{run.name}\t{run.status}\t{started}\t{run.finished_at or '':}\t{error}")
     return 0
 
 

@@ -10,37 +10,19 @@ import hashlib
 import json
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from clawgate import secrets
-from clawgate.db import Conn, tenant_tx
+from clawgate.db import tenant_tx
 from clawgate.jobs import JobSkipped
+from clawgate.jobs.data import heartbeats
 from clawgate.jobs.turns import budget_left, scheduled_turn
 from clawgate.tenancy.registry import cached_tenant
 
 QUIET_REPLY = "HEARTBEAT_OK"
-STATE_KEY = "heartbeat_state"
-FINGERPRINT: dict[str, str] = {
-    "newest_lead": "SELECT coalesce(max(id), 0) FROM leads",
-    "metrics_synced_at": "SELECT max(synced_at)::text FROM metrics_history",
-    "scoring_run": "SELECT coalesce(max(id), 0) FROM scoring_executions WHERE status = 'succeeded'",
-    "concluded_tests": "SELECT count(*) FROM creative_tests WHERE status = 'concluded'",
-    "pending_budget_changes": "SELECT count(*) FROM budget_changes WHERE status = 'pending'",
-    "failed_job": "SELECT coalesce(max(id), 0) FROM jobs WHERE status = 'failed'",
-}
 PROMPT = (
     "Heartbeat. Since the last check: {changes}. Look at what matters now (skills fb-dashboard and fb-optimize help)"
     " and tell the operator in a few lines what needs their attention. Propose, do not apply, budget changes. If"
     " nothing needs attention, answer exactly " + QUIET_REPLY + "."
 )
-
-
-def fingerprint(conn: Conn) -> dict[str, Any]:
-    state: dict[str, Any] = {}
-    for name, sql in FINGERPRINT.items():
-        row = conn.execute(sql).fetchone()
-        state[name] = row[0] if row else None
-    return state
 
 
 def describe(before: dict[str, Any], now: dict[str, Any]) -> str:
@@ -74,10 +56,9 @@ def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:
     if not tenant.ads.heartbeat:
         raise JobSkipped("the heartbeat is off (ads.heartbeat)")
     with tenant_tx(slug, "ro") as conn:
-        now = fingerprint(conn)
-        stored = conn.execute("SELECT value FROM config WHERE key = %s", (STATE_KEY,)).fetchone()
-    before = stored[0] if stored else {}
-    if json.loads(json.dumps(now, default=str)) == before:
+        now, before = heartbeats.fingerprint(conn), heartbeats.last_state(conn)
+    now = json.loads(json.dumps(now, default=str))  # as stored
+    if now == before:
         raise JobSkipped("nothing changed since the last heartbeat")
     if not budget_left(slug):
         raise JobSkipped("the daily model budget is spent")
@@ -86,11 +67,7 @@ def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:
     prompt = PROMPT.format(changes=describe(before, now))
     outcome = scheduled_turn(slug, agent, "heartbeat", prompt, f"heartbeat:{digest}")
     with tenant_tx(slug) as conn:
-        conn.execute(
-            "INSERT INTO config (key, value) VALUES (%s, %s)"
-            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-            (STATE_KEY, Jsonb(json.loads(json.dumps(now, default=str)))),
-        )
+        heartbeats.remember(conn, now)
     reply = (outcome.reply or "").strip()
     sent = []
     if outcome.status == "succeeded" and reply and reply != QUIET_REPLY:

@@ -10,6 +10,7 @@ from typing import Any
 
 from clawgate.core import transport
 from clawgate.db import tenant_tx
+from clawgate.jobs.data.rates import save_rates
 from clawgate.meta.marketing.context import load_context
 from clawgate.settings import get_settings
 
@@ -41,11 +42,5 @@ def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:
     day = ctx.today()
     rates = {code: (Decimal(1) / per_dollar[code]).quantize(Decimal("0.000000001")) for code in wanted}
     with tenant_tx(slug) as conn:
-        for code, rate in rates.items():
-            conn.execute(
-                "INSERT INTO currency_rates (currency, date, rate_to_usd, source) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (currency, date) DO UPDATE SET rate_to_usd = EXCLUDED.rate_to_usd,"
-                " source = EXCLUDED.source, fetched_at = now()",
-                (code, day, rate, SOURCE),
-            )
+        save_rates(conn, day, rates, SOURCE)
     return {"date": day.isoformat(), "rates": {code: str(rate) for code, rate in rates.items()}}

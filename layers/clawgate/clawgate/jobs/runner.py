@@ -6,19 +6,19 @@ Retry (GraphRateLimited is retried after Meta's quota recovers)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
 from clawgate.db import tenant_tx
 from clawgate.jobs import JobSkipped
+from clawgate.jobs.data import runs
 from clawgate.meta.marketing.context import AdsNotConfigured
 from clawgate.observability import bind, logger
 
 JobFunction = Callable[[str, dict[str, Any]], dict[str, Any]]
-STUCK_AFTER = "15 minutes"
+STUCK_AFTER = timedelta(minutes=15)  # a run still `running` after this may be claimed again
 
 
 class JobRequest(BaseModel):
@@ -76,20 +76,9 @@ def run_job(request: JobRequest) -> dict[str, Any]:
 
 def _claim(request: JobRequest) -> int | None:
     with tenant_tx(request.tenant) as conn:
-        row = conn.execute(
-            "INSERT INTO jobs (name, status, params, scheduled_for, started_at) VALUES (%s, 'running', %s, %s, now())"
-            " ON CONFLICT (name, scheduled_for) DO UPDATE SET status = 'running', started_at = now(), error = NULL,"
-            " finished_at = NULL WHERE jobs.status IN ('failed', 'queued')"
-            f" OR (jobs.status = 'running' AND jobs.started_at < now() - interval '{STUCK_AFTER}')"
-            " RETURNING id",
-            (request.job, Jsonb(request.params), request.scheduled_for),
-        ).fetchone()
-    return int(row[0]) if row else None
+        return runs.claim(conn, request.job, request.params, request.scheduled_for, STUCK_AFTER)
 
 
 def _finish(tenant: str, job_id: int, status: str, result: dict[str, Any] | None, error: str | None = None) -> None:
     with tenant_tx(tenant) as conn:
-        conn.execute(
-            "UPDATE jobs SET status = %s, result = %s, error = %s, finished_at = now() WHERE id = %s",
-            (status, Jsonb(result) if result is not None else None, error, job_id),
-        )
+        runs.finish(conn, job_id, status, result, error)
