@@ -3,7 +3,8 @@
 A run is what StartSyncExecution does in AWS: moto's own synchronous execution (`SyncExecution`) evaluates the
 program in the caller's thread, so the caller waits on its completion instead of polling describe_execution, and
 nothing is kept once it ends. What a turn need not redo is done once: the definition is parsed by moto's ASL parser
-when it is registered (the parsed program holds no execution state; each run gets its own environment), and a Task
+when it is registered (the parsed program holds no execution state; each run gets its own environment), each
+JSONPath in it is compiled once (clawgate.local.moto_jsonpath), and a Task
 state's Lambda client is an in-process one that hands the payload AWS would send to the handler — no botocore
 request pipeline. Handler exceptions come back as Lambda function errors, which Retry/Catch match on `errorType`."""
 
@@ -27,6 +28,7 @@ from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWork
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
+from clawgate.local import moto_jsonpath
 from clawgate.local.lambdas import ACCOUNT, REGION, LocalLambdas, function_arn
 from clawgate.local.sync_runs import ExecutionFailedError
 from clawgate.observability import logger
@@ -103,6 +105,7 @@ class LocalStateMachines:
             config={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}
         )
         self._mock.start()
+        moto_jsonpath.install()
         self._backend = stepfunctions_parser_backends[ACCOUNT][REGION]
         self._client = InProcessLambda(lambdas)
         self._original_client_for: Callable[..., Any] = lambda_eval_utils.boto_client_for
