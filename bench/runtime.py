@@ -3,8 +3,8 @@
 `clawgate dev` runs as a user runs it — the HTTP server and its worker processes — against a fake model that answers
 at once; everything is measured from outside, over loopback HTTP: sequential agent messages in fresh sessions and in
 one session (the run API), four clients for BENCH_SECONDS, the CPU time of the runtime's processes (and, apart, of
-PostgreSQL's) per message, their RSS, webhook acknowledgements while a 200-message backlog drains, and the database
-round trips of one turn."""
+PostgreSQL's) per message, their memory (RSS and PSS summed), webhook acknowledgements while a 200-message backlog
+drains, and the database round trips of one turn."""
 
 from __future__ import annotations
 
@@ -69,8 +69,8 @@ class Runtime:
     def cpu_seconds(self) -> float:
         return tree_cpu_seconds(self.ps)
 
-    def rss_mib(self) -> float:
-        return tree_rss_mib(self.ps)
+    def memory(self) -> str:
+        return tree_memory(self.ps)
 
     def stop(self) -> None:
         self.process.send_signal(signal.SIGTERM)
@@ -139,8 +139,19 @@ def tree_cpu_seconds(root: psutil.Process) -> float:
     return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
 
 
-def tree_rss_mib(root: psutil.Process) -> float:
-    return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
+def tree_memory(root: psutil.Process) -> str:
+    """RSS summed over a process tree, and PSS summed: each shared page divided among the processes sharing it."""
+    processes = [root, *root.children(recursive=True)]
+    rss = sum(p.memory_info().rss for p in processes) / 2**20
+    pss = sum(proportional_set_size(p.pid) for p in processes) / 2**20
+    return f"{rss:.0f} / {pss:.0f} MiB ({len(processes)} processes)"
+
+
+def proportional_set_size(pid: int) -> int:
+    """Bytes: the process's private pages plus its share of each page it shares (copy-on-write after a fork)."""
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        kib = next(int(line.split()[1]) for line in rollup if line.startswith("Pss:"))
+    return kib * 1024
 
 
 def webhook_body(user: str, text: str) -> bytes:
@@ -202,7 +213,7 @@ def long_run(runtime: Runtime, call: Call) -> str:
             call(client, f"long-{served}")
             served += 1
             if served % (LONG_TURNS // 5) == 0:
-                samples.append(f"{served}: {runtime.rss_mib():.0f}")
+                samples.append(f"{served}: {runtime.memory()}")
     return "  ".join(samples)
 
 
@@ -235,7 +246,7 @@ def main() -> None:
             cpu = (runtime.cpu_seconds() - cpu0) / messages * 1000
             pg = (postgres_cpu_seconds(database_url) - pg0) / messages * 1000
             served = 3 * SEQUENTIAL + messages
-            rss = runtime.rss_mib()
+            memory = runtime.memory()
             p50, p95, drained = acks_under_backlog(runtime)
             rows += [
                 ("HTTP agent message, sequential, fresh session (median)", f"{fresh:.1f} ms"),
@@ -243,17 +254,21 @@ def main() -> None:
                 (f"4 concurrent clients, {SECONDS:.0f} s", f"{messages / elapsed:.1f} msg/s"),
                 ("CPU per message (runtime processes)", f"{cpu:.1f} ms"),
                 ("CPU per message (PostgreSQL, for reference)", f"{pg:.1f} ms"),
-                (f"RSS after the load ({served} turns, {1 + WORKERS} processes)", f"{rss:.0f} MiB"),
+                (f"RSS / PSS summed after the load ({served} turns)", memory),
                 ("webhook ack p50 / p95 while 200 messages drain", f"{p50:.1f} / {p95:.1f} ms"),
                 ("  the 300-message backlog answered in", f"{drained:.1f} s"),
-                ("RSS after the backlog", f"{runtime.rss_mib():.0f} MiB"),
+                ("RSS / PSS summed after the backlog", runtime.memory()),
             ]
             if LONG_TURNS:
-                rows.append((f"RSS (MiB) over {LONG_TURNS} more sequential turns", long_run(runtime, call)))
+                rows.append((f"RSS / PSS over {LONG_TURNS} more sequential turns", long_run(runtime, call)))
         finally:
             runtime.stop()
         rows.append(("database round trips per turn (one turn, no tools)", str(round_trips_per_turn())))
-    print(f"== the local runtime, peer-comparable (clawgate dev, {WORKERS} worker process(es), instant model) ==")
+    load = " / ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(
+        f"== the local runtime, peer-comparable (clawgate dev, {WORKERS} worker process(es), instant model;"
+        f" load average {load} at the end) =="
+    )
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
         print(f"{label:<{width}}  {value}")

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from bench.runtime import SECONDS, Call, concurrent, sequential, tree_cpu_seconds, tree_rss_mib
+from bench.runtime import SECONDS, Call, concurrent, sequential, tree_cpu_seconds, tree_memory
 
 
 def config(model_url: str, port: int, token: str) -> dict[str, object]:
@@ -84,7 +84,7 @@ def main() -> None:
             cpu0 = tree_cpu_seconds(root)
             messages, elapsed = concurrent(url, call)
             cpu = (tree_cpu_seconds(root) - cpu0) / messages * 1000
-            rss = tree_rss_mib(root)
+            memory = tree_memory(root)
         finally:
             gateway.send_signal(signal.SIGTERM)
             gateway.wait(60)
@@ -93,7 +93,7 @@ def main() -> None:
         ("HTTP agent message, sequential, same session (median)", f"{same:.1f} ms"),
         (f"4 concurrent clients, {SECONDS:.0f} s", f"{messages / elapsed:.2f} msg/s"),
         ("CPU per message (gateway processes)", f"{cpu:.1f} ms"),
-        ("RSS after the load", f"{rss:.0f} MiB"),
+        ("RSS / PSS summed after the load", memory),
     ]
     print(f"== the peer: OpenClaw {args.version} gateway, same fake model, loopback in a private network namespace ==")
     width = max(len(label) for label, _ in rows)

@@ -19,6 +19,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import clawgate.local.moto_imports  # noqa: F401  (first: moto's ASL parser without AWS Batch's 110 MiB backend)
+
+# isort: split
 from moto import mock_aws
 from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
 from moto.stepfunctions.parser.asl.eval.evaluation_details import EvaluationDetails
