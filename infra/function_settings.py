@@ -143,8 +143,11 @@ FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
     "openai_api": replace(
         DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, tenant_secrets=False, starts_workflows=("agent_turn",)
     ),
-    # Sends operator messages (WhatsApp, Telegram: tenant tokens; webchat: @connections) and creative uploads.
-    "operator_api": replace(DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, uploads=True, posts_to_connections=True),
+    # Sends operator messages (WhatsApp, Telegram: tenant tokens; webchat: @connections) and creative uploads; signs
+    # the inbox's media previews (a presigned GET can read what its signer may: the media area, nothing else).
+    "operator_api": replace(
+        DEFAULT, timeout_s=HTTP_API_TIMEOUT_S, uploads=True, reads_blobs=("media",), posts_to_connections=True
+    ),
     # Reports (charts into the blob store, Telegram), Graph syncs, scheduled turns through agent_turn. The only
     # function that draws charts, so the only one that ships Pillow (the `charts` extra, in its own asset).
     "jobs_run": replace(

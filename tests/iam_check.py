@@ -259,6 +259,10 @@ class _Blobs:
         self._iam.blob("s3:GetObject", key)
         return bytes(self._inner.get(key))
 
+    def presigned_get(self, key: str, content_type: str, disposition: str, expires: int) -> str | None:
+        self._iam.blob("s3:GetObject", key)  # a presigned URL can do what its signer may, no more
+        return self._inner.presigned_get(key, content_type, disposition, expires)  # type: ignore[no-any-return]
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 

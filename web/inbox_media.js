@@ -2,6 +2,11 @@
 // a player (with the transcript, where there is one), video as a player, anything else as a download link with its
 // file name. The bytes come from the operator API with the gateway token in the Authorization header (never in a
 // URL) and are shown through blob: URLs. File names and mime types come from the customer: text only, never HTML.
+// In AWS the API answers with a presigned S3 URL of a minute instead (asked for as JSON: fetch() cannot follow a
+// cross-origin redirect to S3 with this page's Origin), fetched without the token; S3 answers with the same safe
+// Content-Type and Content-Disposition the local route sends.
+
+const LINK = "application/vnd.clawgate.media-link+json";
 
 const apiBase = (async () => {
   try {
@@ -22,7 +27,11 @@ let queue = Promise.resolve();
 
 function objectUrl(path) {
   const next = queue.then(async () => {
-    const response = await fetch((await apiBase) + path, { headers: { Authorization: `Bearer ${token()}` } });
+    const headers = { Authorization: `Bearer ${token()}`, Accept: `${LINK}, */*;q=0.1` };
+    let response = await fetch((await apiBase) + path, { headers });
+    if (response.ok && (response.headers.get("content-type") || "").startsWith(LINK)) {
+      response = await fetch((await response.json()).url, { referrerPolicy: "no-referrer", cache: "no-store" });
+    }
     if (!response.ok) throw new Error(`media: HTTP ${response.status}`);
     return URL.createObjectURL(await response.blob());
   });

@@ -93,13 +93,17 @@ def test_only_functions_that_post_get_the_connections_endpoint(synthesized: Synt
         assert bool(granted(statements_of(synthesized, name), MANAGE_CONNECTIONS)) == posts, name
 
 
-def test_operator_api_does_multipart_uploads_of_creatives_in_the_blob_bucket_only(synthesized: Synthesized) -> None:
+def test_operator_api_uploads_creatives_and_signs_media_previews_only(synthesized: Synthesized) -> None:
+    """A presigned URL can do what its signer may: the operator API reads the media area, nothing else."""
     blobs = logical_id(synthesized.built.platform.storage.blobs)
     s3 = [s for s in statements_of(synthesized, "operator_api") if is_s3(s)]
-    assert actions_of(s3) >= MULTIPART
     assert "s3:ListBucket" not in actions_of(s3)
     creatives = {"Fn::Join": ["", [{"Fn::GetAtt": [blobs, "Arn"]}, "/*/creatives/*"]]}
-    assert [r for s in s3 for r in resources_of(s)] == [creatives]
+    media = {"Fn::Join": ["", [{"Fn::GetAtt": [blobs, "Arn"]}, "/*/media/*"]]}
+    by_resource = {json.dumps(r): set(actions_of([s])) for s in s3 for r in resources_of(s)}
+    assert set(by_resource) == {json.dumps(creatives), json.dumps(media)}
+    assert by_resource[json.dumps(media)] == {"s3:GetObject"}
+    assert by_resource[json.dumps(creatives)] >= MULTIPART
     assert environment(synthesized, "operator_api")["CLAWGATE_BLOB_BUCKET"] == {"Ref": blobs}
 
 

@@ -10,6 +10,7 @@ Errors, everywhere (the run API included), are `{"error": code, "message": text}
 from __future__ import annotations
 
 import base64
+import json
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -287,12 +288,26 @@ def conversation_messages(tenant: str, conversation: int,
 
 
 @app.get("/api/v1/tenants/<tenant>/conversations/<conversation>/messages/<message>/media/<index>", tags=[TAG],
-         security=SECURITY, summary="A customer's image, audio, video or document")  # fmt: skip
-def conversation_media(tenant: str, conversation: int, message: int, index: int) -> Response[str]:
+         security=SECURITY, summary="A customer's image, audio, video or document: its bytes, or in AWS a 302 to a "
+         "presigned S3 URL of a minute (as JSON when `Accept` names application/vnd.clawgate.media-link+json)",
+         responses={200: {"description": "the file"}, 302: {"description": "Location: the presigned URL"}})  # fmt: skip
+def conversation_media(tenant: str, conversation: int, message: int, index: int) -> Response[Any]:
     media = inbox_media.media_file(tenant, conversation, message, index)
-    response = Response(200, media.content_type, base64.b64encode(media.data).decode(), headers=media.headers)
-    response.base64_encoded = True  # binary: already encoded, so response validation passes the body through
-    return response
+    return _media_response(media, app.current_event.get_header_value("accept") or "")
+
+
+def _media_response(media: inbox_media.MediaFile, accept: str) -> Response[Any]:
+    """The bytes (local store), or the presigned URL: a redirect, or JSON for the web UI. Never cached: the URL is a
+    credential for a minute."""
+    if media.url is None:
+        response = Response(200, media.content_type, base64.b64encode(media.data).decode(), headers=media.headers)
+        response.base64_encoded = True  # binary: already encoded, so response validation passes the body through
+        return response
+    no_store = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    if inbox_media.LINK_TYPE in accept:
+        link = {"url": media.url, "expires_in": inbox_media.LINK_TTL_S}
+        return Response(200, inbox_media.LINK_TYPE, json.dumps(link), headers=no_store)
+    return Response(302, "text/plain", "", headers={"Location": media.url, **no_store})
 
 
 @app.post("/api/v1/tenants/<tenant>/conversations/<conversation>/messages", tags=[TAG], security=SECURITY,

@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
 
+from clawgate.core.blobs import s3_client
 from clawgate.db import tenant_tx
 from clawgate.gateway.data import creatives
 from clawgate.gateway.data.creatives import Creative, NewUpload, Upload
@@ -78,11 +79,8 @@ class Store(Protocol):
 
 class S3Store:
     def __init__(self, bucket: str, client: Any = None) -> None:
-        import boto3
-        from botocore.config import Config
-
         self.bucket = bucket
-        self._s3 = client or boto3.client("s3", config=Config(signature_version="s3v4"))  # SigV4 presigned URLs
+        self._s3 = client or s3_client()  # SigV4 part URLs on the bucket's regional host (the web UI's CSP names it)
 
     def start(self, key: str, content_type: str) -> str:
         return str(self._s3.create_multipart_upload(Bucket=self.bucket, Key=key, ContentType=content_type)["UploadId"])
