@@ -26,6 +26,7 @@ from infra.constructs.storage import Storage, WebUiConfig
 from infra.constructs.workflows import JOBS, Workflows
 from infra.function_settings import PLATFORM_SECRETS
 from infra.project import ADMIN, Project
+from infra.web_csp import WebOrigins
 
 PARAMETER_PREFIX = "/clawgate/platform/"
 ADMIN_FUNCTION_PARAMETER = PARAMETER_PREFIX + "admin-function-name"  # read by clawgate/cli/admin.py
@@ -78,10 +79,12 @@ class PlatformStack(Stack):
         self.queues = Queues(self, "Queues")
         for name, queue in self.queues.by_name.items():
             self.functions.grant_queue(name, queue)
-        self.apis = Apis(self, "Apis", functions=self.functions)
+        self.apis = Apis(self, "Apis", functions=self.functions, web_origin=self.storage.web_origin)
         self.web_ui = self.storage.deploy_web_ui(
-            WebUiConfig(websocket_url=self.apis.websocket_stage.url, api_url=self.apis.http_url)
-        )
+            WebUiConfig(websocket_url=self.apis.websocket_stage.url, api_url=self.apis.http_url),
+            WebOrigins(api=self.apis.http.api_endpoint, websocket=self.apis.websocket.api_endpoint,
+                       blobs=self.storage.blob_origin),
+        )  # fmt: skip
         self.functions.grant_connections(self.apis.websocket_stage)
         self.functions.grant_blobs(self.storage.blobs)
         self.workflows = Workflows(self, "Workflows", project=project, functions=self.functions)

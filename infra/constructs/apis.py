@@ -45,12 +45,32 @@ class AccessLogSettings:
         return None
 
 
+# What the web UI sends the HTTP API from its own origin (web/inbox_media.js: media previews, with the gateway
+# token); everything else it does goes over the WebSocket. Webhooks are server to server: CORS never applies to them.
+WEB_UI_METHODS = (apigw.CorsHttpMethod.GET,)
+WEB_UI_HEADERS = ("authorization", "accept")
+
+
+def web_ui_cors(web_origin: str) -> apigw.CorsPreflightOptions:
+    """API Gateway answers the browser's preflight and adds Access-Control-Allow-Origin for the web UI only."""
+    return apigw.CorsPreflightOptions(
+        allow_origins=[web_origin],
+        allow_methods=list(WEB_UI_METHODS),
+        allow_headers=list(WEB_UI_HEADERS),
+        max_age=Duration.hours(1),
+    )
+
+
 class Apis(Construct):
-    def __init__(self, scope: Construct, id: str, *, functions: Functions) -> None:
+    def __init__(self, scope: Construct, id: str, *, functions: Functions, web_origin: str) -> None:
         super().__init__(scope, id)
         self.account = self._cloudwatch_role()
         self.http = apigw.HttpApi(
-            self, "Http", description="Clawgate webhooks and operator API", create_default_stage=False
+            self,
+            "Http",
+            description="Clawgate webhooks and operator API",
+            create_default_stage=False,
+            cors_preflight=web_ui_cors(web_origin),
         )
         self.http_stage = apigw.HttpStage(
             self,

@@ -20,6 +20,7 @@ from aws_cdk import aws_s3_deployment as s3_deployment
 from constructs import Construct
 
 from infra import nag
+from infra.web_csp import WebOrigins, deployed_index
 
 BUCKET_DEPLOYMENT_ACTIONS = ("s3:GetBucket*", "s3:GetObject*", "s3:List*", "s3:Abort*", "s3:DeleteObject*")
 WEB_CONFIG_FILE = "config.json"
@@ -69,7 +70,8 @@ class Storage(Construct):
         nag.acknowledge(self.distribution, "AwsSolutions-CFR1", "AwsSolutions-CFR2", "AwsSolutions-CFR4")
         # Blobs: inbound media, report charts, and operator creative uploads. The browser PUTs each part to its
         # presigned URL and reads the part's ETag for CompleteMultipartUpload, so CORS allows PUT from the web UI
-        # and exposes ETag.
+        # and exposes ETag. The inbox reads media previews with fetch() from their presigned URLs: GET from the web
+        # UI, no request header needed (the URL is the credential).
         self.blobs = self._bucket(
             "Blobs",
             cors=[
@@ -79,7 +81,12 @@ class Storage(Construct):
                     allowed_headers=["*"],
                     exposed_headers=["ETag"],
                     max_age=3600,
-                )
+                ),
+                s3.CorsRule(
+                    allowed_methods=[s3.HttpMethods.GET, s3.HttpMethods.HEAD],
+                    allowed_origins=[self.web_origin],
+                    max_age=3600,
+                ),
             ],
             lifecycle_rules=[s3.LifecycleRule(abort_incomplete_multipart_upload_after=Duration.days(2))],
         )
@@ -107,16 +114,24 @@ class Storage(Construct):
             lifecycle_rules=lifecycle_rules,
         )
 
-    def deploy_web_ui(self, config: WebUiConfig) -> s3_deployment.BucketDeployment | None:
-        """`web/` and, beside it, the `config.json` that tells the UI where the control plane is. One deployment:
-        a second one would prune the other's files. CloudFront is invalidated after each change."""
-        if not (self._web_dir / "index.html").is_file():
+    @property
+    def blob_origin(self) -> str:
+        """The origin of the blob bucket's presigned URLs (its regional virtual host: core/blobs.py signs on it)."""
+        return f"https://{self.blobs.bucket_regional_domain_name}"
+
+    def deploy_web_ui(self, config: WebUiConfig, origins: WebOrigins) -> s3_deployment.BucketDeployment | None:
+        """`web/` and, beside it, the `config.json` that tells the UI where the control plane is, with index.html's
+        CSP naming the deployed origins (infra/web_csp.py). One deployment: a second one would prune the other's
+        files. CloudFront is invalidated after each change."""
+        index = self._web_dir / "index.html"
+        if not index.is_file():
             return None
         deployment = s3_deployment.BucketDeployment(
             self,
             "WebUiFiles",
             sources=[
-                s3_deployment.Source.asset(str(self._web_dir)),
+                s3_deployment.Source.asset(str(self._web_dir), exclude=[index.name]),
+                s3_deployment.Source.data(index.name, deployed_index(index.read_text(), origins)),
                 s3_deployment.Source.json_data(WEB_CONFIG_FILE, config.as_json()),
             ],
             destination_bucket=self.web,

@@ -83,7 +83,7 @@ class Synthesized:
 
 
 def fixture_project(root: Path) -> Project:
-    """The repository's project with its own tenants (ACME, BISTRO), a web page, and a stub for any function the
+    """The repository's project with its own tenants (ACME, BISTRO), the web UI's page, and a stub for any function the
     catalogue names that has not been written yet (so the suite does not depend on other work landing first)."""
     real = Project.at()
     functions = root / "functions"
@@ -99,7 +99,7 @@ def fixture_project(root: Path) -> Project:
     (tenants / "bistro_one.yaml").write_text(BISTRO)
     web = root / "web"
     web.mkdir()
-    (web / "index.html").write_text("<!doctype html><title>Clawgate</title>\n")
+    shutil.copy(real.web_dir / "index.html", web / "index.html")  # its CSP is what the deployment rewrites
     return replace(real, functions_dir=functions, tenants_dir=tenants, web_dir=web)
 
 
