@@ -5,6 +5,7 @@ reaches the response only as an inert, escaped download."""
 from __future__ import annotations
 
 import struct
+import time
 import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -19,7 +20,8 @@ from clawgate.local.fakes import FakeAnthropic, FakeGraph
 from tests.channel_payloads import raw, wa_body, wa_message
 from tests.conftest import TEST_APP_SECRET
 from tests.e2e.conftest import Client
-from tests.e2e.test_inbox import api, inbox
+from tests.e2e.test_control_plane import connect_operator
+from tests.e2e.test_inbox import api, drain, inbox
 from tests.runtime import RunningRuntime
 
 __all__ = ["inbox"]
@@ -38,14 +40,14 @@ def png(width: int = 4, height: int = 3) -> bytes:
 
 
 def customer_sends(local: RunningRuntime, client: Client, graph: FakeGraph, kind: str, media_id: str, data: bytes,
-                   mime_type: str, user: str = "US.500", **body: Any) -> None:  # fmt: skip
+                   mime_type: str, user: str = "US.500", wait: bool = True, **body: Any) -> None:  # fmt: skip
     graph.add_media(media_id, data, mime_type)
     message = wa_message(kind, {"id": media_id, "mime_type": mime_type, "sha256": "x", **body}, user_id=user,
                          wa_id=user.removeprefix("US."))  # fmt: skip
     payload = raw(wa_body([message], phone_number_id=client.tenant.channels.whatsapp[0].phone_number_id))
     headers = {"x-hub-signature-256": sign(payload, TEST_APP_SECRET), "content-type": "application/json"}
     assert httpx.post(local.url + "/webhooks/whatsapp", content=payload, headers=headers, timeout=30).status_code == 200
-    assert local.runtime.queues.get("inbound").wait_idle(timeout=120)
+    assert not wait or local.runtime.queues.get("inbound").wait_idle(timeout=120)
 
 
 def media_urls(http: httpx.Client) -> list[str]:
@@ -109,3 +111,30 @@ def test_a_hostile_file_name_and_html_mime_type_stay_an_inert_download(
     assert disposition.startswith('attachment; filename="') and disposition.count('"') == 2
     assert not any(c in disposition for c in "<>\r\n/\\")
     assert "filename*=UTF-8''%22%3E%3Cimg%20src%3Dx" in disposition  # the real name, percent-encoded
+
+
+def test_a_live_pushed_image_is_there_to_preview_the_moment_it_arrives(
+    local: RunningRuntime, inbox: Client, http: httpx.Client, graph: FakeGraph, model: FakeAnthropic
+) -> None:
+    """The operator's inbox asks for the preview as soon as the push arrives, while Ingest may still be working:
+    the push comes after the blob is stored, with its preview URL, once."""
+    picture = png(5, 5)
+    model.script_text("Nice picture")
+    ws, _ = connect_operator(local, inbox)
+    with ws:
+        customer_sends(local, inbox, graph, "image", "media-live-1", picture, "image/png", wait=False, caption="look")
+        deadline, pushed, previews = time.monotonic() + 60, [], []
+        while not pushed and time.monotonic() < deadline:
+            frame = ws.receive(timeout=30)
+            if frame.get("event") == "conversation.message" and frame["payload"]["message"]["author"] == "customer":
+                pushed.append(frame["payload"]["message"])
+                url = pushed[0]["media"][0].get("url")
+                previews += [httpx.get(inbox.url + url, headers=http.headers, timeout=30)] if url else []
+        assert local.runtime.queues.get("inbound").wait_idle(timeout=120)
+        later = [e["payload"]["message"] for e in [*ws.events, *drain(ws)] if e["event"] == "conversation.message"]
+    [message] = pushed
+    assert "url" in message["media"][0], message  # pushed before its blob was stored: nothing to preview yet
+    assert message["media"][0]["url"].endswith(f"/messages/{message['id'].removeprefix('in:')}/media/0")
+    [preview] = previews
+    assert preview.status_code == 200 and preview.content == picture
+    assert [m for m in later if m["author"] == "customer"] == []  # pushed once, not again without its URL

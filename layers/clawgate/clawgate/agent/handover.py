@@ -38,7 +38,8 @@ def route_inbound(conn: Conn, tenant: TenantFile, message: InboundMessage) -> Ro
         provider_id=message.provider_id, name=message.sender_name, sent_at=message.sent_at,
         ad_id=_ad_id(message.referral),
     )  # fmt: skip
-    live.message(conn, tenant.slug, conversation.id, inbound_item(message, event_id))
+    if not message.media:  # one with media reaches the inbox once its blobs are stored (`media_stored`)
+        live.message(conn, tenant.slug, conversation.id, inbound_item(message, event_id))
     live.updated(conn, tenant.slug, conversation.id)
     if rules.is_opt_out(tenant.opt_out.keywords, message.text):
         store.set_opted_out(conn, conversation.id, True)
@@ -69,6 +70,12 @@ def inbound_item(message: InboundMessage, event_id: int | None) -> dict[str, Any
     return {"id": f"in:{event_id}", "direction": "in", "author": "customer", "author_name": message.sender_name,
             "text": message.text, "at": datetime.now(UTC).isoformat(),
             "media": [m.model_dump(mode="json") for m in message.media]}  # fmt: skip
+
+
+def media_stored(conn: Conn, tenant: str, message: InboundMessage, event_id: int, conversation_id: int) -> None:
+    """A new message with media, pushed to the operators in the transaction that records its blob keys: the inbox
+    gets it with preview URLs that already serve the bytes, never one that answers 404 until the download ends."""
+    live.message(conn, tenant, conversation_id, inbound_item(message, event_id))
 
 
 def hold(tenant: TenantFile, routed: list[Routed], content: list[dict[str, Any]]) -> None:

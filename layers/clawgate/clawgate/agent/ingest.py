@@ -141,7 +141,8 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
                 per_peer[message.peer_id].append(message)
             elif message.referral and stored == "new":  # an ad opened a thread, nothing written yet: attribute only
                 events.publish(conn, InboundStored(account.tenant, account.config, message))
-    _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media])
+    routed = {r.message.provider_id for peer in routes.values() for r in peer}
+    _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media], routed)
     return [ref for peer_id, fresh in per_peer.items() if (ref := _answer(account, fresh, routes.get(peer_id)))]
 
 
@@ -185,10 +186,11 @@ def _admit_each(
     return admitted, refused
 
 
-def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> None:
+def _store_media(account: ChannelAccount, messages: list[InboundMessage], routed: set[str]) -> None:
     """Inbound media into the blob store before the provider's short-lived URL expires (WhatsApp: 5 minutes); each
     stored event gets the blob keys, and a voice note its transcript where the tenant configured transcription.
-    Best effort: without them the model reads a placeholder naming the media."""
+    Best effort: without them the model reads a placeholder naming the media. A message routed in this batch
+    reaches the operators' inbox now, with its keys (`handover.media_stored`)."""
     for message in messages:
         adapter = get_adapter(message.channel)
         fetched = []
@@ -202,7 +204,9 @@ def _store_media(account: ChannelAccount, messages: list[InboundMessage]) -> Non
         _transcribe_voice(account.tenant, message)
         with tenant_tx(account.tenant) as conn:
             stored = [m.model_dump(mode="json") for m in fetched]
-            inbound.add_to_payload(conn, message, {"media": stored, "text": message.text})
+            placed = inbound.add_to_payload(conn, message, {"media": stored, "text": message.text})
+            if placed and message.provider_id in routed:
+                handover.media_stored(conn, account.tenant, message, *placed)
 
 
 def _transcribe_voice(tenant_slug: str, message: InboundMessage) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from clawgate.core import events, protocol
 from clawgate.db import registry_tx
 from clawgate.gateway.data import devices
-from clawgate.gateway.inbox_queries import conversation
+from clawgate.gateway.inbox_queries import conversation, with_media_urls
 from clawgate.observability import logger
 from clawgate.tenancy import connections
 
@@ -26,9 +26,11 @@ def broadcast(tenant: str, event: str, payload: dict[str, Any]) -> int:
 
 @events.subscribe(events.ConversationMessage)
 def push_message(event: events.ConversationMessage) -> None:
+    """The message as the transcript lists it: stored media with the URLs of their previews."""
     try:
-        broadcast(event.tenant, "conversation.message", {"conversation_id": event.conversation_id,
-                                                         "message": event.item})  # fmt: skip
+        item = event.item | {"media": with_media_urls(event.tenant, event.conversation_id, str(event.item.get("id")),
+                                                      event.item.get("media"))}  # fmt: skip
+        broadcast(event.tenant, "conversation.message", {"conversation_id": event.conversation_id, "message": item})
     except Exception:
         logger.warning("conversation.message not pushed", exc_info=True)
 

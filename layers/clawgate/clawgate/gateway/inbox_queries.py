@@ -156,10 +156,13 @@ def transcript(tenant: str, conversation_id: int, limit: int) -> MessagesPage:
 
 
 def _message(tenant: str, conversation_id: int, row: dict[str, Any]) -> MessageItem:
-    """A stored attachment gets the operator API path that serves it (the web UI fetches it with the token)."""
-    event_id = int(row["id"].removeprefix("in:")) if row["direction"] == "in" else 0
-    media = [
-        {**m, "url": media_path(tenant, conversation_id, event_id, n)} if event_id and m.get("blob_key") else m
-        for n, m in enumerate(row.pop("media") or [])
-    ]
-    return MessageItem(**row, media=media)
+    return MessageItem(**row | {"media": with_media_urls(tenant, conversation_id, row["id"], row["media"])})
+
+
+def with_media_urls(tenant: str, conversation_id: int, message_id: str, media: list[dict[str, Any]] | None) -> list[
+        dict[str, Any]]:  # fmt: skip
+    """A customer's stored attachment gets the operator API path that serves it (the web UI fetches it with the
+    token); one not stored has none."""
+    event_id = int(message_id.removeprefix("in:")) if message_id.startswith("in:") else 0
+    return [{**m, "url": media_path(tenant, conversation_id, event_id, n)} if event_id and m.get("blob_key") else m
+            for n, m in enumerate(media or [])]  # fmt: skip
