@@ -24,7 +24,7 @@ from clawgate.observability import metrics
 from clawgate.settings import reset_settings
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import parse_tenant
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 from bench.database import bench_database_url
 from bench.pgtrace import RoundTrips, traced_pool

@@ -14,7 +14,7 @@ from clawgate.jobs.charts import HEIGHT, WIDTH
 from clawgate.local.fakes import FakeAnthropic
 from clawgate.meta.marketing.context import load_context
 from clawgate.tenancy.apply import apply_tenant
-from clawgate.tenancy.registry import forget_cached_tenants
+from clawgate.tenancy.tenants import forget_cached_tenants
 
 from tests.ads_fixtures import ADSET, OPERATOR_CHAT, Ads, ads_tenant, graph, insight, operator_turn, telegram  # noqa: F401
 

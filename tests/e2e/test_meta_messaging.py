@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from clawgate.core.meta_webhooks import sign
-from clawgate.db import tenant_tx
+from clawgate.db import registry_tx, tenant_tx
 from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeInstagram, FakeOpenAI
 from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.model import DEFAULT_AUTOMATION_DISCLOSURE, TenantFile
@@ -240,7 +240,7 @@ def test_the_window_a_person_may_answer_in_7_days_with_human_agent_the_bot_only_
     from clawgate.agent.delivery import send_to_peer
     from clawgate.core.channels import DeliveryError, get_adapter
     from clawgate.core.turns import Turn
-    from clawgate.tenancy.registry import account_config, find_channel_account
+    from clawgate.tenancy.data.registry import account_config, find_channel_account
 
     clinic = clinic_for()
     clinic.post(body("page", clinic.page_id, text(PSID, clinic.page_id, "Hello?")))
@@ -253,7 +253,8 @@ def test_the_window_a_person_may_answer_in_7_days_with_human_agent_the_bot_only_
     late = graph.sent_to(PSID)[-1]
     assert (late["messaging_type"], late["tag"], late["message"]["text"]) == ("MESSAGE_TAG", "HUMAN_AGENT",
                                                                               "Sorry for the wait!")  # fmt: skip
-    account = find_channel_account("messenger", clinic.page_id)
+    with registry_tx() as registry:
+        account = find_channel_account(registry, "messenger", clinic.page_id)
     assert account is not None
     turn = Turn(1, 1, "assistant", "messenger", clinic.page_id, PSID, "running", "inbound", 0, "late", {})
     with pytest.raises(DeliveryError) as refused:

@@ -16,8 +16,8 @@ from clawgate.core.notify import notify_operator
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.local.fakes import FakeTelegram
 from clawgate.tenancy.apply import apply_tenant, telegram_account_id
+from clawgate.tenancy.data.registry import ChannelAccount, find_channel_account
 from clawgate.tenancy.model import TenantFile
-from clawgate.tenancy.registry import ChannelAccount, find_channel_account
 
 from tests.channel_fixtures import environment, tenant_secrets
 from tests.channel_payloads import envelope_of, raw, wa_body, wa_status, wamid
@@ -42,7 +42,8 @@ def tenant_with(make_tenant: MakeTenant, whatsapp: dict[str, Any] | None = None,
 def account_of(tenant: TenantFile, channel: str) -> ChannelAccount:
     key = tenant.channels.whatsapp[0].phone_number_id if channel == "whatsapp" else telegram_account_id(
         tenant.slug, "director")  # fmt: skip
-    account = find_channel_account(channel, key)
+    with registry_tx() as conn:
+        account = find_channel_account(conn, channel, key)
     assert account is not None
     return account
 

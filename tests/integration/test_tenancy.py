@@ -11,8 +11,9 @@ import yaml
 from clawgate.cli import main
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.tenancy.apply import ChannelAccountTakenError, apply_tenant
+from clawgate.tenancy.data.registry import find_channel_account
 from clawgate.tenancy.model import TenantFile, TenantFileError, load_tenant_file
-from clawgate.tenancy.registry import find_channel_account, load_tenant
+from clawgate.tenancy.tenants import load_tenant
 from clawgate.tenancy.tokens import create_token, verify_token
 
 from tests.conftest import tenant_data
@@ -26,7 +27,8 @@ def test_apply_creates_the_tenant_and_routes_its_accounts(make_tenant: MakeTenan
     result = apply_tenant(tenant)
     assert "agent assistant" in result.changes and "capi settings" in result.changes
     whatsapp = tenant.channels.whatsapp[0]
-    account = find_channel_account("whatsapp", whatsapp.phone_number_id)
+    with registry_tx() as conn:
+        account = find_channel_account(conn, "whatsapp", whatsapp.phone_number_id)
     assert account is not None and (account.tenant, account.agent_id) == (tenant.slug, "assistant")
     assert load_tenant(tenant.slug) == tenant
     with tenant_tx(tenant.slug) as conn:

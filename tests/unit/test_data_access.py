@@ -73,12 +73,6 @@ PENDING: dict[str, set[str]] = {
         "meta/marketing/tools/setup.py",
         "meta/marketing/uploads.py",
     },
-    "tenancy": {
-        "tenancy/apply.py",
-        "tenancy/connections.py",
-        "tenancy/registry.py",
-        "tenancy/tokens.py",
-    },
 }
 
 

@@ -16,9 +16,10 @@ from clawgate.core import events
 from clawgate.core.channels import DeliveryError, get_adapter
 from clawgate.core.notify import notify_operator
 from clawgate.core.turns import StepInput, Turn
-from clawgate.db import tenant_tx
+from clawgate.db import registry_tx, tenant_tx
 from clawgate.observability import bind, count, logger
-from clawgate.tenancy.registry import account_config, find_channel_account
+from clawgate.tenancy.data import registry
+from clawgate.tenancy.data.registry import account_config
 
 SILENT_CHANNELS = frozenset({"api", "schedule"})  # the caller reads the reply from the turn
 
@@ -105,7 +106,8 @@ def send_to_peer(
 
 def account_for(tenant: str, channel: str, account_id: str | None) -> dict[str, Any]:
     """The channel account's config as the adapter takes it, checked to be this tenant's."""
-    account = find_channel_account(channel, account_id or "")
+    with registry_tx() as conn:
+        account = registry.find_channel_account(conn, channel, account_id or "")
     if account is None or account.tenant != tenant:
         raise DeliveryError(f"no {channel} account {account_id} for tenant {tenant}", retryable=False)
     return account_config(account)

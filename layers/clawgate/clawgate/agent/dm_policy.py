@@ -21,7 +21,7 @@ from clawgate.observability import logger, mask_phone
 
 if TYPE_CHECKING:
     from clawgate.core.channels import InboundMessage
-    from clawgate.tenancy.registry import ChannelAccount
+    from clawgate.tenancy.data.registry import ChannelAccount
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 CODE_LENGTH = 8

@@ -12,7 +12,7 @@ from clawgate.agent.delivery import send_reply
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, logger
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 
 class FailInput(BaseModel):

@@ -19,7 +19,7 @@ from clawgate.conversations.templates import Template, find
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
 from clawgate.observability import logger
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 
 class FollowUpError(Exception):

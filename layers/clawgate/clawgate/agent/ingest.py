@@ -29,13 +29,9 @@ from clawgate.core.placeholders import media_text
 from clawgate.core.turns import TurnRef
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.observability import bind, logger
-from clawgate.tenancy.registry import (
-    ChannelAccount,
-    account_config,
-    cached_tenant,
-    find_channel_account,
-    keep_unrouted,
-)
+from clawgate.tenancy.data import registry
+from clawgate.tenancy.data.registry import ChannelAccount, account_config
+from clawgate.tenancy.tenants import cached_tenant
 
 
 class RunRequest(BaseModel):
@@ -78,7 +74,8 @@ def ingest_bodies(bodies: list[str]) -> list[TurnRef]:
             by_account[(message.channel, message.account_id)].append(message)
     refs = []
     for (channel, account_id), messages in by_account.items():
-        account = find_channel_account(channel, account_id)
+        with registry_tx() as conn:
+            account = registry.find_channel_account(conn, channel, account_id)
         if account is None:
             _keep_unrouted(channel, account_id, "no tenant owns this account", [m.raw for m in messages])
             continue
@@ -117,7 +114,7 @@ def _keep_unrouted(channel: str, account_id: str | None, reason: str, payload: o
     logger.warning("inbound update kept unrouted", extra={"channel": channel, "reason": reason})
     text = payload if isinstance(payload, str) else json.dumps(payload, default=str)
     with registry_tx() as conn:
-        keep_unrouted(conn, channel, account_id, reason, text)
+        registry.keep_unrouted(conn, channel, account_id, reason, text)
 
 
 def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> list[TurnRef]:

@@ -24,7 +24,7 @@ from clawgate.core.turns import StepInput, Turn
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, logger
 from clawgate.tenancy.model import Agent, TenantFile
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 STEP_LIMIT_REPLY = "I had to stop here: this request needed more steps than I am allowed in one turn."
 MODEL_ATTEMPTS = 3  # the first model, then the fallbacks (the last one again when there are fewer)

@@ -18,7 +18,7 @@ from clawgate.agent.data import turns
 from clawgate.core import ports
 from clawgate.db import tenant_tx
 from clawgate.observability import bind
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 WAIT_S = 20.0  # then 202: well inside the function's 28 s and API Gateway's 29 s
 FINISHED = frozenset({"succeeded", "failed", "budget_exceeded"})

@@ -14,7 +14,7 @@ from clawgate.agent.data.sessions import append
 from clawgate.agent.tools import ToolContext, ToolFailure, ToolRefused, channel_profile, check_call
 from clawgate.db import tenant_tx
 from clawgate.observability import bind, count, logger
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 RESULT_CHARS = 16_000
 

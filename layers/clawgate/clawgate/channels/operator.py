@@ -33,7 +33,7 @@ def operator_targets(tenant: TenantFile) -> list[tuple[str, int]]:
 def notify_operator(tenant_slug: str, text: str, buttons: notify.Buttons | None = None) -> bool:
     """True when at least one operator chat got the message; `buttons` become an inline keyboard (one row)."""
     from clawgate.channels.telegram_api import call
-    from clawgate.tenancy.registry import load_tenant
+    from clawgate.tenancy.tenants import load_tenant
 
     try:
         tenant = load_tenant(tenant_slug)

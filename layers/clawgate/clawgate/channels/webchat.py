@@ -24,8 +24,10 @@ from clawgate.core.channels import (
     TextSink,
 )
 from clawgate.core.turns import Turn
+from clawgate.db import registry_tx
 from clawgate.observability import logger
 from clawgate.tenancy import connections
+from clawgate.tenancy.data import connections as connection_rows
 
 DELTA_INTERVAL_S = 0.05  # deltas closer together than this are merged into the next post
 
@@ -35,7 +37,10 @@ def conversation(tenant: str, device: str) -> str:
 
 
 def _targets(tenant: str, device: str, asking: str | None) -> list[str]:
-    return ([asking] if asking else []) + (connections.device_connections(tenant, device) if tenant else [])
+    if not tenant:
+        return [asking] if asking else []
+    with registry_tx() as conn:
+        return ([asking] if asking else []) + connection_rows.device_connections(conn, tenant, device)
 
 
 def _payload(turn: Turn | None, text: str, reply_to: str | None = None) -> dict[str, Any]:

@@ -36,10 +36,13 @@ def cmd_tenants_apply(args: argparse.Namespace) -> int:
 
 def cmd_tenants_list(_: argparse.Namespace) -> int:
     from clawgate.cli.environment import database
-    from clawgate.tenancy.registry import list_tenants
+    from clawgate.db import registry_tx
+    from clawgate.tenancy.data.registry import list_tenants
 
     database()
-    for tenant in list_tenants():
+    with registry_tx() as conn:
+        tenants = list_tenants(conn)
+    for tenant in tenants:
         print(f"{tenant.slug}\t{tenant.name}\t{tenant.timezone}\t{tenant.currency}\t{tenant.accounts} channel accounts")
     return 0
 

@@ -30,7 +30,7 @@ def _database() -> None:
 
 
 def _tenant(slug: str) -> TenantFile:
-    from clawgate.tenancy.registry import load_tenant
+    from clawgate.tenancy.tenants import load_tenant
 
     tenant = load_tenant(slug)
     if tenant is None:
@@ -94,10 +94,12 @@ def _telegram_lines(tenant: TenantFile) -> list[str]:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from clawgate.tenancy.registry import list_tenants
+    from clawgate.db import registry_tx
+    from clawgate.tenancy.data.registry import list_tenants
 
     _database()
-    slugs = [args.tenant] if args.tenant else [t.slug for t in list_tenants()]
+    with registry_tx() as conn:
+        slugs = [args.tenant] if args.tenant else [t.slug for t in list_tenants(conn)]
     for slug in slugs:
         tenant = _tenant(slug)
         for line in _telegram_lines(tenant):

@@ -58,7 +58,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_schedule(args: argparse.Namespace) -> int:
     from clawgate.jobs.schedules import schedules_for
-    from clawgate.tenancy.registry import load_tenant
+    from clawgate.tenancy.tenants import load_tenant
 
     _database()
     tenant = load_tenant(args.tenant)

@@ -18,7 +18,7 @@ from clawgate import secrets
 def _account(kind: str, args: argparse.Namespace) -> Any:
     """The tenant's Slack or Discord account for the agent (the local database, or the deployed one with --aws)."""
     from clawgate.cli.environment import database
-    from clawgate.tenancy.registry import load_tenant
+    from clawgate.tenancy.tenants import load_tenant
 
     database()
     tenant = load_tenant(args.tenant)

@@ -14,7 +14,8 @@ from clawgate.db import registry_tx
 from clawgate.gateway.data import devices
 from clawgate.observability import bind
 from clawgate.settings import get_settings
-from clawgate.tenancy import connections
+from clawgate.tenancy.data import connections
+from clawgate.tenancy.data.connections import ConnectionState
 from clawgate.tenancy.tokens import FAILURE_WINDOW, MAX_FAILURES, rate_limited, record_failure, verify_token
 
 
@@ -51,7 +52,7 @@ def approved_on_sight(source_ip: str) -> bool:
         return False
 
 
-def connect(state: connections.ConnectionState, raw_params: dict[str, object], now: datetime) -> dict[str, object]:
+def connect(state: ConnectionState, raw_params: dict[str, object], now: datetime) -> dict[str, object]:
     """Authenticate the connection or raise ConnectRefused (the caller answers with the error and closes)."""
     source = state.source_ip or state.connection_id
     if (now - state.connected_at).total_seconds() > CONNECT_TIMEOUT_S:
@@ -79,5 +80,6 @@ def connect(state: connections.ConnectionState, raw_params: dict[str, object], n
         )
     if status != "approved":
         raise ConnectRefused("device_revoked", f"device {params.device} was revoked")
-    connections.authenticate(state.connection_id, params.tenant, params.device, token_id)
+    with registry_tx() as conn:
+        connections.authenticate(conn, state.connection_id, params.tenant, params.device, token_id)
     return {"tenant": params.tenant, "device": params.device, "status": status}

@@ -21,7 +21,7 @@ from clawgate.conversations.store import Conversation
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
 from clawgate.gateway.inbox_queries import LABEL
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 OperatorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Label = Annotated[str, StringConstraints(strip_whitespace=True, pattern=LABEL)]

@@ -17,6 +17,7 @@ from clawgate.gateway import inbox_methods as inbox_methods  # registers the con
 from clawgate.gateway.data import conversions, devices, dialogs, leads, sessions
 from clawgate.gateway.method_registry import METHODS, Caller, method
 from clawgate.tenancy import connections
+from clawgate.tenancy.data import connections as connection_rows
 
 
 class NoParams(BaseModel):
@@ -151,8 +152,8 @@ def _approve(caller: Caller, params: DeviceParams) -> Any:
 def _revoke(caller: Caller, params: DeviceParams) -> Any:
     if params.device == caller.device:
         raise ProtocolError("bad_params", "a device cannot revoke itself; use another device or the CLI")
-    live = connections.device_connections(caller.tenant, params.device)
     with registry_tx() as conn:
+        live = connection_rows.device_connections(conn, caller.tenant, params.device)
         revoked = devices.set_status(conn, caller.tenant, params.device, "revoked")
     for connection_id in live:
         connections.close(connection_id)

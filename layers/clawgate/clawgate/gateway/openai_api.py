@@ -32,7 +32,7 @@ from clawgate.core.http import HttpRequest, HttpResponse, json_response
 from clawgate.db import tenant_tx
 from clawgate.gateway.data.usage import TurnTokens, turn_tokens
 from clawgate.observability import bind, count
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 from clawgate.tenancy.tokens import bearer_tenant
 
 MAX_CONTEXT_CHARS = 24_000  # earlier messages passed on for a request without a session

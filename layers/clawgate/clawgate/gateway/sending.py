@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from clawgate.agent.delivery import send_to_peer
 from clawgate.core.channels import DeliveryError
+from clawgate.db import registry_tx
 from clawgate.tenancy.apply import default_account
-from clawgate.tenancy.registry import find_channel_account
+from clawgate.tenancy.data.registry import find_channel_account
 
 
 class SendRefusedError(Exception):
@@ -19,7 +20,8 @@ class SendRefusedError(Exception):
 def send(tenant: str, channel: str, peer: str, text: str, key: str, account_id: str | None, agent: str | None) -> int:
     """Returns how many messages went out (0: this key was sent before)."""
     account = account_id or default_account(tenant, channel, agent)
-    found = find_channel_account(channel, account)
+    with registry_tx() as conn:
+        found = find_channel_account(conn, channel, account)
     if found is None or found.tenant != tenant:
         raise LookupError(f"tenant {tenant!r} has no {channel} account {account!r}")
     try:

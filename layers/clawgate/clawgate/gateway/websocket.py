@@ -12,10 +12,13 @@ from datetime import UTC, datetime
 
 from clawgate.core import protocol
 from clawgate.core.protocol import ProtocolError, Request
+from clawgate.db import registry_tx
 from clawgate.gateway import auth, chunks, reports
 from clawgate.gateway.methods import METHODS, Caller
 from clawgate.observability import bind, logger
 from clawgate.tenancy import connections
+from clawgate.tenancy.data import connections as connection_rows
+from clawgate.tenancy.data.connections import ConnectionState
 
 OK = 200  # what API Gateway is told (`clawgate.edge.websocket` makes it the Lambda result)
 
@@ -24,12 +27,14 @@ def on_connect(connection_id: str, source_ip: str) -> int:
     if auth.rate_limited(source_ip or connection_id):
         logger.warning("websocket refused: too many failed authentications", extra={"source": source_ip})
         return 429
-    connections.record(connection_id, source_ip)
+    with registry_tx() as conn:
+        connection_rows.record(conn, connection_id, source_ip)
     return OK
 
 
 def on_disconnect(connection_id: str) -> int:
-    connections.forget(connection_id)
+    with registry_tx() as conn:
+        connection_rows.forget(conn, connection_id)
     return OK
 
 
@@ -42,7 +47,8 @@ def _refuse(connection_id: str, request_id: str, code: str, message: str) -> int
 
 def on_message(connection_id: str, body: str) -> int:
     bind(connection=connection_id)
-    state = connections.state(connection_id)
+    with registry_tx() as conn:
+        state = connection_rows.state(conn, connection_id)
     if state is None:
         return _refuse(connection_id, "", "unknown_connection", "this connection is not known; reconnect")
     try:
@@ -69,7 +75,7 @@ def on_message(connection_id: str, body: str) -> int:
     return OK
 
 
-def _request(state: connections.ConnectionState, body: str) -> Request | None:
+def _request(state: ConnectionState, body: str) -> Request | None:
     frame = protocol.parse_frame(body)
     if isinstance(frame, Request):
         return frame
@@ -79,7 +85,7 @@ def _request(state: connections.ConnectionState, body: str) -> Request | None:
     return protocol.parse_request(text) if text is not None else None
 
 
-def _connect(state: connections.ConnectionState, request: Request) -> int:
+def _connect(state: ConnectionState, request: Request) -> int:
     if request.method != "connect":
         return _refuse(state.connection_id, request.id, "unauthenticated", "the first frame must be a connect request")
     try:

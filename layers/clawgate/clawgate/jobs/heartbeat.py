@@ -15,7 +15,7 @@ from clawgate.db import tenant_tx
 from clawgate.jobs import JobSkipped
 from clawgate.jobs.data import heartbeats
 from clawgate.jobs.turns import budget_left, scheduled_turn
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 QUIET_REPLY = "HEARTBEAT_OK"
 PROMPT = (

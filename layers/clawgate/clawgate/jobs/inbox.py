@@ -8,7 +8,7 @@ from typing import Any
 from clawgate.agent.followups import run_inbox_job
 from clawgate.channels.whatsapp_templates import sync
 from clawgate.jobs import JobSkipped
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 
 def run(tenant: str, params: dict[str, Any]) -> dict[str, Any]:

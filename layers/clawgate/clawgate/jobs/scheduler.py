@@ -56,12 +56,16 @@ class LocalScheduler:
 
     def tick(self) -> list[tuple[str, str]]:
         """Start what is due now; returns the (tenant, job) pairs started."""
-        from clawgate.tenancy.registry import cached_tenant, list_tenants
+        from clawgate.db import registry_tx
+        from clawgate.tenancy.data.registry import list_tenants
+        from clawgate.tenancy.tenants import cached_tenant
 
         minute = self._clock().replace(second=0, microsecond=0)
         self._fired = {key for key in self._fired if key[2] == minute}
         started = []
-        for summary in list_tenants():
+        with registry_tx() as conn:
+            tenants = list_tenants(conn)
+        for summary in tenants:
             try:
                 due = due_jobs(cached_tenant(summary.slug), minute)
             except Exception:

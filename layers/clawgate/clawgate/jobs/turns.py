@@ -11,7 +11,7 @@ from clawgate.agent.ingest import RunRequest
 from clawgate.agent.run_api import turn_result
 from clawgate.core import ports
 from clawgate.db import tenant_tx
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,7 @@ def _sign_in_link(mode: Mode, slug: str, port: int) -> None:
 def _demo_ads(graph: FakeGraph, slugs: list[str]) -> None:
     """Offline, the tenants' ad accounts get two weeks of made-up insights and one metrics sync: the charts show."""
     from clawgate.local.demo import seed_ads, sync_metrics_soon
-    from clawgate.tenancy.registry import cached_tenant
+    from clawgate.tenancy.tenants import cached_tenant
 
     for slug in slugs:
         tenant = cached_tenant(slug)

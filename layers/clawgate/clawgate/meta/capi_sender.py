@@ -26,7 +26,7 @@ from clawgate.db import tenant_tx
 from clawgate.meta import graph
 from clawgate.meta.capi_events import PendingEvent, readable, request_params
 from clawgate.observability import bind, logger
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 if TYPE_CHECKING:
     from facebook_business.api import FacebookAdsApi

@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict
 from clawgate.db import Conn, registry_tx, tenant_tx
 from clawgate.meta import conversions, graph, leads
 from clawgate.observability import bind, logger, mask_phone
-from clawgate.tenancy import registry
-from clawgate.tenancy.registry import ChannelAccount, find_channel_account
+from clawgate.tenancy.data import registry
+from clawgate.tenancy.data.registry import ChannelAccount
 
 PAGE_CHANNEL = "meta_page"
 LEAD_FIELDS = ["created_time", "id", "ad_id", "form_id", "campaign_id", "adset_id", "field_data", "is_organic",
@@ -73,7 +73,8 @@ def process_body(body: str) -> int | None:
 
 def process(notice: LeadgenNotice) -> int | None:
     """Store the lead of one notice; its id when it is new (a repeated notice changes nothing)."""
-    account = find_channel_account(PAGE_CHANNEL, notice.page_id)
+    with registry_tx() as conn:
+        account = registry.find_channel_account(conn, PAGE_CHANNEL, notice.page_id)
     if account is None:
         keep_unrouted(notice, "no tenant owns this page")
         return None

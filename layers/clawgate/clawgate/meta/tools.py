@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from clawgate.conversations.handoff import hand_over
 from clawgate.core.tools import ToolContext, tool
 from clawgate.meta.dialogs import DIALOG_CHANNELS, update_qualification
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 
 class UpdateDialog(BaseModel):

@@ -8,13 +8,13 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 
-from psycopg.types.json import Jsonb
-
 from clawgate.db import Conn, owner_tx
 from clawgate.db.migrate import ensure_platform, provision_tenant
 from clawgate.db.names import tenant_schema
+from clawgate.tenancy.data import provisioning, registry
+from clawgate.tenancy.data.registry import ChannelAccount
 from clawgate.tenancy.model import TenantFile
-from clawgate.tenancy.registry import cached_tenant, forget_cached_tenants
+from clawgate.tenancy.tenants import cached_tenant, forget_cached_tenants
 from clawgate.tenancy.workspace import SEEDED_BY, render_workspace
 
 
@@ -28,41 +28,45 @@ class ApplyResult:
     changes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class AccountRow:
-    channel: str
-    account_id: str
-    agent_id: str | None
-    config: dict[str, object]
-
-
 def telegram_account_id(slug: str, agent_id: str) -> str:
     """Telegram bots (and Slack and Discord apps) are addressed by path (/webhooks/telegram/{tenant}/{agent}), so
     the key needs no token."""
     return f"{slug}/{agent_id}"
 
 
-def channel_accounts(tenant: TenantFile) -> list[AccountRow]:
+def channel_accounts(tenant: TenantFile) -> list[ChannelAccount]:
     rows = [
-        AccountRow("whatsapp", a.phone_number_id, a.agent, a.model_dump(exclude={"agent"}))  # send_text needs the id
+        ChannelAccount(
+            tenant.slug, "whatsapp", a.phone_number_id, a.agent, a.model_dump(exclude={"agent"})
+        )  # send_text needs the id
         for a in tenant.channels.whatsapp
     ]
     rows += [
-        AccountRow("telegram", telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"}))
+        ChannelAccount(
+            tenant.slug, "telegram", telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"})
+        )
         for a in tenant.channels.telegram
     ]
     rows += [  # addressed by path like Telegram: /webhooks/{slack,discord}/{tenant}/{agent}
-        AccountRow(channel, telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"}))
+        ChannelAccount(
+            tenant.slug, channel, telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"})
+        )
         for channel, accounts in (("slack", tenant.channels.slack), ("discord", tenant.channels.discord))
         for a in accounts
     ]
-    rows += [AccountRow("messenger", a.page_id, a.agent, a.model_dump(exclude={"agent"}))
+    rows += [ChannelAccount(tenant.slug, "messenger", a.page_id, a.agent, a.model_dump(exclude={"agent"}))
              for a in tenant.channels.messenger]  # fmt: skip
-    rows += [AccountRow("instagram", a.ig_user_id, a.agent, a.model_dump(exclude={"agent"}))
+    rows += [ChannelAccount(tenant.slug, "instagram", a.ig_user_id, a.agent, a.model_dump(exclude={"agent"}))
              for a in tenant.channels.instagram]  # fmt: skip
     if tenant.meta and tenant.meta.page_id:
-        rows.append(AccountRow("meta_page", tenant.meta.page_id, None, {"access_token": tenant.meta.access_token}))
-    rows.append(AccountRow("webchat", tenant.slug, None, {"tenant": tenant.slug}))  # the control UI's chat
+        rows.append(
+            ChannelAccount(
+                tenant.slug, "meta_page", tenant.meta.page_id, None, {"access_token": tenant.meta.access_token}
+            )
+        )
+    rows.append(
+        ChannelAccount(tenant.slug, "webchat", tenant.slug, None, {"tenant": tenant.slug})
+    )  # the control UI's chat
     return rows
 
 
@@ -89,121 +93,69 @@ def apply_tenant(tenant: TenantFile) -> ApplyResult:
 
 def _sync_registry(conn: Conn, tenant: TenantFile) -> list[str]:
     changes = []
-    changed = conn.execute(
-        "INSERT INTO tenants (slug, name, timezone, currency, config, file_sha256) VALUES (%s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name, timezone = EXCLUDED.timezone,"
-        " currency = EXCLUDED.currency, config = EXCLUDED.config, file_sha256 = EXCLUDED.file_sha256,"
-        " updated_at = now()"
-        " WHERE tenants.file_sha256 IS DISTINCT FROM EXCLUDED.file_sha256 RETURNING slug",
-        (tenant.slug, tenant.name, tenant.timezone, tenant.currency, Jsonb(tenant.model_dump(mode="json")),
-         file_digest(tenant)),
-    ).fetchone()  # fmt: skip
-    if changed:
+    config = tenant.model_dump(mode="json")
+    if registry.upsert_tenant(conn, tenant.slug, tenant.name, tenant.timezone, tenant.currency, config,
+                              file_digest(tenant)):  # fmt: skip
         changes.append("tenant record")
     wanted = channel_accounts(tenant)
-    for row in wanted:
-        owner = conn.execute(
-            "SELECT tenant_slug FROM channel_accounts WHERE channel = %s AND account_id = %s",
-            (row.channel, row.account_id),
-        ).fetchone()
-        if owner and owner[0] != tenant.slug:
+    for account in wanted:
+        owner = registry.account_owner(conn, account.channel, account.account_id)
+        if owner and owner != tenant.slug:
             raise ChannelAccountTakenError(
-                f"channels.{row.channel}: account {row.account_id} already belongs to tenant {owner[0]!r}"
+                f"channels.{account.channel}: account {account.account_id} already belongs to tenant {owner!r}"
             )
-        if conn.execute(
-            "INSERT INTO channel_accounts (tenant_slug, channel, account_id, agent_id, config)"
-            " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (channel, account_id) DO UPDATE"
-            " SET agent_id = EXCLUDED.agent_id, config = EXCLUDED.config"
-            " WHERE (channel_accounts.agent_id, channel_accounts.config)"
-            " IS DISTINCT FROM (EXCLUDED.agent_id, EXCLUDED.config) RETURNING id",
-            (tenant.slug, row.channel, row.account_id, row.agent_id, Jsonb(row.config)),
-        ).fetchone():
-            changes.append(f"channel account {row.channel} {row.account_id}")
-    removed = conn.execute(
-        "DELETE FROM channel_accounts WHERE tenant_slug = %s AND channel || ':' || account_id <> ALL(%s::text[])"
-        " RETURNING channel, account_id",
-        (tenant.slug, [f"{r.channel}:{r.account_id}" for r in wanted]),
-    ).fetchall()
-    changes += [f"channel account {channel} {account} removed" for channel, account in removed]
+        if registry.upsert_channel_account(conn, account):
+            changes.append(f"channel account {account.channel} {account.account_id}")
+    keep = [registry.AccountKey(a.channel, a.account_id) for a in wanted]
+    removed = registry.remove_channel_accounts_except(conn, tenant.slug, keep)
+    changes += [f"channel account {key.channel} {key.account_id} removed" for key in removed]
     return changes
 
 
 def _sync_agents(conn: Conn, tenant: TenantFile) -> list[str]:
-    changes = []
-    for agent in tenant.agents:
-        if conn.execute(
-            "INSERT INTO agents (id, name, emoji, model, model_by_channel, fallback_models)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name,"
-            " emoji = EXCLUDED.emoji, model = EXCLUDED.model, model_by_channel = EXCLUDED.model_by_channel,"
-            " fallback_models = EXCLUDED.fallback_models, updated_at = now()"
-            " WHERE (agents.name, agents.emoji, agents.model, agents.model_by_channel, agents.fallback_models)"
-            " IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.emoji, EXCLUDED.model, EXCLUDED.model_by_channel,"
-            " EXCLUDED.fallback_models) RETURNING id",
-            (agent.id, agent.name, agent.emoji, agent.model, Jsonb(agent.model_by_channel),
-             Jsonb(agent.fallback_models)),
-        ).fetchone():  # fmt: skip
-            changes.append(f"agent {agent.id}")
-    return changes
+    rows = [
+        provisioning.AgentRow(
+            a.id, a.name, a.emoji, a.model, {str(c): m for c, m in a.model_by_channel.items()}, a.fallback_models
+        )
+        for a in tenant.agents
+    ]
+    return [f"agent {row.id}" for row in rows if provisioning.upsert_agent(conn, row)]
 
 
 def _sync_bindings(conn: Conn, tenant: TenantFile) -> list[str]:
     """One binding per channel account (account level); peer-level bindings are added at run time."""
-    changes = []
-    wanted = [(r.channel, r.account_id, r.agent_id) for r in channel_accounts(tenant) if r.agent_id]
-    for channel, account_id, agent_id in wanted:
-        if conn.execute(
-            "INSERT INTO bindings (agent_id, channel, account_id, peer_id) VALUES (%s, %s, %s, NULL)"
-            " ON CONFLICT (channel, account_id, peer_id) DO UPDATE SET agent_id = EXCLUDED.agent_id"
-            " WHERE bindings.agent_id IS DISTINCT FROM EXCLUDED.agent_id RETURNING id",
-            (agent_id, channel, account_id),
-        ).fetchone():
-            changes.append(f"binding {channel} {account_id} -> {agent_id}")
-    removed = conn.execute(
-        "DELETE FROM bindings WHERE peer_id IS NULL AND account_id IS NOT NULL"
-        " AND channel || ':' || account_id <> ALL(%s::text[]) RETURNING channel, account_id",
-        ([f"{c}:{a}" for c, a, _ in wanted],),
-    ).fetchall()
-    changes += [f"binding {channel} {account} removed" for channel, account in removed]
-    return changes
+    wanted = [
+        provisioning.AccountBinding(a.channel, a.account_id, a.agent_id) for a in channel_accounts(tenant) if a.agent_id
+    ]
+    changes = [
+        f"binding {b.channel} {b.account_id} -> {b.agent_id}"
+        for b in wanted
+        if provisioning.upsert_account_binding(conn, b)
+    ]
+    removed = provisioning.remove_account_bindings_except(conn, wanted)
+    return changes + [f"binding {b.channel} {b.account_id} removed" for b in removed]
 
 
 def _seed_workspace(conn: Conn, tenant: TenantFile) -> list[str]:
     """Template-seeded files follow the tenant file; a file edited by a person or the agent is never overwritten."""
-    changes = []
-    for agent in tenant.agents:
-        for name, content in render_workspace(tenant, agent).items():
-            if conn.execute(
-                "INSERT INTO workspace_files (agent_id, name, content, updated_by) VALUES (%s, %s, %s, %s)"
-                " ON CONFLICT (agent_id, name) DO UPDATE SET content = EXCLUDED.content, updated_at = now()"
-                " WHERE workspace_files.updated_by = %s AND workspace_files.content IS DISTINCT FROM EXCLUDED.content"
-                " RETURNING name",
-                (agent.id, name, content, SEEDED_BY, SEEDED_BY),
-            ).fetchone():
-                changes.append(f"workspace {agent.id}/{name}")
-    return changes
+    return [
+        f"workspace {agent.id}/{name}"
+        for agent in tenant.agents
+        for name, content in render_workspace(tenant, agent).items()
+        if provisioning.seed_workspace_file(conn, agent.id, name, content, SEEDED_BY)
+    ]
 
 
 def _sync_capi(conn: Conn, tenant: TenantFile) -> list[str]:
     capi = tenant.capi
     if capi is None:
         return []
-    values = (capi.enabled, capi.dataset_id, capi.threshold, capi.events.l1, capi.events.l2, capi.events.l3,
-              capi.test_event_code, capi.crm_events, tenant.currency)  # fmt: skip
-    changed = conn.execute(
-        "INSERT INTO capi_settings (id, enabled, dataset_id, threshold, event_l1, event_l2, event_l3,"
-        " test_event_code, crm_enabled, currency) VALUES (1, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (id) DO UPDATE SET enabled = EXCLUDED.enabled, dataset_id = EXCLUDED.dataset_id,"
-        " threshold = EXCLUDED.threshold, event_l1 = EXCLUDED.event_l1, event_l2 = EXCLUDED.event_l2,"
-        " event_l3 = EXCLUDED.event_l3, test_event_code = EXCLUDED.test_event_code,"
-        " crm_enabled = EXCLUDED.crm_enabled, currency = EXCLUDED.currency, updated_at = now()"
-        " WHERE (capi_settings.enabled, capi_settings.dataset_id, capi_settings.threshold, capi_settings.event_l1,"
-        " capi_settings.event_l2, capi_settings.event_l3, capi_settings.test_event_code, capi_settings.crm_enabled,"
-        " capi_settings.currency) IS DISTINCT FROM (EXCLUDED.enabled, EXCLUDED.dataset_id, EXCLUDED.threshold,"
-        " EXCLUDED.event_l1, EXCLUDED.event_l2, EXCLUDED.event_l3, EXCLUDED.test_event_code, EXCLUDED.crm_enabled,"
-        " EXCLUDED.currency) RETURNING id",
-        values,
-    ).fetchone()
-    return ["capi settings"] if changed else []
+    row = provisioning.CapiRow(
+        enabled=capi.enabled, dataset_id=capi.dataset_id, threshold=capi.threshold, event_l1=capi.events.l1,
+        event_l2=capi.events.l2, event_l3=capi.events.l3, test_event_code=capi.test_event_code,
+        crm_enabled=capi.crm_events, currency=tenant.currency,
+    )  # fmt: skip
+    return ["capi settings"] if provisioning.upsert_capi_settings(conn, row) else []
 
 
 def default_account(tenant: str, channel: str, agent: str | None) -> str:

@@ -1,19 +1,23 @@
-"""Gateway tokens: shown once, stored only as a SHA-256 hash."""
+"""Gateway tokens: shown once, stored only as a SHA-256 hash (`data/tokens.py`); failed authentications counted per
+source address and refused past a limit."""
 
 from __future__ import annotations
 
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from psycopg.rows import class_row
+from datetime import timedelta
 
 from clawgate.db import owner_tx, registry_tx
 from clawgate.db.names import GATEWAY_ROLE, REGISTRY_SCHEMA
 from clawgate.db.tx import scoped_tx
 from clawgate.observability import logger
-from clawgate.tenancy.registry import UnknownTenantError
+from clawgate.tenancy import connections
+from clawgate.tenancy.data import connections as connection_rows
+from clawgate.tenancy.data import registry
+from clawgate.tenancy.data import tokens as token_rows
+from clawgate.tenancy.data.tokens import TokenInfo
+from clawgate.tenancy.tenants import UnknownTenantError
 
 TOKEN_PREFIX = "cgt_"
 # Failed authentications per source address (the registry's auth_failures), shared by every surface that takes a
@@ -31,22 +35,16 @@ def token_hash(token: str) -> str:
 def create_token(slug: str, label: str | None = None) -> str:
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with owner_tx() as conn:  # minting is the operator's (CLI), never a handler's
-        if not conn.execute("SELECT 1 FROM tenants WHERE slug = %s", (slug,)).fetchone():
+        if not registry.tenant_exists(conn, slug):
             raise UnknownTenantError(f"no tenant {slug!r}; apply its tenant file first")
-        conn.execute(
-            "INSERT INTO gateway_tokens (tenant_slug, token_sha256, label) VALUES (%s, %s, %s)",
-            (slug, token_hash(token), label),
-        )
+        token_rows.insert_token(conn, slug, token_hash(token), label)
     return token
 
 
 def replace_token(slug: str, label: str) -> str:
     """A new token under `label`; the tokens that label named before are revoked (one live sign-in link)."""
     with owner_tx() as conn:  # revoking, like minting, is the operator's
-        conn.execute(
-            "UPDATE gateway_tokens SET revoked_at = now() WHERE tenant_slug = %s AND label = %s AND revoked_at IS NULL",
-            (slug, label),
-        )
+        token_rows.revoke_label(conn, slug, label)
     return create_token(slug, label)
 
 
@@ -55,12 +53,7 @@ def token_tenant(token: str) -> str | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     with registry_tx() as conn:
-        row = conn.execute(
-            "UPDATE gateway_tokens SET last_used_at = now() WHERE token_sha256 = %s AND revoked_at IS NULL"
-            " RETURNING tenant_slug",
-            (token_hash(token),),
-        ).fetchone()
-    return str(row[0]) if row else None
+        return token_rows.use_token(conn, token_hash(token))
 
 
 def verify_token(slug: str, token: str) -> int | None:
@@ -68,52 +61,22 @@ def verify_token(slug: str, token: str) -> int | None:
     if not token.startswith(TOKEN_PREFIX):
         return None
     with registry_tx() as conn:
-        row = conn.execute(
-            "UPDATE gateway_tokens SET last_used_at = now()"
-            " WHERE tenant_slug = %s AND token_sha256 = %s AND revoked_at IS NULL RETURNING id",
-            (slug, token_hash(token)),
-        ).fetchone()
-    return int(row[0]) if row else None
-
-
-@dataclass(frozen=True)
-class TokenInfo:
-    id: int
-    label: str | None
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
+        return token_rows.use_tenant_token(conn, slug, token_hash(token))
 
 
 def list_tokens(slug: str) -> list[TokenInfo]:
     with owner_tx() as conn:
-        return (
-            conn.cursor(row_factory=class_row(TokenInfo))
-            .execute(
-                "SELECT id, label, created_at, last_used_at, revoked_at FROM gateway_tokens WHERE tenant_slug = %s"
-                " ORDER BY id",
-                (slug,),
-            )
-            .fetchall()
-        )
+        return token_rows.list_tokens(conn, slug)
 
 
 def revoke_token(slug: str, token_id: int) -> int:
     """Revoke a tenant's token (the operator's CLI, the owner login) and close the control-plane sockets it opened;
     returns how many were open. Raises LookupError for a token the tenant has not got, or has revoked already."""
     with owner_tx() as conn:
-        if not conn.execute(
-            "UPDATE gateway_tokens SET revoked_at = now() WHERE tenant_slug = %s AND id = %s AND revoked_at IS NULL"
-            " RETURNING id",
-            (slug, token_id),
-        ).fetchone():
+        if not token_rows.revoke_token(conn, slug, token_id):
             raise LookupError(f"tenant {slug!r} has no live token {token_id}")
-        sockets = conn.execute(
-            "UPDATE ws_connections SET authenticated = false WHERE token_id = %s RETURNING connection_id", (token_id,)
-        ).fetchall()
-    from clawgate.tenancy import connections
-
-    for (connection_id,) in sockets:
+        sockets = connection_rows.unauthenticate_token(conn, token_id)
+    for connection_id in sockets:
         connections.close(connection_id)
     logger.info("gateway token revoked", extra={"tenant": slug, "token_id": token_id, "sockets": len(sockets)})
     return len(sockets)
@@ -121,17 +84,13 @@ def revoke_token(slug: str, token_id: int) -> int:
 
 def rate_limited(source: str) -> bool:
     with registry_tx() as conn:
-        row = conn.execute(
-            "SELECT count(*) FROM auth_failures WHERE source = %s AND at > now() - %s", (source, FAILURE_WINDOW)
-        ).fetchone()
-    return bool(row and row[0] >= MAX_FAILURES)
+        return token_rows.recent_failures(conn, source, FAILURE_WINDOW) >= MAX_FAILURES
 
 
 def record_failure(source: str, reason: str) -> None:
     logger.warning("authentication failed", extra={"source": source, "reason": reason})
     with registry_tx() as conn:
-        conn.execute("DELETE FROM auth_failures WHERE source = %s AND at <= now() - %s", (source, FAILURE_WINDOW))
-        conn.execute("INSERT INTO auth_failures (source) VALUES (%s)", (source,))
+        token_rows.record_failure(conn, source, FAILURE_WINDOW)
 
 
 @dataclass(frozen=True)
@@ -145,18 +104,10 @@ def bearer_tenant(authorization: str, source: str, surface: str) -> BearerCheck:
     when it is wrong; a source past the failure limit is refused whatever it sends. One round trip when it is right."""
     token = authorization.removeprefix("Bearer ").strip()
     with scoped_tx(GATEWAY_ROLE, REGISTRY_SCHEMA, pipeline=True) as conn:
-        failures = conn.execute(
-            "SELECT count(*) FROM auth_failures WHERE source = %s AND at > now() - %s", (source, FAILURE_WINDOW)
-        )
-        owner = conn.execute(
-            "UPDATE gateway_tokens SET last_used_at = now() WHERE token_sha256 = %s AND revoked_at IS NULL"
-            " RETURNING tenant_slug",
-            (token_hash(token),),
-        )
-        row, found = failures.fetchone(), owner.fetchone()
-    if row and row[0] >= MAX_FAILURES:
+        rows = token_rows.bearer_rows(conn, source, FAILURE_WINDOW, token_hash(token))
+    if rows.failures >= MAX_FAILURES:
         return BearerCheck(None, throttled=True)
-    if found is None or not token.startswith(TOKEN_PREFIX):
+    if rows.tenant is None or not token.startswith(TOKEN_PREFIX):
         record_failure(source, f"bad bearer token ({surface})")
         return BearerCheck(None)
-    return BearerCheck(str(found[0]))
+    return BearerCheck(rows.tenant)

@@ -171,7 +171,7 @@ class Handoff(BaseModel):
       "back, so tell the customer a colleague will answer.", "safe")  # fmt: skip
 def handoff(ctx: ToolContext, args: Handoff) -> str:
     from clawgate.conversations.handoff import hand_over
-    from clawgate.tenancy.registry import cached_tenant
+    from clawgate.tenancy.tenants import cached_tenant
 
     inbox_url = cached_tenant(ctx.tenant).handoff.inbox_url
     return hand_over(ctx.tenant, ctx.channel, ctx.account_id, ctx.peer_id, "agent", args.reason, inbox_url)

@@ -20,7 +20,7 @@ from psycopg.types.json import Jsonb
 from clawgate.db import Conn, tenant_tx
 from clawgate.meta.marketing.money import to_minor
 from clawgate.tenancy.model import TenantFile
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 
 class AdsNotConfigured(LookupError):

@@ -18,7 +18,7 @@ from clawgate.meta.marketing.objects import read_object
 from clawgate.meta.marketing.presets import PresetRefused
 from clawgate.meta.marketing.tools.support import REASON, actor_of, ads_context, readable_errors
 from clawgate.tenancy.model import WhatsAppAccount
-from clawgate.tenancy.registry import cached_tenant
+from clawgate.tenancy.tenants import cached_tenant
 
 
 class ConfigureArgs(BaseModel):
