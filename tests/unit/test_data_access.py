@@ -49,13 +49,6 @@ PENDING: dict[str, set[str]] = {
         "gateway/inbox_media.py",
         "gateway/inbox_queries.py",
     },
-    "jobs": {
-        "jobs/creative_tests.py",
-        "jobs/metrics.py",
-        "jobs/report_data.py",
-        "jobs/scoring.py",
-        "jobs/scoring_data.py",
-    },
     "meta": {
         "meta/capi_sender.py",
         "meta/conversions.py",

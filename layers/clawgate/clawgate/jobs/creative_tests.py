@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from psycopg.types.json import Jsonb
-
 from clawgate.db import tenant_tx
+from clawgate.jobs.data import creative_tests
+from clawgate.jobs.data.creative_tests import CreativeTest
 from clawgate.jobs.turns import scheduled_turn
 from clawgate.meta.marketing.calls import marketing_api
 from clawgate.meta.marketing.context import AdsContext, load_context
@@ -34,12 +34,6 @@ ANALYSIS_PROMPT = (
     " qualified leads are ours):\n{numbers}\n{rule}. Write a short analysis for the operator: what the numbers say,"
     " how sure we can be, and what to test next. Do not change budgets or statuses in this turn."
 )
-LEADS_SINCE = (
-    "SELECT count(*), count(*) FILTER (WHERE d.qualification IN ('interested', 'scheduled')"
-    " OR l.status IN ('interested', 'scheduled')) FROM leads l LEFT JOIN wa_dialogs d ON d.id = l.dialog_id"
-    " LEFT JOIN ad_creative_mapping m ON m.ad_id = l.ad_id"
-    " WHERE coalesce(l.adset_id, m.adset_id) = %s AND l.created_at >= %s"
-)
 
 
 def variant_numbers(ctx: AdsContext, adset_id: str, started_at: datetime) -> dict[str, Any]:
@@ -49,11 +43,11 @@ def variant_numbers(ctx: AdsContext, adset_id: str, started_at: datetime) -> dic
     impressions, clicks = sum(row.impressions for row in rows), sum(row.clicks for row in rows)
     with tenant_tx(ctx.slug, "ro") as conn:
         spend_usd = to_usd(conn, spend, ctx.currency, ctx.today())
-        leads, qualified = conn.execute(LEADS_SINCE, (adset_id, started_at)).fetchone() or (0, 0)
-    cpql = round(float(spend) / qualified, 2) if qualified else None
+        got = creative_tests.leads_since(conn, adset_id, started_at)
+    cpql = round(float(spend) / got.qualified, 2) if got.qualified else None
     return {"adset_id": adset_id, "impressions": impressions, "clicks": clicks, "spend": float(spend),
-            "spend_usd": float(spend_usd) if spend_usd is not None else None, "leads": int(leads),
-            "qualified": int(qualified), "cpql": cpql, **ratios(impressions, clicks, spend, int(leads))}  # fmt: skip
+            "spend_usd": float(spend_usd) if spend_usd is not None else None, "leads": got.leads,
+            "qualified": got.qualified, "cpql": cpql, **ratios(impressions, clicks, spend, got.leads)}  # fmt: skip
 
 
 def decide(variants: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
@@ -75,40 +69,35 @@ def decide(variants: list[dict[str, Any]]) -> tuple[dict[str, Any] | None, str]:
     return (best, rule) if clear else (None, f"by {rule}, no variant is {MARGIN:.0%} better than the next")
 
 
-def _conclude(ctx: AdsContext, test: tuple[Any, ...], numbers: list[dict[str, Any]], winner: dict[str, Any] | None,
+def _conclude(ctx: AdsContext, test: CreativeTest, numbers: list[dict[str, Any]], winner: dict[str, Any] | None,
               rule: str) -> dict[str, Any]:  # fmt: skip
-    test_id, name = test[0], test[1]
     outcome = f"variant {winner['label']} wins" if winner else "inconclusive"
     verdict = {"outcome": "winner" if winner else "inconclusive", "winner": winner["label"] if winner else None,
                "winner_adset_id": winner["adset_id"] if winner else None, "rule": rule, "variants": numbers,
                "decided_at": datetime.now(UTC).isoformat()}  # fmt: skip
-    prompt = ANALYSIS_PROMPT.format(name=name, id=test_id, outcome=outcome, currency=ctx.currency, rule=rule,
+    prompt = ANALYSIS_PROMPT.format(name=test.name, id=test.id, outcome=outcome, currency=ctx.currency, rule=rule,
                                     numbers="\n".join(json.dumps(v) for v in numbers))  # fmt: skip
-    turn = scheduled_turn(ctx.slug, ctx.agent_id, f"creative-test-{test_id}", prompt, f"creative-test:{test_id}")
+    turn = scheduled_turn(ctx.slug, ctx.agent_id, f"creative-test-{test.id}", prompt, f"creative-test:{test.id}")
     verdict["analysis_turn"] = {"status": turn.status, "turn_id": turn.turn_id}
     with tenant_tx(ctx.slug) as conn:
-        conn.execute(
-            "UPDATE creative_tests SET status = 'concluded', verdict = %s, winner_ad_id = %s, analysis = %s,"
-            " concluded_at = now() WHERE id = %s AND status = 'running'",
-            (Jsonb(verdict), winner["adset_id"] if winner else None, turn.reply, test_id),
-        )
-    return {"test_id": test_id, "status": "concluded", "outcome": verdict["outcome"], "winner": verdict["winner"]}
+        creative_tests.conclude(conn, test.id, verdict, winner["adset_id"] if winner else None, turn.reply)
+    return {"test_id": test.id, "status": "concluded", "outcome": verdict["outcome"], "winner": verdict["winner"]}
 
 
-def evaluate(ctx: AdsContext, test: tuple[Any, ...], now: datetime) -> dict[str, Any]:
-    test_id, _, variants, budget, min_impressions, started_at, ends_at = test
-    numbers = [{"label": v["label"], "name": v.get("name"), **variant_numbers(ctx, v["adset_id"], started_at)}
-               for v in variants]  # fmt: skip
-    short = lambda v: v["spend_usd"] is None or v["spend_usd"] < float(budget) or v["impressions"] < min_impressions  # noqa: E731
+def evaluate(ctx: AdsContext, test: CreativeTest, now: datetime) -> dict[str, Any]:
+    numbers = [{"label": v["label"], "name": v.get("name"), **variant_numbers(ctx, v["adset_id"], test.started_at)}
+               for v in test.variants]  # fmt: skip
+    budget, min_impressions = float(test.budget_per_variant), test.min_impressions
+    short = lambda v: v["spend_usd"] is None or v["spend_usd"] < budget or v["impressions"] < min_impressions  # noqa: E731
     missing = [v["label"] for v in numbers if short(v)]
-    over = ends_at is not None and now >= ends_at
+    over = test.ends_at is not None and now >= test.ends_at
     if missing:
         if over:
             return _conclude(ctx, test, numbers, None, f"the time limit came before variants {missing} had enough data")
-        return {"test_id": test_id, "status": "running", "waiting_for": missing, "variants": numbers}
+        return {"test_id": test.id, "status": "running", "waiting_for": missing, "variants": numbers}
     winner, rule = decide(numbers)
     if winner is None and not over:
-        return {"test_id": test_id, "status": "running", "waiting_for": [], "why": rule, "variants": numbers}
+        return {"test_id": test.id, "status": "running", "waiting_for": [], "why": rule, "variants": numbers}
     return _conclude(ctx, test, numbers, winner, rule)
 
 
@@ -117,8 +106,5 @@ def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:
     ctx = load_context(slug)
     now = datetime.fromisoformat(params["now"]) if params.get("now") else datetime.now(UTC)
     with tenant_tx(slug, "ro") as conn:
-        tests = conn.execute(
-            "SELECT id, name, variants, budget_per_variant, min_impressions, started_at, ends_at FROM creative_tests"
-            " WHERE status = 'running' ORDER BY id"
-        ).fetchall()
+        tests = creative_tests.running(conn)
     return {"tests": [evaluate(ctx, test, now) for test in tests], "date": date.today().isoformat()}

@@ -8,14 +8,12 @@ phase, Meta's issues), which scoring and the reports read, and remembers the ad 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict
 from datetime import date, timedelta
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
-from clawgate.db import Conn, tenant_tx
+from clawgate.db import tenant_tx
+from clawgate.jobs.data import metrics
 from clawgate.meta.marketing.calls import graph_call, marketing_api
 from clawgate.meta.marketing.context import AdsContext, load_context
 from clawgate.meta.marketing.insights import InsightRow, Level, fetch_insights
@@ -23,41 +21,13 @@ from clawgate.meta.marketing.presets import result_action
 
 LEVELS: tuple[Level, ...] = ("adset", "ad")
 DEFAULT_DAYS = 3
-BATCH = 1000
-UPSERT = (
-    "INSERT INTO metrics_history (date, level, object_id, campaign_id, adset_id, ad_id, impressions, reach, clicks,"
-    " spend, ctr, cpm, leads, cost_per_lead, actions, currency, name, conversations, results, result_action,"
-    " frequency) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-    " ON CONFLICT (date, level, object_id) DO UPDATE SET campaign_id = EXCLUDED.campaign_id,"
-    " adset_id = EXCLUDED.adset_id, ad_id = EXCLUDED.ad_id, impressions = EXCLUDED.impressions,"
-    " reach = EXCLUDED.reach, clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, ctr = EXCLUDED.ctr,"
-    " cpm = EXCLUDED.cpm, leads = EXCLUDED.leads, cost_per_lead = EXCLUDED.cost_per_lead,"
-    " actions = EXCLUDED.actions, currency = EXCLUDED.currency, name = EXCLUDED.name,"
-    " conversations = EXCLUDED.conversations, results = EXCLUDED.results, result_action = EXCLUDED.result_action,"
-    " frequency = EXCLUDED.frequency, synced_at = now()"
-)
 
 
-def _values(row: InsightRow, currency: str) -> tuple[Any, ...]:
-    actions = {kind: str(value) for kind, value in row.actions.items()}
-    return (row.date_start, row.level, row.object_id, row.campaign_id, row.adset_id, row.ad_id, row.impressions,
-            row.reach, row.clicks, row.spend, row.ctr, row.cpm, row.leads, row.cost_per_lead, Jsonb(actions),
-            currency, row.name, row.conversations, row.results, row.result_action, row.frequency)  # fmt: skip
-
-
-def upsert_metrics(conn: Conn, rows: Iterable[InsightRow], currency: str) -> int:
-    count = 0
-    batch: list[tuple[Any, ...]] = []
-    with conn.cursor() as cursor:
-        for row in rows:
-            batch.append(_values(row, currency))
-            if len(batch) >= BATCH:
-                cursor.executemany(UPSERT, batch)
-                count, batch = count + len(batch), []
-        if batch:
-            cursor.executemany(UPSERT, batch)
-            count += len(batch)
-    return count
+def _columns(row: InsightRow, currency: str) -> dict[str, Any]:
+    """The `metrics_history` row of an insight: Meta's action counts kept as text, exactly as Meta sent them."""
+    fields = row.model_dump(exclude={"date_start", "date_stop", "optimization_goal", "actions"})
+    return {**fields, "date": row.date_start, "cost_per_lead": row.cost_per_lead, "currency": currency,
+            "actions": {kind: str(value) for kind, value in row.actions.items()}}  # fmt: skip
 
 
 def sync_metrics(slug: str, since: date, until: date) -> dict[str, int]:
@@ -65,12 +35,13 @@ def sync_metrics(slug: str, since: date, until: date) -> dict[str, int]:
     api = marketing_api(ctx)
     states = list_states(ctx)
     destinations = {s["object_id"]: s.get("destination_type") for s in states if s["level"] == "adset"}
-    counts: dict[str, int] = {"objects": save_states(slug, states)}
+    with tenant_tx(slug) as conn:
+        counts: dict[str, int] = {"objects": metrics.save_states(conn, states)}
     for level in LEVELS:
         rows = [with_result(row, destinations) for row in
                 fetch_insights(api, ctx.ad_account_id, level, since, until, daily=True)]  # fmt: skip
         with tenant_tx(slug) as conn:  # no transaction held over HTTP
-            counts[level] = upsert_metrics(conn, rows, ctx.currency)
+            counts[level] = metrics.save_insights(conn, (_columns(row, ctx.currency) for row in rows))
     return counts
 
 
@@ -109,17 +80,6 @@ def list_states(ctx: AdsContext) -> list[dict[str, Any]]:
                                "learning_stage": learning.get("status") if isinstance(learning, dict) else None,
                                "issues": data.get("issues_info") or []})  # fmt: skip
     return states
-
-
-def save_states(slug: str, states: list[dict[str, Any]]) -> int:
-    columns = ("object_id", "level", "name", "campaign_id", "adset_id", "status", "effective_status",
-               "optimization_goal", "destination_type", "daily_budget", "learning_stage", "issues")  # fmt: skip
-    updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in columns[1:])
-    sql = (f"INSERT INTO ads_objects ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-           f" ON CONFLICT (object_id) DO UPDATE SET {updates}, updated_at = now()")  # fmt: skip
-    with tenant_tx(slug) as conn, conn.cursor() as cursor:
-        cursor.executemany(sql, [tuple(Jsonb(s[c]) if c == "issues" else s[c] for c in columns) for s in states])
-    return len(states)
 
 
 def run(slug: str, params: dict[str, Any]) -> dict[str, Any]:

@@ -11,15 +11,58 @@ from typing import Any
 
 from clawgate import secrets
 from clawgate.conversations.metrics import InboxMetrics, inbox_metrics
-from clawgate.db import tenant_tx
-from clawgate.jobs.charts import conversations_chart, report_chart
-from clawgate.jobs.report_data import Totals, change, daily_series, latest_alerts, latest_scores, totals
+from clawgate.db import Conn, tenant_tx
+from clawgate.jobs.charts import Day, conversations_chart, report_chart
+from clawgate.jobs.data.reports import ad_totals, spend_by_day
+from clawgate.jobs.data.scoring import latest_alerts, latest_scores
 from clawgate.meta.marketing.context import AdsContext, load_context
-from clawgate.meta.marketing.lead_quality import By, performance
+from clawgate.meta.marketing.lead_quality import By, leads_by_day, performance
 from clawgate.meta.marketing.money import convert, display
 from clawgate.observability import logger
 
 CAPTION_CHARS = 1024
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A window's numbers: spend, impressions and clicks from the insights, leads and qualified leads our own."""
+
+    spend: Decimal
+    leads: int
+    impressions: int
+    clicks: int
+    qualified: int = 0
+
+    @property
+    def cpql(self) -> Decimal | None:
+        return (self.spend / self.qualified).quantize(Decimal("0.01")) if self.qualified else None
+
+    @property
+    def cpl(self) -> Decimal | None:
+        return (self.spend / self.leads).quantize(Decimal("0.01")) if self.leads else None
+
+    @property
+    def ctr(self) -> float | None:
+        return round(100 * self.clicks / self.impressions, 2) if self.impressions else None
+
+
+def totals(conn: Conn, since: date, until: date, tz: str) -> Totals:
+    ads, counted = ad_totals(conn, since, until), leads_by_day(conn, since, until, tz).values()
+    return Totals(ads.spend, sum(n for n, _ in counted), ads.impressions, ads.clicks, sum(q for _, q in counted))
+
+
+def daily_series(conn: Conn, since: date, until: date, tz: str) -> list[Day]:
+    """One point per day (days without rows are zero): spend from insights, leads from our own rows."""
+    spent, leads = spend_by_day(conn, since, until), leads_by_day(conn, since, until, tz)
+    days = [since + timedelta(days=offset) for offset in range((until - since).days + 1)]
+    return [Day(day, float(spent.get(day, 0)), leads.get(day, (0, 0))[0]) for day in days]
+
+
+def change(now: Decimal | int | None, before: Decimal | int | None) -> str:
+    if now is None or before is None or not before:
+        return ""
+    percent = (Decimal(now) - Decimal(before)) * 100 / Decimal(before)
+    return f" ({'+' if percent >= 0 else ''}{percent:.0f}%)"
 
 
 @dataclass(frozen=True)
@@ -79,19 +122,17 @@ def _breakdown(ctx: AdsContext, conn: Any, since: date, until: date) -> list[str
     return lines
 
 
-def _scores(conn: Any) -> list[str]:
-    alerts = latest_alerts(conn)
+def _scores(conn: Conn) -> list[str]:
+    """The latest scoring run's alerts (frequency, Meta's issues, disapproved ads) and its best and worst ad sets."""
+    alerts = [f"{a.get('name') or a.get('adset_id') or a.get('ad_id')}: {a['text']}"
+              for a in latest_alerts(conn) if a.get("text")]  # fmt: skip
     lines = ["", "⚠️ Alerts:", *(f"• {alert}" for alert in alerts)] if alerts else []
     scores = latest_scores(conn)
     if not scores:
         return lines
-    worst = [f"{s['name']} {s['score']:.0f} ({s['recommendation']})" for s in scores[:3]]
-    best = [f"{s['name']} {s['score']:.0f} ({s['recommendation']})" for s in scores[-3:][::-1]]
-    return [
-        *lines,
-        "",
-        f"Ad-set scores ({scores[0]['date']}): best {', '.join(best)}; needs attention {', '.join(worst)}",
-    ]
+    worst = [f"{s.name} {s.score:.0f} ({s.recommendation})" for s in scores[:3]]
+    best = [f"{s.name} {s.score:.0f} ({s.recommendation})" for s in scores[-3:][::-1]]
+    return [*lines, "", f"Ad-set scores ({scores[0].date}): best {', '.join(best)}; needs attention {', '.join(worst)}"]
 
 
 def build_report(ctx: AdsContext, kind: str, until: date) -> Report:

@@ -1,7 +1,7 @@
 """Ad-set health scoring into `scoring_history`, one `scoring_executions` row per run (with what it skipped and its
 alerts). The formula (also in skills/fb-scoring/SKILL.md; change both together):
 
-Inputs, per ad set, for the scoring day D (default: yesterday, tenant time) — scoring_data.py: recent window
+Inputs, per ad set, for the scoring day D (default: yesterday, tenant time) — data/scoring.py: recent window
 R = D-2 … D (3 days), baseline B = D-9 … D-3 (7 days); spend, impressions, clicks and the highest daily frequency
 from the insights, leads and qualified leads (dialog `interested`/`scheduled`) from our own rows. cpl(W) =
 spend/leads (undefined without leads); ctr_R = 100 × clicks_R / impressions_R (%). target = the target CPL of the ad
@@ -32,10 +32,10 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from clawgate.db import tenant_tx
-from clawgate.jobs.scoring_data import AdSetData, Window, adset_windows, disapproved_ads
+from clawgate.jobs.data import scoring
+from clawgate.jobs.data.metrics import disapproved_ads
+from clawgate.jobs.data.scoring import AdSetData, Window
 from clawgate.meta.marketing.context import load_context
 
 BASE = 45.0
@@ -116,12 +116,9 @@ def score_day(slug: str, day: date) -> dict[str, Any]:
     ctx = load_context(slug)
     fallback = float(ctx.target_cpl) if ctx.target_cpl else None
     with tenant_tx(slug) as conn:
-        execution = conn.execute(
-            "INSERT INTO scoring_executions (params) VALUES (%s) RETURNING id", (Jsonb({"date": day.isoformat()}),)
-        ).fetchone()
-        assert execution is not None
+        execution_id = scoring.start_run(conn, day)
         scored, skipped, alerts = [], [], []
-        for data in adset_windows(conn, day, ctx.tenant.timezone):
+        for data in scoring.adset_windows(conn, day, ctx.tenant.timezone):
             reason = _skip_reason(data)
             if reason:
                 skipped.append({"adset_id": data.adset_id, "name": data.name, "reason": reason})
@@ -131,22 +128,13 @@ def score_day(slug: str, day: date) -> dict[str, Any]:
             result = score_adset(data.recent, data.baseline, target, data.state.get("learning_stage") == "LEARNING")
             components = {**asdict(result), "recent": asdict(data.recent), "baseline": asdict(data.baseline),
                           "target_cpl": target, "name": data.name}  # fmt: skip
-            conn.execute(
-                "INSERT INTO scoring_history (execution_id, adset_id, campaign_id, date, score, components,"
-                " recommendation) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                (execution[0], data.adset_id, data.campaign_id, day, result.score, Jsonb(components),
-                 result.recommendation),
-            )  # fmt: skip
+            scoring.record_score(conn, execution_id, data, day, result.score, result.recommendation, components)
             scored.append({"adset_id": data.adset_id, "name": data.name, "score": result.score,
                            "recommendation": result.recommendation})  # fmt: skip
         alerts += [{"kind": "disapproved", **ad, "text": f"ad {ad['name'] or ad['ad_id']} is {ad['effective_status']}"}
                    for ad in disapproved_ads(conn)]  # fmt: skip
-        conn.execute(
-            "UPDATE scoring_executions SET status = 'succeeded', finished_at = now(), adsets_scored = %s, alerts = %s,"
-            " skipped = %s WHERE id = %s",
-            (len(scored), Jsonb(alerts), Jsonb(skipped), execution[0]),
-        )
-    return {"execution_id": execution[0], "date": day.isoformat(), "scores": scored, "skipped": skipped,
+        scoring.finish_run(conn, execution_id, len(scored), alerts, skipped)
+    return {"execution_id": execution_id, "date": day.isoformat(), "scores": scored, "skipped": skipped,
             "alerts": alerts}  # fmt: skip
 
 
