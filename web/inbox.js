@@ -175,13 +175,17 @@ function showTemplate() {
   $("#inbox-template-params").replaceChildren(...fields);
 }
 
+// A message already shown (the transcript was read while the push was on its way) is replaced, not repeated.
 function appendMessage(message) {
   const li = el("li", null, `msg ${message.direction === "in" ? "customer" : message.author}`);
+  li.dataset.id = String(message.id);
   const author = message.author === "customer" ? message.author_name || "customer" : message.author === "operator" ? message.author_name || "operator" : message.author;
   li.append(el("span", `${author} · ${when(message.at)}${message.template ? ` · template ${message.template}` : ""}${message.status === "failed" ? " · not delivered" : ""}`, "meta"));
   const { text, nodes } = mediaNodes(message);
   if (text) li.append(el("span", text));
   li.append(...nodes);
+  const shown = [...$("#inbox-transcript").children].find((node) => node.dataset.id === li.dataset.id);
+  if (shown) return shown.replaceWith(li);
   $("#inbox-transcript").appendChild(li);
   li.scrollIntoView({ block: "end" });
 }

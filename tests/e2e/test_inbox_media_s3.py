@@ -3,19 +3,23 @@ boto3 as Lambda reaches S3), and after the same token and tenant checks the rout
 minute that S3 answers with the safe Content-Type and Content-Disposition, whatever the customer's file claimed to be.
 A plain HTTP client follows it, as a browser would; another tenant's token, or a row naming a blob outside the
 tenant's prefix, gets no URL at all. Every AWS call of the handlers is checked against the synthesized IAM policies:
-signing the URL needs the operator API's s3:GetObject on the media area."""
+signing the URL needs the operator API's s3:GetObject on the media area. In Chromium, the inbox under the CSP the
+deployment writes (infra/web_csp.py) shows the preview read from S3's origin, without the token (moto's server
+answers CORS for any origin: the bucket's own rule is asserted on the template, tests/infra/test_web_ui_origins.py)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import httpx
 import pytest
+from clawgate.conversations import live
 from clawgate.db import tenant_tx
 from clawgate.local.fakes import FakeAnthropic, FakeGraph
 from clawgate.settings import reset_settings
@@ -23,9 +27,11 @@ from clawgate.settings import reset_settings
 from tests.e2e.conftest import Client
 from tests.e2e.test_inbox import api, inbox
 from tests.e2e.test_inbox_media import HOSTILE_NAME, customer_sends, media_urls, png
+from tests.e2e.test_web_inbox import signed_in_phone
+from tests.e2e.test_web_ui import OUTPUT, browser
 from tests.runtime import RunningRuntime, free_port
 
-__all__ = ["inbox"]
+__all__ = ["browser", "inbox"]
 LINK_TYPE = "application/vnd.clawgate.media-link+json"
 
 
@@ -147,3 +153,57 @@ def test_a_row_naming_a_blob_outside_the_tenant_prefix_gets_no_url(
             answer = preview(inbox, url, {**http.headers, "accept": accept})
             assert answer.status_code == 404, (hostile, answer.text)
             assert "location" not in answer.headers and "X-Amz" not in answer.text and "contract" not in answer.text
+
+
+@pytest.fixture
+def deployed_page(local: RunningRuntime, s3: S3, tmp_path: Path) -> Iterator[None]:
+    """The runtime serves index.html with the policy the deployment writes, S3 on an origin of its own (the page's
+    other files as they are)."""
+    from clawgate.local import server
+
+    from infra.web_csp import WebOrigins, deployed_index
+
+    origins = WebOrigins(api=local.url, websocket=local.url.replace("http", "ws", 1), blobs=s3.url)
+    (tmp_path / "index.html").write_text(deployed_index((server.WEB_DIR / "index.html").read_text(), origins))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(server, "WEB_DIR", tmp_path)
+        yield
+
+
+def test_the_inbox_shows_a_preview_read_from_s3_under_the_deployed_csp(
+    browser: Any, local: RunningRuntime, inbox: Client, http: httpx.Client, graph: FakeGraph, model: FakeAnthropic,
+    s3: S3, deployed_page: None,
+) -> None:  # fmt: skip
+    from playwright.sync_api import expect
+
+    user = "US.77010000701"
+    customer_sends(local, inbox, graph, "image", "web-s3-img", png(40, 30), "image/png", user, caption="my tooth")
+    customer_sends(local, inbox, graph, "document", "web-s3-doc", b"<script>parent.pwned=1</script>", "text/html",
+                   user, filename=HOSTILE_NAME)  # fmt: skip
+    page = signed_in_phone(browser, inbox)
+    from_s3: list[dict[str, str]] = []
+    page.on("request", lambda r: from_s3.append(r.all_headers()) if r.url.startswith(s3.url) else None)
+    blocked: list[str] = []
+    page.on("console", lambda m: blocked.append(m.text) if "Content Security Policy" in m.text else None)
+    page.click("#tabs button[data-tab=inbox]")
+    page.locator("#inbox-list .conversation", has_text="77010000701").click()
+    transcript = page.locator("#inbox-transcript")
+    expect(transcript.locator(".media.image img.thumb")).to_be_visible()
+    page.wait_for_function("document.querySelector('#inbox-transcript img.thumb').naturalWidth === 40")
+    download = transcript.locator(".media.document a.download")
+    expect(download).to_have_count(1)
+    assert transcript.locator("img.thumb").get_attribute("src", timeout=5_000).startswith("blob:")
+    assert len(from_s3) == 2 and blocked == []  # both read from S3's origin, the CSP admitting it
+    assert all("authorization" not in h and h.get("origin") == local.url for h in from_s3), from_s3  # no token
+    assert page.evaluate("window.pwned") is None and inbox.token not in page.inner_html("#inbox-transcript")
+    page.screenshot(path=str(OUTPUT / "web_inbox_phone_media_s3.png"), full_page=True)
+
+    # The push of a message the transcript already shows (it was read while Ingest stored the file) replaces it.
+    [conversation] = http.get("/conversations").json()["items"]
+    image = http.get(f"/conversations/{conversation['id']}/messages").json()["items"][0]
+    with tenant_tx(inbox.tenant.slug) as conn:
+        live.message(conn, inbox.tenant.slug, conversation["id"], image | {"text": "my tooth, again"})
+    expect(transcript).to_contain_text("my tooth, again")  # the push arrived
+    expect(transcript.locator(".media.image img.thumb")).to_have_count(1)
+    expect(transcript.locator("li.msg.customer")).to_have_count(2)
+    page.context.close()
