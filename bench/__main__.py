@@ -16,6 +16,7 @@ BENCHMARKS = [
     "bench.synth",
     "bench.control_plane",
     "bench.ads",
+    "bench.media",
 ]
 
 
