@@ -242,9 +242,9 @@ class _Workflows:
         self._iam.workflow(workflow, synchronous=True)
         return self._inner.run(workflow, payload)
 
-    def start(self, workflow: str, payload: Any) -> None:
+    def start(self, workflow: str, payload: Any) -> Any:
         self._iam.workflow(workflow, synchronous=False)
-        self._inner.start(workflow, payload)
+        return self._inner.start(workflow, payload)
 
 
 class _Blobs:

@@ -36,8 +36,8 @@ def run_turn(slug: str, agent_id: str, body: RunBody, request_id: str) -> tuple[
     _check_agent(slug, agent_id)
     run = {"source": "api", "tenant": slug, "agent": agent_id, "text": body.message, "peer": body.session or "api",
            "request_id": request_id, "sender_name": body.sender_name}  # fmt: skip
-    ports.workflows().start("agent_turn", run)
-    return _answer(slug, agent_id, request_id, wait_s=WAIT_S)
+    execution = ports.workflows().start("agent_turn", run)
+    return _answer(slug, agent_id, request_id, wait_s=WAIT_S, execution=execution)
 
 
 def run_status(slug: str, agent_id: str, request_id: str) -> tuple[int, dict[str, Any]]:
@@ -58,20 +58,28 @@ def _check_agent(slug: str, agent_id: str) -> None:
         raise LookupError(f"no agent {agent_id!r}")
 
 
-def _answer(slug: str, agent_id: str, request_id: str, *, wait_s: float) -> tuple[int, dict[str, Any]]:
-    result = wait_for_result(slug, request_id, wait_s=wait_s)
+def _answer(
+    slug: str, agent_id: str, request_id: str, *, wait_s: float, execution: ports.Execution | None = None
+) -> tuple[int, dict[str, Any]]:
+    result = wait_for_result(slug, request_id, wait_s=wait_s, execution=execution)
     if result["status"] in FINISHED:
         return 200, result
     url = result_url(slug, agent_id, request_id)
     return 202, {**result, "status": "running", "request_id": request_id, "result_url": url}
 
 
-def wait_for_result(slug: str, request_id: str, *, wait_s: float) -> dict[str, Any]:
-    """The request's turn result once its status is in FINISHED, or as it stands after `wait_s`."""
-    deadline, pause = time.monotonic() + wait_s, 0.05
+def wait_for_result(
+    slug: str, request_id: str, *, wait_s: float, execution: ports.Execution | None = None
+) -> dict[str, Any]:
+    """The request's turn result once its status is in FINISHED, or as it stands after `wait_s`. The result is
+    read again after each pause, or as soon as the execution that was started for it ends, when the runner can
+    tell (the local runtime can; in AWS the pauses are plain sleeps). An execution may end without finishing this
+    request's turn (a retried request whose first execution still runs it): then the pauses are sleeps again."""
+    deadline, pause, watching = time.monotonic() + wait_s, 0.05, execution or ports.Unwatched()
     result = turn_result(slug, request_id)
-    while result["status"] not in FINISHED and time.monotonic() < deadline:
-        time.sleep(pause)
+    while result["status"] not in FINISHED and (remaining := deadline - time.monotonic()) > 0:
+        if watching.wait(min(pause, remaining)):
+            watching = ports.Unwatched()
         pause = min(pause * 2, 0.5)
         result = turn_result(slug, request_id)
     return result

@@ -6,6 +6,7 @@ so a webhook's cold start does not pay for it until it sends."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,10 +31,26 @@ class ConnectionPoster(Protocol):
     def delete(self, connection_id: str) -> None: ...
 
 
+class Execution(Protocol):
+    """A started execution, as far as the runner that started it can watch it."""
+
+    def wait(self, timeout: float) -> bool:
+        """Return when the execution ends or after `timeout` seconds: True once it has ended."""
+        ...
+
+
 class WorkflowRunner(Protocol):
     def run(self, workflow: str, payload: Any) -> Any: ...
 
-    def start(self, workflow: str, payload: Any) -> None: ...
+    def start(self, workflow: str, payload: Any) -> Execution: ...
+
+
+class Unwatched:
+    """An execution whose end the caller sees only in the database (StartExecution in AWS): waiting is sleeping."""
+
+    def wait(self, timeout: float) -> bool:
+        time.sleep(timeout)
+        return False
 
 
 class SqsSender:
@@ -109,12 +126,11 @@ class StepFunctionsRunner:
             raise RuntimeError(f"{workflow} {response['status']}: {response.get('error')} {response.get('cause')}")
         return json.loads(response.get("output") or "null")
 
-    def start(self, workflow: str, payload: Any) -> None:
+    def start(self, workflow: str, payload: Any) -> Execution:
         self._client.start_execution(stateMachineArn=_state_machine_arn(workflow), input=json.dumps(payload))
+        return Unwatched()
 
     def _wait(self, started: Any) -> Any:
-        import time
-
         while True:
             described = self._client.describe_execution(executionArn=started["executionArn"])
             if described["status"] != "RUNNING":

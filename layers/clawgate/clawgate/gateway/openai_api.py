@@ -134,8 +134,8 @@ def chat_completion(slug: str, http_request: HttpRequest) -> HttpResponse:
     run = {"source": "api", "tenant": slug, "agent": request.model, "text": text, "request_id": request_id,
            "peer": session or f"openai:{uuid.uuid4().hex}", "sender_name": None}  # fmt: skip
     count("OpenAIChatCompletions")
-    ports.workflows().start("agent_turn", run)
-    result = run_api.wait_for_result(slug, request_id, wait_s=run_api.WAIT_S)
+    execution = ports.workflows().start("agent_turn", run)
+    result = run_api.wait_for_result(slug, request_id, wait_s=run_api.WAIT_S, execution=execution)
     try:
         reply = _reply_or_error(result, slug, request.model, request_id, session)
     except OpenAIError as error:

@@ -30,7 +30,9 @@ def receiver_id() -> str:
 
 
 class Wakeup:
-    """One LISTEN connection per process; wakes the consumers of the queue named in each notification."""
+    """One LISTEN connection per process; wakes whoever watches the key named in each notification (a queue's
+    consumers, a caller waiting on a run). Every process hears every notification, so only the keys watched here
+    are counted: `version` starts watching a key, `forget` stops (a run's key is watched only while it is awaited)."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
@@ -43,7 +45,15 @@ class Wakeup:
 
     def version(self, queue: str) -> int:
         with self._changed:
-            return self._versions.get(queue, 0)
+            return self._versions.setdefault(queue, 0)
+
+    def forget(self, key: str) -> None:
+        with self._changed:
+            self._versions.pop(key, None)
+
+    def watched(self) -> frozenset[str]:
+        with self._changed:
+            return frozenset(self._versions)
 
     def wait(self, queue: str, seen: int, timeout: float) -> None:
         with self._changed:
@@ -53,9 +63,9 @@ class Wakeup:
 
     def poke(self, queue: str) -> None:
         with self._changed:
-            names = list(self._versions) if queue == "*" else [queue]
+            names = list(self._versions) if queue == "*" else [queue] if queue in self._versions else []
             for name in names:
-                self._versions[name] = self._versions.get(name, 0) + 1
+                self._versions[name] += 1
             self._changed.notify_all()
 
     def stop(self) -> None:

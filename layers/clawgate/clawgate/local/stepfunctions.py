@@ -31,6 +31,7 @@ from moto.stepfunctions.parser.backend.execution_worker import SyncExecutionWork
 from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 from moto.stepfunctions.parser.utils import TMP_THREADS
 
+from clawgate.core import ports
 from clawgate.local import moto_jsonpath
 from clawgate.local.lambdas import ACCOUNT, REGION, LocalLambdas, function_arn
 from clawgate.local.sync_runs import ExecutionFailedError
@@ -147,15 +148,20 @@ class LocalStateMachines:
             raise ExecutionFailedError(status, execution.error, execution.cause)
         return execution.output
 
-    def start(self, workflow: str, payload: Any) -> None:
-        """Start an execution and return, as StartExecution does (its result is in the database)."""
-        threading.Thread(target=self._run_logged, args=(workflow, payload), name=workflow, daemon=True).start()
+    def start(self, workflow: str, payload: Any) -> ports.Execution:
+        """Start an execution and return, as StartExecution does (its result is in the database); the caller may
+        wait on its end."""
+        ended = threading.Event()
+        threading.Thread(target=self._run_logged, args=(workflow, payload, ended), name=workflow, daemon=True).start()
+        return ended
 
-    def _run_logged(self, workflow: str, payload: Any) -> None:
+    def _run_logged(self, workflow: str, payload: Any, ended: threading.Event) -> None:
         try:
             self.run(workflow, payload)
         except Exception:
             logger.exception("execution failed", extra={"workflow": workflow})
+        finally:
+            ended.set()
 
     def close(self) -> None:
         lambda_eval_utils.boto_client_for = self._original_client_for
