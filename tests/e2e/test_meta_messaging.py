@@ -16,7 +16,8 @@ from clawgate.core.meta_webhooks import sign
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.local.fakes import FakeAnthropic, FakeGraph, FakeInstagram, FakeOpenAI
 from clawgate.tenancy.apply import apply_tenant
-from clawgate.tenancy.model import DEFAULT_AUTOMATION_DISCLOSURE, TenantFile
+from clawgate.tenancy.channel_accounts import DEFAULT_AUTOMATION_DISCLOSURE
+from clawgate.tenancy.model import TenantFile
 
 from tests.channel_fixtures import environment
 from tests.conftest import TEST_APP_SECRET

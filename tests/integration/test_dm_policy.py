@@ -15,7 +15,7 @@ from clawgate.cli import main
 from clawgate.core.notify import notify_operator
 from clawgate.db import registry_tx, tenant_tx
 from clawgate.local.fakes import FakeTelegram
-from clawgate.tenancy.apply import apply_tenant, telegram_account_id
+from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.data.registry import ChannelAccount, find_channel_account
 from clawgate.tenancy.model import TenantFile
 
@@ -40,8 +40,7 @@ def tenant_with(make_tenant: MakeTenant, whatsapp: dict[str, Any] | None = None,
 
 
 def account_of(tenant: TenantFile, channel: str) -> ChannelAccount:
-    key = tenant.channels.whatsapp[0].phone_number_id if channel == "whatsapp" else telegram_account_id(
-        tenant.slug, "director")  # fmt: skip
+    [key] = getattr(tenant.channels, channel)[0].routing_ids(tenant.slug)
     with registry_tx() as conn:
         account = find_channel_account(conn, channel, key)
     assert account is not None

@@ -33,7 +33,7 @@ RETRYABLE = (ModelOverloaded, ModelRateLimited, ModelTimeout)
 
 
 def choose_model(agent: Agent, channel: str, attempt: int) -> str:
-    models = [agent.model_by_channel.get(channel, agent.model), *agent.fallback_models]  # type: ignore[call-overload]
+    models = [agent.model_by_channel.get(channel, agent.model), *agent.fallback_models]
     return models[min(attempt, len(models) - 1)]
 
 

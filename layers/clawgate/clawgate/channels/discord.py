@@ -26,6 +26,7 @@ from clawgate.core.channels import (
     SentMessage,
 )
 from clawgate.settings import get_settings
+from clawgate.tenancy.channel_accounts import DiscordAccount
 
 if TYPE_CHECKING:
     import httpx
@@ -76,6 +77,7 @@ def parse_envelope(envelope: Envelope) -> list[InboundMessage]:
 class DiscordChannel:
     name: ChannelName = "discord"
     max_text: int = MAX_TEXT
+    account_model = DiscordAccount  # `channels.discord` of the tenant file
 
     def parse(self, envelope: Envelope) -> list[InboundMessage]:
         return parse_envelope(envelope)

@@ -5,6 +5,7 @@ The body is shared with Messenger (`meta_messaging`)."""
 from __future__ import annotations
 
 from clawgate.channels.meta_messaging import MetaMessagingChannel
+from clawgate.tenancy.channel_accounts import InstagramAccount
 
 MAX_TEXT_BYTES = 1000
 
@@ -13,4 +14,6 @@ def utf8_length(text: str) -> int:
     return len(text.encode())
 
 
-CHANNEL = MetaMessagingChannel("instagram", MAX_TEXT_BYTES, utf8_length, account_field="ig_user_id")
+CHANNEL = MetaMessagingChannel(
+    "instagram", MAX_TEXT_BYTES, utf8_length, account_field="ig_user_id", account_model=InstagramAccount
+)

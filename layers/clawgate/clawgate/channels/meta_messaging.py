@@ -22,6 +22,7 @@ from clawgate.conversations import store as conversations
 from clawgate.core.channels import DeliveryError, Envelope, InboundMessage, MediaRef, SentMessage
 from clawgate.db import tenant_tx
 from clawgate.observability import logger
+from clawgate.tenancy.channel_accounts import MetaMessagingAccount
 
 if TYPE_CHECKING:
     from clawgate.core.channels import TextSink
@@ -65,9 +66,17 @@ def settle_disclosure(tenant: str, channel: str, account_id: str, peer_id: str, 
 class MetaMessagingChannel:
     """Messenger (`max_text` characters) or Instagram (`max_text` UTF-8 bytes): the same Send API shape."""
 
-    def __init__(self, name: str, max_text: int, measure: Callable[[str], int], account_field: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        max_text: int,
+        measure: Callable[[str], int],
+        account_field: str,
+        account_model: type[MetaMessagingAccount],
+    ) -> None:
         self.name = name
         self.max_text = max_text
+        self.account_model = account_model  # `channels.<name>` of the tenant file
         self._measure = measure
         self._account_field = account_field  # page_id | ig_user_id
 

@@ -30,6 +30,7 @@ from clawgate.core.channels import (
     SentMessage,
 )
 from clawgate.observability import logger
+from clawgate.tenancy.channel_accounts import SlackAccount
 
 if TYPE_CHECKING:
     from clawgate.core.channels import TextSink
@@ -108,6 +109,7 @@ def _target(peer_id: str) -> tuple[str, str | None]:
 class SlackChannel:
     name: ChannelName = "slack"
     max_text: int = MAX_TEXT
+    account_model = SlackAccount  # `channels.slack` of the tenant file
 
     def parse(self, envelope: Envelope) -> list[InboundMessage]:
         return parse_envelope(envelope)

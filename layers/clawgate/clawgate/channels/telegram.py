@@ -21,6 +21,7 @@ from clawgate.core.channels import (
     SentMessage,
 )
 from clawgate.core.placeholders import location_text, media_text, unsupported_text
+from clawgate.tenancy.channel_accounts import TelegramAccount
 
 if TYPE_CHECKING:
     from clawgate.core.channels import TextSink
@@ -150,6 +151,7 @@ def _chat_id(peer_id: str) -> int | str:
 class TelegramChannel:
     name: ChannelName = "telegram"
     max_text: int = MAX_TEXT
+    account_model = TelegramAccount  # `channels.telegram` of the tenant file
 
     def parse(self, envelope: Envelope) -> list[InboundMessage]:
         return parse_envelope(envelope)

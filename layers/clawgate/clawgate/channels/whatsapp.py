@@ -14,6 +14,7 @@ from clawgate.channels.text import chunk_text
 from clawgate.channels.whatsapp_parse import parse_envelope
 from clawgate.conversations.data.people import WhatsAppAddress, whatsapp_address
 from clawgate.core.channels import ChannelName, DeliveryError, Envelope, InboundMessage, MediaRef, SentMessage
+from clawgate.tenancy.channel_accounts import WhatsAppAccount
 
 if TYPE_CHECKING:
     from clawgate.core.channels import TextSink
@@ -86,6 +87,7 @@ def send_message(phone_number_id: str, token: str, address: WhatsAppAddress, mes
 class WhatsAppChannel:
     name: ChannelName = "whatsapp"
     max_text: int = MAX_TEXT
+    account_model = WhatsAppAccount  # `channels.whatsapp` of the tenant file
 
     def parse(self, envelope: Envelope) -> list[InboundMessage]:
         return parse_envelope(envelope)

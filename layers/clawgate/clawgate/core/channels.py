@@ -9,7 +9,9 @@ it for a `stream` sink for the reply's text as it is written; Deliver has it `ch
 An adapter is the module `clawgate.channels.<name>` with a `CHANNEL` object whose `name` is `<name>` (a lower-case
 word without underscores, so helper modules such as `whatsapp_parse` can never be taken for one). `get_adapter`
 imports it on first use, so a new channel is one module in `channels/` (plus its webhook entry point) and nothing
-here or in the agent changes.
+here, in the agent or in tenancy changes. A channel whose accounts are written in the tenant file
+(`channels.<name>: [...]`) says what one looks like with `CHANNEL.account_model`, an `AccountModel`: the tenant file
+validates them with it and `clawgate tenants apply` registers each under its `routing_ids`.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 if TYPE_CHECKING:
     from clawgate.core.turns import Turn
@@ -110,7 +112,26 @@ class MediaTooLargeError(MediaError):
 TextSink = Callable[[str], None]  # receives the reply's text piece by piece while the model writes it
 
 
+class AccountModel(BaseModel):
+    """One account of a channel in the tenant file (`channels.<name>: [...]`): the agent that answers on it and what
+    the adapter needs to reach the provider (tokens as `secret:<name>` references, never the secret). An adapter
+    subclasses it as its `CHANNEL.account_model`. Applying the file routes each of `routing_ids` to the tenant in the
+    registry, with the account's fields but `agent` as the config `send_text` gets (`account_config`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    agent: str
+
+    def routing_ids(self, tenant: str) -> list[str]:
+        """The ids the registry routes this account's updates on: the `Envelope.account_id` its webhook sets. By
+        default the account is addressed by path (`/webhooks/<channel>/{tenant}/{agent}`): `<tenant>/<agent>`."""
+        return [f"{tenant}/{self.agent}"]
+
+
 class Channel(Protocol):
+    """What every adapter provides. Optional: `account_model: type[AccountModel]` (accounts in the tenant file),
+    `sender_profile(account, message)` (a tool profile per sender, see docs/architecture.md)."""
+
     name: ChannelName
     max_text: int
 
@@ -165,6 +186,12 @@ def find_adapter(name: str) -> Channel | None:
         return None
     adapter: Channel | None = getattr(module, "CHANNEL", None)
     return adapter if adapter is not None and adapter.name == name else None
+
+
+def account_model(name: str) -> type[AccountModel] | None:
+    """The model of channel `name`'s accounts in the tenant file; None when it has no adapter or no such accounts."""
+    model = getattr(find_adapter(name), "account_model", None)
+    return model if isinstance(model, type) and issubclass(model, AccountModel) else None
 
 
 def get_adapter(name: str) -> Channel:

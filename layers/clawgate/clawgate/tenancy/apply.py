@@ -28,45 +28,19 @@ class ApplyResult:
     changes: list[str] = field(default_factory=list)
 
 
-def telegram_account_id(slug: str, agent_id: str) -> str:
-    """Telegram bots (and Slack and Discord apps) are addressed by path (/webhooks/telegram/{tenant}/{agent}), so
-    the key needs no token."""
-    return f"{slug}/{agent_id}"
-
-
 def channel_accounts(tenant: TenantFile) -> list[ChannelAccount]:
+    """The registry's rows for the tenant file: each channel account under each id its updates route on (its config
+    is the account without `agent`: a WhatsApp account keeps its phone_number_id, `send_text` needs it), the Page
+    whose Lead Ads notices are the tenant's, and the control UI's chat."""
     rows = [
-        ChannelAccount(
-            tenant.slug, "whatsapp", a.phone_number_id, a.agent, a.model_dump(exclude={"agent"})
-        )  # send_text needs the id
-        for a in tenant.channels.whatsapp
+        ChannelAccount(tenant.slug, channel, account_id, account.agent, account.model_dump(exclude={"agent"}))
+        for channel, account in tenant.channels.accounts()
+        for account_id in account.routing_ids(tenant.slug)
     ]
-    rows += [
-        ChannelAccount(
-            tenant.slug, "telegram", telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"})
-        )
-        for a in tenant.channels.telegram
-    ]
-    rows += [  # addressed by path like Telegram: /webhooks/{slack,discord}/{tenant}/{agent}
-        ChannelAccount(
-            tenant.slug, channel, telegram_account_id(tenant.slug, a.agent), a.agent, a.model_dump(exclude={"agent"})
-        )
-        for channel, accounts in (("slack", tenant.channels.slack), ("discord", tenant.channels.discord))
-        for a in accounts
-    ]
-    rows += [ChannelAccount(tenant.slug, "messenger", a.page_id, a.agent, a.model_dump(exclude={"agent"}))
-             for a in tenant.channels.messenger]  # fmt: skip
-    rows += [ChannelAccount(tenant.slug, "instagram", a.ig_user_id, a.agent, a.model_dump(exclude={"agent"}))
-             for a in tenant.channels.instagram]  # fmt: skip
     if tenant.meta and tenant.meta.page_id:
-        rows.append(
-            ChannelAccount(
-                tenant.slug, "meta_page", tenant.meta.page_id, None, {"access_token": tenant.meta.access_token}
-            )
-        )
-    rows.append(
-        ChannelAccount(tenant.slug, "webchat", tenant.slug, None, {"tenant": tenant.slug})
-    )  # the control UI's chat
+        page = {"access_token": tenant.meta.access_token}
+        rows.append(ChannelAccount(tenant.slug, "meta_page", tenant.meta.page_id, None, page))
+    rows.append(ChannelAccount(tenant.slug, "webchat", tenant.slug, None, {"tenant": tenant.slug}))
     return rows
 
 
@@ -171,5 +145,5 @@ def default_account(tenant: str, channel: str, agent: str | None) -> str:
         return settings.channels.instagram[0].ig_user_id
     bots = [b for b in settings.channels.telegram if agent is None or b.agent == agent]
     if channel == "telegram" and bots:
-        return telegram_account_id(tenant, bots[0].agent)
+        return bots[0].routing_ids(tenant)[0]
     raise LookupError(f"tenant {tenant!r} has no {channel} account" + (f" for agent {agent!r}" if agent else ""))

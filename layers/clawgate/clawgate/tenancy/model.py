@@ -10,12 +10,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, model_validator
 
-from clawgate.secrets import SECRET_PREFIX
+from clawgate.tenancy.channel_accounts import ChannelName, Channels, SecretRef
 
 BUILTIN_PROVIDERS = frozenset({"anthropic", "bedrock", "offline"})
 APPLYING = "applying"  # validation context of a tenant file being applied, not a stored one being read
-Channel = Literal["whatsapp", "telegram", "messenger", "instagram", "webchat", "api", "schedule", "slack", "discord"]
-DmPolicy = Literal["open", "allowlist", "pairing"]
 AGENT_ID = r"^[a-z0-9][a-z0-9_-]{0,39}$"
 # Meta rejects `Lead` and `CompleteRegistration` for business messaging (REFERENCE.md, Conversions API).
 BUSINESS_MESSAGING_EVENTS = frozenset(
@@ -27,21 +25,12 @@ BUSINESS_MESSAGING_EVENTS = frozenset(
 )  # fmt: skip
 
 
-def _secret_reference(value: str) -> str:
-    if not value.startswith(SECRET_PREFIX) or len(value) <= len(SECRET_PREFIX):
-        raise ValueError("must be a `secret:<name>` reference; secrets never go in tenant files")
-    return value
-
-
 def _timezone(value: str) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError) as error:
         raise ValueError(f"unknown IANA timezone {value!r}") from error
     return value
-
-
-SecretRef = Annotated[str, AfterValidator(_secret_reference)]
 
 
 class Strict(BaseModel):
@@ -65,7 +54,7 @@ class Agent(Strict):
     name: str = Field(min_length=1)
     emoji: str | None = None
     model: str = Field(default="anthropic/claude-sonnet-4-5", pattern=MODEL)
-    model_by_channel: dict[Channel, Annotated[str, Field(pattern=MODEL)]] = {}
+    model_by_channel: dict[ChannelName, Annotated[str, Field(pattern=MODEL)]] = {}
     fallback_models: list[Annotated[str, Field(pattern=MODEL)]] = []
     description: str | None = None
     tools: AgentTools = AgentTools()
@@ -83,101 +72,6 @@ class Provider(Strict):
     type: Literal["openai"] = "openai"
     base_url: str = Field(pattern=r"^https?://")
     api_key: SecretRef | None = None
-
-
-class WhatsAppAccount(Strict):
-    phone_number_id: str = Field(pattern=r"^\d+$")
-    waba_id: str = Field(pattern=r"^\d+$")
-    agent: str
-    access_token: SecretRef
-    dm_policy: DmPolicy = "open"
-    allow_from: list[str] = []
-    organic_leads: bool = False  # a conversation that starts without an ad is also a lead (source `organic`)
-
-
-# Meta asks bots to say they are automated where the law requires it (Messenger policy): sent once per conversation,
-# before the first bot message, in the tenant's words (`automation_disclosure: null` turns it off).
-DEFAULT_AUTOMATION_DISCLOSURE = "You are chatting with an automated assistant. Ask for a person at any time."
-
-
-class MetaMessagingAccount(Strict):
-    """What a Messenger Page and an Instagram account share: the agent, the account's token and who may write."""
-
-    agent: str
-    access_token: SecretRef
-    dm_policy: DmPolicy = "open"
-    allow_from: list[str] = []
-    organic_leads: bool = False
-    automation_disclosure: str | None = Field(default=DEFAULT_AUTOMATION_DISCLOSURE, max_length=640)
-
-
-class MessengerAccount(MetaMessagingAccount):
-    """A Facebook Page answering on Messenger with its Page access token."""
-
-    page_id: str = Field(pattern=r"^\d+$")
-
-
-class InstagramAccount(MetaMessagingAccount):
-    """An Instagram professional account on the Instagram API with Instagram Login (its own user token)."""
-
-    ig_user_id: str = Field(pattern=r"^\d+$")
-
-
-class TelegramAccount(Strict):
-    agent: str
-    bot_token: SecretRef
-    dm_policy: DmPolicy = "open"
-    allow_from: list[int] = []
-    operator: bool = False  # its chats get the operator profile: ads, SQL, send_message, workspace tools
-
-    @model_validator(mode="after")
-    def _operator_bots_are_closed(self) -> TelegramAccount:
-        if self.operator and self.dm_policy == "open":
-            raise ValueError(
-                "operator: true needs dm_policy allowlist or pairing: an open bot gives anyone who finds it the"
-                " operator tools"
-            )
-        return self
-
-
-class SlackAccount(Strict):
-    """One Slack app per tenant (Events API over HTTP at /webhooks/slack/{tenant}/{agent}). Members of the workspace
-    `team_id` get the operator profile (it is the agency's), or only those in `allow_from` when it is set; guests and
-    Slack Connect users get the customer profile."""
-
-    team_id: str = Field(pattern=r"^[TE][A-Z0-9]{2,20}$")
-    agent: str
-    bot_token: SecretRef
-    signing_secret: SecretRef
-    allow_from: list[Annotated[str, Field(pattern=r"^[UW][A-Z0-9]{2,20}$")]] = []
-
-
-class DiscordAccount(Strict):
-    """A Discord application's interactions endpoint (/webhooks/discord/{tenant}/{agent}) and its `/ask` command.
-    Servers are often public: the customer profile, unless `operator: true`, and then only for the user ids in
-    `allow_from` (which `operator: true` requires)."""
-
-    application_id: str = Field(pattern=r"^\d{5,25}$")
-    public_key: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
-    agent: str
-    bot_token: SecretRef
-    operator: bool = False
-    allow_from: list[Annotated[str, Field(pattern=r"^\d{5,25}$")]] = []
-
-    @model_validator(mode="after")
-    def _operators_are_listed(self) -> DiscordAccount:
-        if self.operator and not self.allow_from:
-            raise ValueError("operator: true needs allow_from, the Discord user ids who are operators")
-        return self
-
-
-class Channels(Strict):
-    whatsapp: list[WhatsAppAccount] = []
-    telegram: list[TelegramAccount] = []
-    slack: list[SlackAccount] = []
-    discord: list[DiscordAccount] = []
-    messenger: list[MessengerAccount] = []
-    instagram: list[InstagramAccount] = []
 
 
 class Meta(Strict):
@@ -354,20 +248,7 @@ class TenantFile(Strict):
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"agents: duplicate id {duplicates[0]!r}")
-        accounts: list[
-            tuple[
-                str,
-                WhatsAppAccount | TelegramAccount | SlackAccount | DiscordAccount | MessengerAccount | InstagramAccount,
-            ]
-        ] = [
-            *(("whatsapp", a) for a in self.channels.whatsapp),
-            *(("telegram", a) for a in self.channels.telegram),
-            *(("slack", a) for a in self.channels.slack),
-            *(("discord", a) for a in self.channels.discord),
-            *(("messenger", a) for a in self.channels.messenger),
-            *(("instagram", a) for a in self.channels.instagram),
-        ]
-        for channel, account in accounts:
+        for channel, account in self.channels.accounts():
             if account.agent not in ids:
                 raise ValueError(f"channels.{channel}: agent {account.agent!r} is not one of the agents {ids}")
         return self

@@ -12,7 +12,8 @@ from clawgate import secrets
 from clawgate.meta.marketing.calls import GraphError
 from clawgate.meta.marketing.context import AdsContext
 from clawgate.meta.marketing.presets import WHATSAPP_PRESETS, Destinations, Preset, PresetRefused
-from clawgate.tenancy.model import TenantFile, WhatsAppAccount
+from clawgate.tenancy.channel_accounts import WhatsAppAccount
+from clawgate.tenancy.model import TenantFile
 
 
 def graph_request(method: str, path: str, token_ref: str, params: dict[str, Any] | None = None) -> dict[str, Any]:

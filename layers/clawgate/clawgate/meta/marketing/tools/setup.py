@@ -17,7 +17,7 @@ from clawgate.meta.marketing.destinations import e164, graph_request, whatsapp_a
 from clawgate.meta.marketing.objects import read_object
 from clawgate.meta.marketing.presets import PresetRefused
 from clawgate.meta.marketing.tools.support import REASON, actor_of, ads_context, readable_errors
-from clawgate.tenancy.model import WhatsAppAccount
+from clawgate.tenancy.channel_accounts import WhatsAppAccount
 from clawgate.tenancy.tenants import cached_tenant
 
 
