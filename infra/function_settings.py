@@ -104,17 +104,11 @@ HTTP_API_TIMEOUT_S = 28
 WEBSOCKET_TIMEOUT_S = 28
 
 FUNCTION_SETTINGS: dict[str, FunctionSettings] = {
-    "whatsapp_webhook": replace(
-        WEBHOOK, platform_secrets=("meta-app-secret", "meta-verify-token"), sends_to=("inbound",)
-    ),
-    # Routes by `object`: Page leadgen to the lead queue, Messenger and Instagram messaging to the inbound queue.
-    "meta_webhook": replace(
-        WEBHOOK, platform_secrets=("meta-app-secret", "meta-verify-token"), sends_to=("inbound", "lead")
-    ),
-    "telegram_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
-    # Slack's signing secret and Discord's public key come sealed in the request URL under the same platform key.
-    "slack_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
-    "discord_webhook": replace(WEBHOOK, platform_secrets=("telegram-webhook-key",), sends_to=("inbound",)),
+    # Each channel's webhook, from its one declaration (entrypoints.CHANNEL_WEBHOOKS): its keys and its queues.
+    **{
+        webhook.function: replace(WEBHOOK, platform_secrets=webhook.platform_secrets, sends_to=webhook.sends_to)
+        for webhook in entrypoints.CHANNEL_WEBHOOKS
+    },
     "ws_connect": WEBSOCKET,
     "ws_disconnect": WEBSOCKET,
     # Reads ws_connections and devices on every frame (registry), answers over @connections, queues chat.send.

@@ -22,14 +22,42 @@ class QueueConsumer:
     batching_window_s: int = 0  # AWS only: how long Lambda gathers a batch (needed above 10 messages)
 
 
+@dataclass(frozen=True)
+class ChannelWebhook:
+    """A channel's webhook: the function `<channel>_webhook` (functions/<channel>_webhook/handler.py) behind
+    `routes`, by default `POST /webhooks/<channel>/{tenant}/{agent}` (an account addressed by path). Webhooks verify,
+    split and enqueue: no database, no tenant secrets (infra/function_settings.py:WEBHOOK); `platform_secrets` are
+    the keys it verifies with, `sends_to` the queues it fills."""
+
+    channel: str
+    platform_secrets: tuple[str, ...]
+    sends_to: tuple[str, ...] = ("inbound",)
+    methods_at_root: tuple[str, ...] = ()  # served at /webhooks/<channel> instead (one URL for every account)
+
+    @property
+    def function(self) -> str:
+        return f"{self.channel}_webhook"
+
+    @property
+    def routes(self) -> tuple[HttpRoute, ...]:
+        if self.methods_at_root:
+            return tuple(HttpRoute(m, f"/webhooks/{self.channel}", self.function) for m in self.methods_at_root)
+        return (HttpRoute("POST", f"/webhooks/{self.channel}/{{tenant}}/{{agent}}", self.function),)
+
+
+META_APP_KEYS = ("meta-app-secret", "meta-verify-token")  # X-Hub-Signature-256 and the subscription handshake
+CHANNEL_WEBHOOKS: tuple[ChannelWebhook, ...] = (
+    ChannelWebhook("whatsapp", META_APP_KEYS, methods_at_root=("GET", "POST")),
+    ChannelWebhook("telegram", ("telegram-webhook-key",)),
+    # Slack's signing secret and Discord's public key come sealed in the request URL under the same platform key.
+    ChannelWebhook("slack", ("telegram-webhook-key",)),
+    ChannelWebhook("discord", ("telegram-webhook-key",)),
+    # Routes by `object`: Page leadgen to the lead queue, Messenger and Instagram messaging to the inbound queue.
+    ChannelWebhook("meta", META_APP_KEYS, sends_to=("inbound", "lead"), methods_at_root=("GET", "POST")),
+)
+
 HTTP_ROUTES: tuple[HttpRoute, ...] = (
-    HttpRoute("GET", "/webhooks/whatsapp", "whatsapp_webhook"),
-    HttpRoute("POST", "/webhooks/whatsapp", "whatsapp_webhook"),
-    HttpRoute("POST", "/webhooks/telegram/{tenant}/{agent}", "telegram_webhook"),
-    HttpRoute("POST", "/webhooks/slack/{tenant}/{agent}", "slack_webhook"),
-    HttpRoute("POST", "/webhooks/discord/{tenant}/{agent}", "discord_webhook"),
-    HttpRoute("GET", "/webhooks/meta", "meta_webhook"),
-    HttpRoute("POST", "/webhooks/meta", "meta_webhook"),
+    *(route for webhook in CHANNEL_WEBHOOKS for route in webhook.routes),
     HttpRoute("POST", "/api/v1/tenants/{tenant}/agents/{agent}/run", "agent_run"),
     HttpRoute("GET", "/api/v1/tenants/{tenant}/agents/{agent}/runs/{request}", "agent_run"),
     # OpenAI-compatible chat (gateway/openai_api.py): the tenant comes from the gateway token, `model` = agent id.
