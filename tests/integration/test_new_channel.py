@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 import types
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ from clawgate.db import registry_tx, tenant_tx
 from clawgate.tenancy.apply import ChannelAccountTakenError, apply_tenant
 from clawgate.tenancy.channel_accounts import Channels, SecretRef
 from clawgate.tenancy.data.registry import account_config, find_channel_account
-from clawgate.tenancy.model import TenantFile, TenantFileError, parse_tenant
+from clawgate.tenancy.model import TenantFileError, parse_tenant
 from clawgate.tenancy.tenants import load_tenant
 from pydantic import Field
 
@@ -142,9 +142,6 @@ def test_without_its_adapter_the_channel_is_refused_as_before() -> None:
 def test_every_typed_channel_is_its_adapters_account_model() -> None:
     typed = {name: field.annotation for name, field in Channels.model_fields.items()}
     assert typed == {name: list[account_model(name)] for name in typed}  # type: ignore[misc]
-
-
-MakeTenant = Callable[..., TenantFile]
 
 
 @pytest.mark.usefixtures("database", "pigeonpost")
