@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from clawgate.channels.text import chunk_text, telegram_markdown, utf16_length
 from clawgate.channels.whatsapp import whatsapp_format
-from clawgate.conversations.data.people import whatsapp_address
+from clawgate.conversations.addressing import whatsapp_address
 
 
 def test_short_text_is_one_chunk() -> None:

@@ -39,12 +39,6 @@ PENDING: dict[str, set[str]] = {
     "channels": {
         "channels/meta_messaging.py",
     },
-    "conversations": {
-        "conversations/metrics.py",
-        "conversations/moves.py",
-        "conversations/store.py",
-        "conversations/templates.py",
-    },
     "gateway": {
         "gateway/inbox_media.py",
         "gateway/inbox_queries.py",

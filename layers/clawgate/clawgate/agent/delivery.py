@@ -11,7 +11,7 @@ from typing import Any, Literal
 from clawgate.agent.data import outbound
 from clawgate.agent.data.turns import finish_turn, load_turn
 from clawgate.conversations import live
-from clawgate.conversations import store as conversations
+from clawgate.conversations.data import conversations
 from clawgate.core import events
 from clawgate.core.channels import DeliveryError, get_adapter
 from clawgate.core.notify import notify_operator

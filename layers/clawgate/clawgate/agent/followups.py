@@ -13,8 +13,9 @@ from psycopg.types.json import Jsonb
 from clawgate.agent.data.usage import spent_today
 from clawgate.agent.delivery import Author
 from clawgate.agent.outreach import OutreachRefusedError, check, send_template_once
-from clawgate.conversations import live, store
-from clawgate.conversations.store import Conversation
+from clawgate.conversations import live
+from clawgate.conversations.data import conversations
+from clawgate.conversations.data.conversations import Conversation
 from clawgate.conversations.templates import Template, find
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
@@ -29,7 +30,7 @@ class FollowUpError(Exception):
 def _prepare(tenant: str, conversation_id: int, name: str, language: str,
              parameters: list[str]) -> tuple[Conversation, Template]:  # fmt: skip
     with tenant_tx(tenant, "ro") as conn:
-        conversation = store.get(conn, conversation_id)
+        conversation = conversations.get(conn, conversation_id)
     if conversation is None:
         raise FollowUpError(f"no conversation {conversation_id}")
     if conversation.opted_out_at is not None:
@@ -90,8 +91,10 @@ def _auto_resume(tenant_slug: str) -> int:
         return 0
     resumed = 0
     with tenant_tx(tenant_slug) as conn:
-        for conversation_id in store.due_for_resume(conn, minutes):
-            if store.set_mode(conn, conversation_id, "bot", "timeout", f"no operator message for {minutes} minutes"):
+        for conversation_id in conversations.due_for_resume(conn, minutes):
+            if conversations.set_mode(
+                conn, conversation_id, "bot", "timeout", f"no operator message for {minutes} minutes"
+            ):
                 live.updated(conn, tenant_slug, conversation_id)
                 resumed += 1
     return resumed

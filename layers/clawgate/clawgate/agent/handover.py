@@ -13,9 +13,10 @@ from typing import Any, Literal
 
 from clawgate.agent.data.sessions import append, session_key
 from clawgate.agent.routing import resolve_agent
-from clawgate.conversations import live, rules, store
+from clawgate.conversations import live, rules
+from clawgate.conversations.data import conversations
+from clawgate.conversations.data.conversations import Conversation
 from clawgate.conversations.handoff import notify
-from clawgate.conversations.store import Conversation
 from clawgate.core.channels import InboundMessage
 from clawgate.db import Conn, tenant_tx
 from clawgate.tenancy.model import TenantFile
@@ -33,7 +34,7 @@ class Routed:
 
 def route_inbound(conn: Conn, tenant: TenantFile, message: InboundMessage) -> Routed:
     """Inside Ingest's transaction, for a message stored for the first time (after `InboundStored`)."""
-    conversation, event_id = store.record_inbound(
+    conversation, event_id = conversations.record_inbound(
         conn, channel=message.channel, account_id=message.account_id, peer_id=message.peer_id,
         provider_id=message.provider_id, name=message.sender_name, sent_at=message.sent_at,
         ad_id=_ad_id(message.referral),
@@ -42,17 +43,19 @@ def route_inbound(conn: Conn, tenant: TenantFile, message: InboundMessage) -> Ro
         live.message(conn, tenant.slug, conversation.id, inbound_item(message, event_id))
     live.updated(conn, tenant.slug, conversation.id)
     if rules.is_opt_out(tenant.opt_out.keywords, message.text):
-        store.set_opted_out(conn, conversation.id, True)
+        conversations.set_opted_out(conn, conversation.id, True)
         return Routed(message, conversation, "opt_out")
     if conversation.opted_out_at is not None:  # they wrote again: they want to hear from us
-        store.set_opted_out(conn, conversation.id, False)
+        conversations.set_opted_out(conn, conversation.id, False)
     if rules.resume_due(tenant.handoff.auto_resume_minutes, conversation, datetime.now(UTC)):
-        store.set_mode(conn, conversation.id, "bot", "timeout", "no operator message within auto_resume_minutes")
+        conversations.set_mode(
+            conn, conversation.id, "bot", "timeout", "no operator message within auto_resume_minutes"
+        )
         conversation = replace(conversation, mode="bot")
     reason = None
     if conversation.mode == "bot" and (keyword := rules.handoff_keyword(tenant.handoff.keywords, message.text)):
         reason = f"the customer wrote {keyword!r}"
-        store.set_mode(conn, conversation.id, "human", "rule:keyword", reason)
+        conversations.set_mode(conn, conversation.id, "human", "rule:keyword", reason)
         conversation = replace(conversation, mode="human")
     return Routed(message, conversation, "hold" if conversation.mode == "human" else "turn", reason)
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from clawgate.agent.data import outbound
 from clawgate.agent.delivery import Author, account_for
-from clawgate.conversations import live, store
-from clawgate.conversations.store import Conversation
+from clawgate.conversations import live
+from clawgate.conversations.data import conversations
+from clawgate.conversations.data.conversations import Conversation
 from clawgate.conversations.templates import Template
 from clawgate.core.channels import TemplateSender, get_adapter
 from clawgate.db import tenant_tx
@@ -57,7 +58,7 @@ def send_template_once(
             conn, None, "whatsapp", conversation.account_id, conversation.peer_id, key, chunk, author.kind,
             author.name, payload,
         )  # fmt: skip
-        store.record_outbound(conn, conversation.id, author.kind)
+        conversations.record_outbound(conn, conversation.id, author.kind)
         if recorded:
             live.message(conn, tenant, conversation.id, author.item(recorded[0], text) | {"template": template.name})
             live.updated(conn, tenant, conversation.id)

@@ -18,7 +18,7 @@ from clawgate.channels import meta_send
 from clawgate.channels.media import fetch_media
 from clawgate.channels.meta_messaging_parse import parse_envelope
 from clawgate.channels.text import chunk_text
-from clawgate.conversations import store as conversations
+from clawgate.conversations.data import conversations
 from clawgate.core.channels import DeliveryError, Envelope, InboundMessage, MediaRef, SentMessage
 from clawgate.db import tenant_tx
 from clawgate.observability import logger

@@ -12,7 +12,7 @@ from clawgate.channels.graph_calls import call_meta
 from clawgate.channels.media import fetch_media
 from clawgate.channels.text import chunk_text
 from clawgate.channels.whatsapp_parse import parse_envelope
-from clawgate.conversations.data.people import WhatsAppAddress, whatsapp_address
+from clawgate.conversations.addressing import WhatsAppAddress, whatsapp_address
 from clawgate.core.channels import ChannelName, DeliveryError, Envelope, InboundMessage, MediaRef, SentMessage
 from clawgate.tenancy.channel_accounts import WhatsAppAccount
 

@@ -11,6 +11,7 @@ from clawgate import secrets
 from clawgate.channels.graph_calls import call_meta
 from clawgate.channels.whatsapp import delivery_error
 from clawgate.conversations import templates
+from clawgate.conversations.data.templates import replace_all
 from clawgate.conversations.templates import Template
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
@@ -40,7 +41,7 @@ def sync(tenant: TenantFile) -> int:
     for waba_id, token_ref in {a.waba_id: a.access_token for a in tenant.channels.whatsapp}.items():
         listed = fetch(waba_id, secrets.resolve(token_ref))
         with tenant_tx(tenant.slug) as conn:
-            templates.replace_all(conn, waba_id, listed)
+            replace_all(conn, waba_id, listed)
         total += len(listed)
     logger.info("whatsapp templates synced", extra={"templates": total})
     return total

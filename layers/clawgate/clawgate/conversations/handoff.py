@@ -3,8 +3,9 @@ to the tenant's operators (Telegram, with a link to the conversation in the inbo
 
 from __future__ import annotations
 
-from clawgate.conversations import live, store
-from clawgate.conversations.store import Conversation
+from clawgate.conversations import live
+from clawgate.conversations.data import conversations
+from clawgate.conversations.data.conversations import Conversation
 from clawgate.core.notify import notify_operator
 from clawgate.db import tenant_tx
 from clawgate.observability import logger, mask_phone
@@ -34,8 +35,8 @@ def hand_over(
 ) -> str:
     """Switch a conversation to `human` (the `handoff` tool, a qualification rule); returns what the agent reads."""
     with tenant_tx(tenant) as conn:
-        conversation = store.find(conn, channel, account_id, peer_id)
-        changed = conversation is not None and store.set_mode(conn, conversation.id, "human", by, reason)
+        conversation = conversations.find(conn, channel, account_id, peer_id)
+        changed = conversation is not None and conversations.set_mode(conn, conversation.id, "human", by, reason)
         if conversation is not None and changed:
             live.updated(conn, tenant, conversation.id)
     if conversation is None:  # a run-API or scheduled session: no inbox conversation to pause

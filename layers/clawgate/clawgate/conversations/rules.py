@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from clawgate.conversations.store import Conversation
+from clawgate.conversations.data.conversations import Conversation
 
 _EDGES = re.compile(r"^[\W_]+|[\W_]+$")
 

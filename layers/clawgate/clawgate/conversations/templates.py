@@ -1,5 +1,5 @@
-"""The cache of the WhatsApp Business Account's message templates (`whatsapp_templates`), filled from Graph by
-`channels.whatsapp_templates.sync`. Only APPROVED templates are offered and sent."""
+"""The WhatsApp Business Account's message templates, cached by `channels.whatsapp_templates.sync` (rows in
+`conversations/data/templates.py`). Only APPROVED templates are offered and sent."""
 
 from __future__ import annotations
 
@@ -7,11 +7,10 @@ import re
 from datetime import datetime
 from typing import Any
 
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel
 
-from clawgate.db import Conn, tenant_tx
+from clawgate.conversations.data.templates import all_templates
+from clawgate.db import tenant_tx
 
 _PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 
@@ -43,21 +42,9 @@ class Template(BaseModel):
                 "parameters": self.parameter_count}  # fmt: skip
 
 
-def replace_all(conn: Conn, waba_id: str, templates: list[dict[str, Any]]) -> None:
-    """The WABA's templates as Graph listed them just now (a template deleted at Meta disappears here too)."""
-    conn.execute("DELETE FROM whatsapp_templates WHERE waba_id = %s", (waba_id,))
-    for t in templates:
-        conn.execute(
-            "INSERT INTO whatsapp_templates (waba_id, name, language, status, category, components)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (waba_id, name, language) DO NOTHING",
-            (waba_id, str(t.get("name", "")), str(t.get("language", "")), str(t.get("status", "")), t.get("category"),
-             Jsonb(t.get("components") or [])),
-        )  # fmt: skip
-
-
 def cached(tenant: str, *, approved_only: bool = True) -> list[Template]:
-    with tenant_tx(tenant, "ro") as conn, conn.cursor(row_factory=dict_row) as cursor:
-        rows = cursor.execute("SELECT * FROM whatsapp_templates ORDER BY name, language").fetchall()
+    with tenant_tx(tenant, "ro") as conn:
+        rows = all_templates(conn)
     return [t for t in (Template(**row) for row in rows) if t.status == "APPROVED" or not approved_only]
 
 

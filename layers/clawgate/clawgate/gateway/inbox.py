@@ -16,8 +16,9 @@ from clawgate.agent.delivery import Author, send_to_peer
 from clawgate.agent.outreach import OutreachRefusedError, check, send_template_once
 from clawgate.agent.routing import resolve_agent
 from clawgate.channels import whatsapp_templates
-from clawgate.conversations import live, store
-from clawgate.conversations.store import Conversation
+from clawgate.conversations import live
+from clawgate.conversations.data import conversations
+from clawgate.conversations.data.conversations import Conversation
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
 from clawgate.gateway.inbox_queries import LABEL
@@ -68,7 +69,7 @@ class TemplateBody(BaseModel):
 
 def _conversation(tenant: str, conversation_id: int) -> Conversation:
     with tenant_tx(tenant, "ro") as conn:
-        found = store.get(conn, conversation_id)
+        found = conversations.get(conn, conversation_id)
     if found is None:
         raise LookupError(f"no conversation {conversation_id}")
     return found
@@ -109,11 +110,11 @@ def set_mode(tenant: str, conversation_id: int, body: ModeBody) -> dict[str, Any
     """Take over (`human`) or give back (`bot`); an operator who takes over without naming anyone is the assignee."""
     assignee = body.assignee if body.assignee is not None else (body.author if body.mode == "human" else None)
     with tenant_tx(tenant) as conn:
-        if store.get(conn, conversation_id) is None:
+        if conversations.get(conn, conversation_id) is None:
             raise LookupError(f"no conversation {conversation_id}")
-        changed = store.set_mode(conn, conversation_id, body.mode, f"operator:{body.author}")
+        changed = conversations.set_mode(conn, conversation_id, body.mode, f"operator:{body.author}")
         if assignee is not None or "assignee" in body.model_fields_set:
-            store.set_assignee(conn, conversation_id, assignee or None)
+            conversations.set_assignee(conn, conversation_id, assignee or None)
         live.updated(conn, tenant, conversation_id)
     return {"conversation_id": conversation_id, "mode": body.mode, "changed": changed, "assignee": assignee or None}
 
@@ -123,7 +124,9 @@ def update(tenant: str, conversation_id: int, body: PatchBody) -> dict[str, Any]
     if "labels" in changes and changes["labels"] is not None:
         changes["labels"] = list(dict.fromkeys(changes["labels"]))
     with tenant_tx(tenant) as conn:
-        if not store.update(conn, conversation_id, {k: v for k, v in changes.items() if v is not None or k == "note"}):
+        if not conversations.update(
+            conn, conversation_id, {k: v for k, v in changes.items() if v is not None or k == "note"}
+        ):
             raise LookupError(f"no conversation {conversation_id}")
         live.updated(conn, tenant, conversation_id)
     return {"conversation_id": conversation_id, "updated": sorted(changes)}
@@ -147,7 +150,7 @@ def send_template(tenant: str, conversation_id: int, body: TemplateBody, idempot
 
 def mark_read(tenant: str, conversation_id: int) -> None:
     with tenant_tx(tenant) as conn:
-        store.mark_read(conn, conversation_id)
+        conversations.mark_read(conn, conversation_id)
         live.updated(conn, tenant, conversation_id)
 
 

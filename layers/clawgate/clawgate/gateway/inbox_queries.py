@@ -10,7 +10,7 @@ from typing import Any, Literal
 from psycopg.rows import dict_row
 from pydantic import BaseModel, Field
 
-from clawgate.conversations.store import WINDOW_EXPIRES
+from clawgate.conversations.data.conversations import WINDOW_EXPIRES
 from clawgate.db import tenant_tx
 from clawgate.gateway.data.pages import Page, PageQuery, decode_cursor, encode_cursor
 from clawgate.gateway.inbox_media import media_path

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from clawgate.agent.data.usage import spent_today
-from clawgate.conversations.metrics import InboxMetrics, inbox_metrics
+from clawgate.conversations.data.metrics import InboxMetrics, inbox_metrics
 from clawgate.db import tenant_tx
 from clawgate.gateway.data import metrics as ad_metrics
 from clawgate.gateway.data import usage as model_usage

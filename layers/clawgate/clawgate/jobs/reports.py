@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from clawgate import secrets
-from clawgate.conversations.metrics import InboxMetrics, inbox_metrics
+from clawgate.conversations.data.metrics import InboxMetrics, inbox_metrics
 from clawgate.db import Conn, tenant_tx
 from clawgate.jobs.charts import Day, conversations_chart, report_chart
 from clawgate.jobs.data.reports import ad_totals, spend_by_day

@@ -1,7 +1,7 @@
-"""The `conversations` table: one row per peer on a channel account, upserted by Ingest for every new message,
-switched between `bot` and `human`, read by the operator inbox. The window a person may answer in is, on WhatsApp,
-24 hours from the customer's last message timestamp, or 72 hours from a Click-to-WhatsApp entry; on Messenger and
-Instagram 7 days (`HUMAN_AGENT`)."""
+"""The conversations aggregate (`conversations` and their mode changes): one row per peer on a channel account,
+upserted by Ingest for every new message, switched between `bot` and `human`, read by the operator inbox. The
+window a person may answer in is, on WhatsApp, 24 hours from the customer's last message timestamp, or 72 hours
+from a Click-to-WhatsApp entry; on Messenger and Instagram 7 days (`HUMAN_AGENT`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from psycopg.rows import class_row, dict_row
+from psycopg.rows import class_row, dict_row, scalar_row
 
 from clawgate.db import Conn
 
@@ -154,18 +154,12 @@ def update(conn: Conn, conversation_id: int, changes: dict[str, Any]) -> bool:
 
 def due_for_resume(conn: Conn, minutes: int) -> list[int]:
     """Human conversations with no operator message for `minutes` since the hand-over (or the last one)."""
-    rows = conn.execute(
-        "SELECT id FROM conversations WHERE mode = 'human'"
-        " AND greatest(mode_changed_at, last_operator_at) < now() - make_interval(mins => %s)",
-        (minutes,),
-    ).fetchall()
-    return [int(row[0]) for row in rows]
-
-
-# `user_changed_user_id`: the conversation row follows the person to the new id (conversations.moves).
-MOVE = (
-    "UPDATE conversations SET peer_id = %(new)s, updated_at = now()"
-    " WHERE channel = 'whatsapp' AND account_id = %(account)s AND peer_id = %(old)s"
-    " AND NOT EXISTS (SELECT 1 FROM conversations WHERE channel = 'whatsapp' AND account_id = %(account)s"
-    " AND peer_id = %(new)s)"
-)
+    return (
+        conn.cursor(row_factory=scalar_row)
+        .execute(
+            "SELECT id FROM conversations WHERE mode = 'human'"
+            " AND greatest(mode_changed_at, last_operator_at) < now() - make_interval(mins => %s)",
+            (minutes,),
+        )
+        .fetchall()
+    )

@@ -1,13 +1,14 @@
-"""The numbers an agency asks of its conversations, over a date range in the tenant's timezone: first-response time
-(the agent's, from a customer's first message; a person's, from each hand-over), the share of conversations resolved
-without a person, and hand-offs per day. (Leads and cost per lead by ad, creative and direction are Meta's domain:
-`meta.marketing.lead_quality`.)"""
+"""The inbox metrics read model: the numbers an agency asks of its conversations, over a date range in the tenant's
+timezone: first-response time (the agent's, from a customer's first message; a person's, from each hand-over), the
+share of conversations resolved without a person, and hand-offs per day. (Leads and cost per lead by ad, creative
+and direction are Meta's domain: `meta.marketing.lead_quality`.)"""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
+from psycopg.rows import class_row, dict_row
 from pydantic import BaseModel
 
 from clawgate.db import Conn
@@ -15,7 +16,7 @@ from clawgate.db import Conn
 RANGE = "(%(since)s::date AT TIME ZONE %(tz)s) AND {col} < ((%(until)s::date + 1) AT TIME ZONE %(tz)s)"
 
 FIRST_RESPONSE_BOT = f"""
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), avg(seconds), count(*) FROM (
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, avg(seconds) AS average, count(*) FROM (
   SELECT extract(epoch FROM (SELECT min(coalesce(o.sent_at, o.created_at)) FROM outbound_messages o
     WHERE o.conversation_id = c.id AND o.author = 'agent' AND o.status <> 'failed'
     AND coalesce(o.sent_at, o.created_at) >= f.at) - f.at) AS seconds
@@ -26,7 +27,7 @@ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), avg(seconds), count
 """
 
 FIRST_RESPONSE_HUMAN = f"""
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), avg(seconds), count(*) FROM (
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, avg(seconds) AS average, count(*) FROM (
   SELECT extract(epoch FROM (SELECT min(coalesce(o.sent_at, o.created_at)) FROM outbound_messages o
     WHERE o.conversation_id = h.conversation_id AND o.author = 'operator' AND o.status <> 'failed'
     AND coalesce(o.sent_at, o.created_at) >= h.at) - h.at) AS seconds
@@ -35,14 +36,14 @@ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds), avg(seconds), count
 """
 
 RESOLVED = f"""
-SELECT count(*), count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM conversation_mode_changes h
-  WHERE h.conversation_id = c.id AND h.mode = 'human'))
+SELECT count(*) AS total, count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM conversation_mode_changes h
+  WHERE h.conversation_id = c.id AND h.mode = 'human')) AS resolved
 FROM conversations c WHERE EXISTS (SELECT 1 FROM inbound_events e WHERE e.conversation_id = c.id
   AND e.received_at >= {RANGE.format(col="e.received_at")})
 """
 
 HANDOFFS = f"""
-SELECT (h.at AT TIME ZONE %(tz)s)::date AS day, count(*) FROM conversation_mode_changes h
+SELECT (h.at AT TIME ZONE %(tz)s)::date AS date, count(*) FROM conversation_mode_changes h
 WHERE h.mode = 'human' AND h.at >= {RANGE.format(col="h.at")} GROUP BY 1 ORDER BY 1
 """
 
@@ -69,21 +70,29 @@ class InboxMetrics(BaseModel):
     handoffs_per_day: list[DayCount]
 
 
-def _response(row: tuple[Any, ...] | None) -> ResponseTime:
-    median, average, count = row or (None, None, 0)
-    median = None if median is None else round(float(median), 1)
-    average = None if average is None else round(float(average), 1)
-    return ResponseTime(median_seconds=median, average_seconds=average, count=int(count or 0))
+def _seconds(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+def _response(conn: Conn, query: str, params: dict[str, Any]) -> ResponseTime:
+    with conn.cursor(row_factory=dict_row) as cursor:
+        row = cursor.execute(query, params).fetchone() or {"median": None, "average": None, "count": 0}
+    return ResponseTime(median_seconds=_seconds(row["median"]), average_seconds=_seconds(row["average"]),
+                        count=int(row["count"] or 0))  # fmt: skip
 
 
 def inbox_metrics(conn: Conn, since: date, until: date, timezone: str) -> InboxMetrics:
     params = {"since": since, "until": until, "tz": timezone}
-    total, resolved = conn.execute(RESOLVED, params).fetchone() or (0, 0)
+    with conn.cursor(row_factory=dict_row) as cursor:
+        counted = cursor.execute(RESOLVED, params).fetchone() or {"total": 0, "resolved": 0}
+    with conn.cursor(row_factory=class_row(DayCount)) as days:
+        handoffs = days.execute(HANDOFFS, params).fetchall()
+    total, resolved = int(counted["total"]), int(counted["resolved"])
     return InboxMetrics(
         since=since, until=until,
-        first_response_bot=_response(conn.execute(FIRST_RESPONSE_BOT, params).fetchone()),
-        first_response_human=_response(conn.execute(FIRST_RESPONSE_HUMAN, params).fetchone()),
-        conversations=int(total), resolved_without_human=int(resolved),
-        resolved_share=round(int(resolved) / int(total), 3) if total else None,
-        handoffs_per_day=[DayCount(date=d, count=int(n)) for d, n in conn.execute(HANDOFFS, params).fetchall()],
+        first_response_bot=_response(conn, FIRST_RESPONSE_BOT, params),
+        first_response_human=_response(conn, FIRST_RESPONSE_HUMAN, params),
+        conversations=total, resolved_without_human=resolved,
+        resolved_share=round(resolved / total, 3) if total else None,
+        handoffs_per_day=handoffs,
     )  # fmt: skip
