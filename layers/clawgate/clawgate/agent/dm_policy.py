@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from psycopg.rows import class_row
-
+from clawgate.agent.data import pairing
+from clawgate.agent.data.pairing import PendingCode, Sender
 from clawgate.db import Conn, registry_tx
 from clawgate.observability import logger, mask_phone
 
@@ -33,14 +33,6 @@ class Admission:
     allowed: bool
     notice: str | None = None  # text to send back to the sender (the pairing code)
     reason: str = ""
-
-
-@dataclass(frozen=True)
-class PairingApproval:
-    tenant: str
-    channel: str
-    account_id: str
-    peer_id: str
 
 
 class PairingCodeError(LookupError):
@@ -81,32 +73,22 @@ def _peer(message: InboundMessage) -> str:
 
 
 def _pairing(tenant_slug: str, account: ChannelAccount, message: InboundMessage) -> Admission:
-    peer = _peer(message)
-    key = (tenant_slug, account.channel, account.account_id, peer)
+    sender = Sender(tenant_slug, account.channel, account.account_id, _peer(message))
     with registry_tx() as conn:
-        where = "tenant_slug = %s AND channel = %s AND account_id = %s AND peer_id = %s"
-        if conn.execute(f"SELECT 1 FROM pairing_codes WHERE {where} AND approved_at IS NOT NULL", key).fetchone():
+        if pairing.is_paired(conn, sender):
             return Admission(True, reason="paired")
-        row = conn.execute(
-            f"SELECT code FROM pairing_codes WHERE {where} AND approved_at IS NULL AND expires_at > now()"
-            " ORDER BY created_at DESC LIMIT 1",
-            key,
-        ).fetchone()
-        code, created = (row[0], False) if row else (_new_code(conn, key), True)
+        code = pairing.open_code(conn, sender)
+        created = code is None
+        code = code or _new_code(conn, sender)
     if created:
         _tell_operator(tenant_slug, account, message, code)
     return Admission(False, notice=pairing_notice(code), reason="pairing: code issued" if created else "pairing")
 
 
-def _new_code(conn: Conn, key: tuple[str, str, str, str]) -> str:
+def _new_code(conn: Conn, sender: Sender) -> str:
     while True:
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        inserted = conn.execute(
-            "INSERT INTO pairing_codes (code, tenant_slug, channel, account_id, peer_id, expires_at)"
-            " VALUES (%s, %s, %s, %s, %s, now() + %s) ON CONFLICT (code) DO NOTHING RETURNING code",
-            (code, *key, CODE_TTL),
-        ).fetchone()
-        if inserted:
+        if pairing.insert_code(conn, code, sender, CODE_TTL):
             return code
 
 
@@ -126,34 +108,20 @@ def _tell_operator(tenant_slug: str, account: ChannelAccount, message: InboundMe
                                  f"approve with `clawgate pairing approve {code}`")  # fmt: skip
 
 
-def approve(code: str) -> PairingApproval:
-    """Approve a pending, unexpired code; raise PairingCodeError saying why not otherwise."""
+def approve(code: str) -> Sender:
+    """Approve a pending, unexpired code (the sender it was for); raise PairingCodeError saying why not otherwise."""
     code = code.strip().upper()
     with registry_tx() as conn:
-        approval = (
-            conn.cursor(row_factory=class_row(PairingApproval))
-            .execute(
-                "UPDATE pairing_codes SET approved_at = now() WHERE code = %s AND approved_at IS NULL"
-                " AND expires_at > now() RETURNING tenant_slug AS tenant, channel, account_id, peer_id",
-                (code,),
-            )
-            .fetchone()
-        )
-        if approval:
-            return approval
-        found = conn.execute("SELECT approved_at IS NOT NULL FROM pairing_codes WHERE code = %s", (code,)).fetchone()
-    if found is None:
+        approved = pairing.approve(conn, code)
+        if approved:
+            return approved
+        was_approved = pairing.was_approved(conn, code)
+    if was_approved is None:
         raise PairingCodeError(f"no pairing code {code}")
-    raise PairingCodeError(f"pairing code {code} was already approved" if found[0] else f"pairing code {code} expired")
+    raise PairingCodeError(f"pairing code {code} " + ("was already approved" if was_approved else "expired"))
 
 
-def pending(tenant_slug: str | None = None) -> list[tuple[str, str, str, str, str]]:
-    """Unexpired, unapproved codes: (code, tenant, channel, account, peer)."""
+def pending(tenant_slug: str | None = None) -> list[PendingCode]:
+    """Unexpired, unapproved codes, oldest first."""
     with registry_tx() as conn:
-        rows = conn.execute(
-            "SELECT code, tenant_slug, channel, account_id, peer_id FROM pairing_codes"
-            " WHERE approved_at IS NULL AND expires_at > now() AND (%s::text IS NULL OR tenant_slug = %s)"
-            " ORDER BY created_at",
-            (tenant_slug, tenant_slug),
-        ).fetchall()
-    return [(str(a), str(b), str(c), str(d), str(e)) for a, b, c, d, e in rows]
+        return pairing.pending(conn, tenant_slug)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
+from clawgate.agent.data import follow_ups
+from clawgate.agent.data.follow_ups import DueFollowUp
 from clawgate.agent.data.usage import spent_today
 from clawgate.agent.delivery import Author
 from clawgate.agent.outreach import OutreachRefusedError, check, send_template_once
@@ -60,20 +60,9 @@ def schedule(tenant: str, conversation_id: int, name: str, language: str, parame
     start = max(conversation.last_customer_at or datetime.now(UTC), datetime.now(UTC))
     due = start + timedelta(minutes=silent_minutes)
     with tenant_tx(tenant) as conn:
-        row = conn.execute(
-            "INSERT INTO follow_ups (conversation_id, template_name, language, parameters, silent_minutes, due_at,"
-            " created_by) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (conversation_id, name, language, Jsonb(parameters), silent_minutes, due, created_by),
-        ).fetchone()
-    assert row is not None
-    return int(row[0]), due
-
-
-DUE = (
-    "SELECT f.id, f.conversation_id, f.template_name, f.language, f.parameters, f.created_at,"
-    " c.last_customer_at > f.created_at AS answered FROM follow_ups f JOIN conversations c ON c.id = f.conversation_id"
-    " WHERE f.status = 'scheduled' AND f.due_at <= now() ORDER BY f.due_at LIMIT 100"
-)
+        follow_up_id = follow_ups.schedule(conn, conversation_id, name, language, parameters, silent_minutes, due,
+                                           created_by)  # fmt: skip
+    return follow_up_id, due
 
 
 def run_inbox_job(tenant_slug: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -103,28 +92,28 @@ def _auto_resume(tenant_slug: str) -> int:
 def _send_due(tenant_slug: str) -> list[str]:
     tenant = cached_tenant(tenant_slug)
     with tenant_tx(tenant_slug) as conn:
-        due = conn.execute(DUE).fetchall()
+        due = follow_ups.due(conn)
         over_budget = bool(due) and spent_today(conn, tenant.timezone) >= tenant.budget.daily_usd
     outcomes = []
-    for follow_up_id, conversation_id, name, language, parameters, _, answered in due:
+    for follow_up in due:
         detail: str | None
-        if answered:
+        if follow_up.answered:
             outcome, detail = "cancelled", "the customer wrote before it was due"
         elif over_budget:
             outcome, detail = "skipped", "the daily budget is spent"
         else:
-            outcome, detail = _send_one(tenant_slug, follow_up_id, conversation_id, name, language, list(parameters))
+            outcome, detail = _send_one(tenant_slug, follow_up)
         with tenant_tx(tenant_slug) as conn:
-            conn.execute("UPDATE follow_ups SET status = %s, detail = %s, done_at = now() WHERE id = %s",
-                         (outcome, detail, follow_up_id))  # fmt: skip
+            follow_ups.finish(conn, follow_up.id, outcome, detail)
         outcomes.append(outcome)
     return outcomes
 
 
-def _send_one(tenant: str, follow_up_id: int, conversation_id: int, name: str, language: str,
-              parameters: list[str]) -> tuple[str, str | None]:  # fmt: skip
+def _send_one(tenant: str, follow_up: DueFollowUp) -> tuple[str, str | None]:
+    follow_up_id, parameters = follow_up.id, list(follow_up.parameters)
     try:
-        conversation, template = _prepare(tenant, conversation_id, name, language, parameters)
+        conversation, template = _prepare(tenant, follow_up.conversation_id, follow_up.template_name,
+                                          follow_up.language, parameters)  # fmt: skip
         send_template_once(tenant, conversation, template, parameters, f"followup:{follow_up_id}", Author("system"))
     except (FollowUpError, OutreachRefusedError) as error:
         return ("skipped" if "opted out" in str(error) else "failed"), str(error)[:500]

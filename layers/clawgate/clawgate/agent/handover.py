@@ -11,7 +11,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from clawgate.agent.data.sessions import append, session_key
+from clawgate.agent.data.inbound import mark_held
+from clawgate.agent.data.sessions import append, upsert_session
 from clawgate.agent.routing import resolve_agent
 from clawgate.conversations import live, rules
 from clawgate.conversations.data import conversations
@@ -89,22 +90,7 @@ def hold(tenant: TenantFile, routed: list[Routed], content: list[dict[str, Any]]
         agent_id = resolve_agent(conn, tenant, message.channel, message.account_id, message.peer_id)
         session_id = upsert_session(conn, agent_id, message.channel, message.account_id, message.peer_id)
         append(conn, session_id, None, "user", content)
-        conn.execute(
-            "UPDATE inbound_events SET processed_at = now() WHERE conversation_key = %s AND turn_id IS NULL"
-            " AND processed_at IS NULL",
-            (message.conversation_key,),
-        )
+        mark_held(conn, message.conversation_key)
     reason = next((r.handed_over for r in routed if r.handed_over), None)
     text = "\n".join(r.message.text for r in routed)
     notify(tenant.slug, routed[-1].conversation, text, reason, tenant.handoff.inbox_url)
-
-
-def upsert_session(conn: Conn, agent_id: str, channel: str, account_id: str | None, peer_id: str) -> int:
-    row = conn.execute(
-        "INSERT INTO sessions (agent_id, channel, peer_id, account_id, session_key, last_message_at)"
-        " VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (session_key)"
-        " DO UPDATE SET last_message_at = now(), updated_at = now() RETURNING id",
-        (agent_id, channel, peer_id, account_id, session_key(agent_id, channel, peer_id)),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])

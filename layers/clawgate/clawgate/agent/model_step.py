@@ -47,7 +47,7 @@ def call_model(step: StepInput) -> dict[str, Any]:
         rows_query = select_transcript(conn, step.turn_id)
         turn = turn_query.fetchone()
         clock = TurnClock(turns.seconds_of(age_query))
-        files = {name: content for name, content in files_query.fetchall()}
+        files = turns.files_of(files_query)
         summary, rows = transcript_rows(rows_query.fetchall())
     if turn is None or turn.status != "running":
         return {"next": "done"}  # a redelivered step of a finished turn

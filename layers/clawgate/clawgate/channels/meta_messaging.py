@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from clawgate import secrets
 from clawgate.channels import meta_send
+from clawgate.channels.data import disclosures
 from clawgate.channels.media import fetch_media
 from clawgate.channels.meta_messaging_parse import parse_envelope
 from clawgate.channels.text import chunk_text
@@ -42,25 +43,16 @@ def last_customer_message_at(tenant: str, channel: str, account_id: str, peer_id
 def claim_disclosure(tenant: str, channel: str, account_id: str, peer_id: str, text: str) -> bool:
     """True once per conversation, ever: the disclosure's outbound row, keyed by conversation, is ours to send."""
     with tenant_tx(tenant) as conn:
-        return bool(conn.execute(
-            "INSERT INTO outbound_messages (channel, account_id, peer_id, idempotency_key, body, status)"
-            " VALUES (%s, %s, %s, %s, %s, 'pending') ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-            (channel, account_id, peer_id, f"disclosure:{channel}:{account_id}:{peer_id}", text),
-        ).fetchone())  # fmt: skip
+        return disclosures.claim(conn, channel, account_id, peer_id, text)
 
 
 def settle_disclosure(tenant: str, channel: str, account_id: str, peer_id: str, message_id: str | None) -> None:
     """Sent: the row records it. Refused (message_id None): the claim is released for the next reply."""
-    key = f"disclosure:{channel}:{account_id}:{peer_id}"
     with tenant_tx(tenant) as conn:
         if message_id is None:
-            conn.execute("DELETE FROM outbound_messages WHERE idempotency_key = %s AND status = 'pending'", (key,))
+            disclosures.release(conn, channel, account_id, peer_id)
         else:
-            conn.execute(
-                "UPDATE outbound_messages SET status = 'sent', sent_at = now(), provider_message_id = %s"
-                " WHERE idempotency_key = %s",
-                (message_id, key),
-            )
+            disclosures.mark_sent(conn, channel, account_id, peer_id, message_id)
 
 
 class MetaMessagingChannel:

@@ -126,8 +126,8 @@ def cmd_pairing_list(args: argparse.Namespace) -> int:
     from clawgate.observability import mask_phone
 
     _database()
-    for code, tenant, channel, account, peer in pending(args.tenant):
-        print(f"{code}\t{tenant}\t{channel}\t{account}\t{mask_phone(peer)}")
+    for code in pending(args.tenant):
+        print(f"{code.code}\t{code.tenant}\t{code.channel}\t{code.account_id}\t{mask_phone(code.peer_id)}")
     return 0
 
 

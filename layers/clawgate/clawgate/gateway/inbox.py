@@ -10,8 +10,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from clawgate.agent import handover
-from clawgate.agent.data.sessions import append
+from clawgate.agent.data.sessions import append, upsert_session
 from clawgate.agent.delivery import Author, send_to_peer
 from clawgate.agent.outreach import OutreachRefusedError, check, send_template_once
 from clawgate.agent.routing import resolve_agent
@@ -101,8 +100,8 @@ def _remember_for_agent(tenant: str, conversation: Conversation, text: str) -> N
     settings = cached_tenant(tenant)
     with tenant_tx(tenant) as conn:
         agent_id = resolve_agent(conn, settings, conversation.channel, conversation.account_id, conversation.peer_id)
-        session_id = handover.upsert_session(conn, agent_id, conversation.channel, conversation.account_id,
-                                             conversation.peer_id)  # fmt: skip
+        session_id = upsert_session(conn, agent_id, conversation.channel, conversation.account_id,
+                                    conversation.peer_id)  # fmt: skip
         append(conn, session_id, None, "assistant", [{"type": "text", "text": text}])
 
 

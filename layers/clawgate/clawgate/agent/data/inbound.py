@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from clawgate.core.channels import InboundMessage
@@ -17,15 +18,16 @@ Stored = Literal["new", "pending", "done"]
 def store(conn: Conn, message: InboundMessage) -> Stored:
     """new: first delivery. pending: stored before but never part of a turn (the Ingest that stored it failed
     before the turn started): answer it now. done: part of a turn already, or a kind that is only stored."""
-    inserted, processed = conn.execute(
-        "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload,"
-        " processed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)"
-        " ON CONFLICT (channel, provider_id) DO UPDATE SET channel = EXCLUDED.channel"
-        " RETURNING xmax = 0, processed_at IS NOT NULL",
-        (message.channel, message.account_id, message.provider_id, message.conversation_key, message.peer_id,
-         message.kind, Jsonb(message.model_dump(mode="json")), message.kind in STORE_ONLY_KINDS),
-    ).fetchone() or (False, True)  # fmt: skip
-    return "new" if inserted else "done" if processed else "pending"
+    with conn.cursor(row_factory=dict_row) as cursor:
+        row = cursor.execute(
+            "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload,"
+            " processed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)"
+            " ON CONFLICT (channel, provider_id) DO UPDATE SET channel = EXCLUDED.channel"
+            " RETURNING xmax = 0 AS inserted, processed_at IS NOT NULL AS processed",
+            (message.channel, message.account_id, message.provider_id, message.conversation_key, message.peer_id,
+             message.kind, Jsonb(message.model_dump(mode="json")), message.kind in STORE_ONLY_KINDS),
+        ).fetchone() or {"inserted": False, "processed": True}  # fmt: skip
+    return "new" if row["inserted"] else "done" if row["processed"] else "pending"
 
 
 def add_to_payload(conn: Conn, message: InboundMessage, extra: dict[str, Any]) -> tuple[int, int] | None:
@@ -45,6 +47,15 @@ def attach_to_turn(conn: Conn, turn_id: int, conversation_key: str) -> None:
         "UPDATE inbound_events SET turn_id = %s, processed_at = now()"
         " WHERE conversation_key = %s AND turn_id IS NULL AND kind NOT IN ('status', 'edited', 'event')",
         (turn_id, conversation_key),
+    )
+
+
+def mark_held(conn: Conn, conversation_key: str) -> None:
+    """The conversation's unanswered messages are processed without a turn (a `human` conversation holds them)."""
+    conn.execute(
+        "UPDATE inbound_events SET processed_at = now() WHERE conversation_key = %s AND turn_id IS NULL"
+        " AND processed_at IS NULL",
+        (conversation_key,),
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from psycopg.rows import dict_row, scalar_row
 from psycopg.types.json import Jsonb
 
 from clawgate.core.channels import SentMessage
@@ -18,11 +19,15 @@ _RANK_SQL = "CASE status WHEN 'pending' THEN 0 WHEN 'sent' THEN 1 WHEN 'delivere
 def sent_chunks(conn: Conn, key: str, chunks: int) -> set[int]:
     """Which of the `chunks` pieces of `key` went out already (a retried Deliver skips them). Matched exactly, not
     by prefix: the key may come from a client."""
-    rows = conn.execute(
-        "SELECT chunk_index FROM outbound_messages WHERE idempotency_key = ANY(%s) AND status <> 'failed'",
-        ([f"{key}:{index}" for index in range(chunks)],),
-    ).fetchall()
-    return {int(row[0]) for row in rows}
+    sent = (
+        conn.cursor(row_factory=scalar_row)
+        .execute(
+            "SELECT chunk_index FROM outbound_messages WHERE idempotency_key = ANY(%s) AND status <> 'failed'",
+            ([f"{key}:{index}" for index in range(chunks)],),
+        )
+        .fetchall()
+    )
+    return {int(index) for index in sent}
 
 
 _CONVERSATION = "(SELECT id FROM conversations WHERE channel = %s AND account_id = %s AND peer_id = %s)"
@@ -34,16 +39,17 @@ def record_sent(
 ) -> tuple[int, int | None] | None:  # fmt: skip
     """Record one sent chunk with its author, in its conversation; (row id, conversation id), or None when this
     chunk was recorded before."""
-    row = conn.execute(
-        "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, provider_message_id, idempotency_key,"
-        " chunk_index, body, payload, status, sent_at, author, author_name, conversation_id) VALUES (%s, %s, %s, %s,"
-        f" %s, %s, %s, %s, %s, 'sent', now(), %s, %s, {_CONVERSATION}) ON CONFLICT (idempotency_key) DO NOTHING"
-        " RETURNING id, conversation_id",
-        (turn_id, channel, account_id, peer_id, sent.provider_message_id, f"{key}:{sent.chunk_index}",
-         sent.chunk_index, sent.text, Jsonb(payload) if payload else None, author, author_name, channel,
-         account_id or "", peer_id),
-    ).fetchone()  # fmt: skip
-    return (int(row[0]), row[1]) if row else None
+    with conn.cursor(row_factory=dict_row) as cursor:
+        row = cursor.execute(
+            "INSERT INTO outbound_messages (turn_id, channel, account_id, peer_id, provider_message_id,"
+            " idempotency_key, chunk_index, body, payload, status, sent_at, author, author_name, conversation_id)"
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'sent', now(), %s, %s, {_CONVERSATION})"
+            " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id, conversation_id",
+            (turn_id, channel, account_id, peer_id, sent.provider_message_id, f"{key}:{sent.chunk_index}",
+             sent.chunk_index, sent.text, Jsonb(payload) if payload else None, author, author_name, channel,
+             account_id or "", peer_id),
+        ).fetchone()  # fmt: skip
+    return (int(row["id"]), row["conversation_id"]) if row else None
 
 
 def record_refusal(
@@ -64,13 +70,17 @@ def move_status(
     error: dict[str, Any] | None,
 ) -> str | None:  # fmt: skip
     """Move the row forward to `status` (never back); the peer of the row that moved, or None."""
-    row = conn.execute(
-        "UPDATE outbound_messages SET status = %s, status_at = coalesce(%s, now()),"
-        " error_code = coalesce(%s, error_code), error = coalesce(%s, error)"
-        f" WHERE channel = %s AND provider_message_id = %s AND {_RANK_SQL} < %s RETURNING peer_id",
-        (status, at, code, Jsonb(error) if error else None, channel, provider_message_id, RANK[status]),
-    ).fetchone()
-    return str(row[0]) if row else None
+    peer_id = (
+        conn.cursor(row_factory=scalar_row)
+        .execute(
+            "UPDATE outbound_messages SET status = %s, status_at = coalesce(%s, now()),"
+            " error_code = coalesce(%s, error_code), error = coalesce(%s, error)"
+            f" WHERE channel = %s AND provider_message_id = %s AND {_RANK_SQL} < %s RETURNING peer_id",
+            (status, at, code, Jsonb(error) if error else None, channel, provider_message_id, RANK[status]),
+        )
+        .fetchone()
+    )
+    return str(peer_id) if peer_id is not None else None
 
 
 def mark_read_up_to(conn: Conn, channel: str, account_id: str, peer_id: str, before: datetime) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from psycopg import Cursor
+from psycopg.rows import dict_row, scalar_row
 from psycopg.types.json import Jsonb
 
 from clawgate.db import Conn
@@ -14,6 +15,24 @@ from clawgate.db import Conn
 
 def session_key(agent_id: str, channel: str, peer_id: str) -> str:
     return f"{agent_id}:{channel}:{peer_id}"
+
+
+UPSERT_SESSION = (
+    "INSERT INTO sessions (agent_id, channel, peer_id, account_id, session_key, last_message_at)"
+    " VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (session_key)"
+    " DO UPDATE SET last_message_at = now(), updated_at = now() RETURNING id"
+)
+
+
+def upsert_session(conn: Conn, agent_id: str, channel: str, account_id: str | None, peer_id: str) -> int:
+    """The session of the agent with the peer (created on first sight), its last message now."""
+    session_id = (
+        conn.cursor(row_factory=scalar_row)
+        .execute(UPSERT_SESSION, (agent_id, channel, peer_id, account_id, session_key(agent_id, channel, peer_id)))
+        .fetchone()
+    )
+    assert session_id is not None
+    return int(session_id)
 
 
 def append(conn: Conn, session_id: int, turn_id: int | None, role: str, content: list[dict[str, Any]]) -> None:
@@ -34,15 +53,19 @@ TRANSCRIPT_OF_TURN = (
 )
 
 
-def transcript_rows(fetched: list[tuple[Any, ...]]) -> tuple[str | None, Rows]:
+def transcript_rows(fetched: list[dict[str, Any]]) -> tuple[str | None, Rows]:
     """The latest summary and the rows after the compaction point (at most the channel's history limit)."""
-    summary = fetched[0][0] if fetched else None
-    return summary, sorted(((r[1], r[2], r[3]) for r in fetched if r[1] is not None), key=lambda r: r[0])
+    summary = fetched[0]["summary"] if fetched else None
+    rows = [(r["id"], r["role"], r["content"]) for r in fetched if r["id"] is not None]
+    return summary, sorted(rows, key=lambda r: r[0])
 
 
 def session_summary(conn: Conn, session_id: int) -> str | None:
-    row = conn.execute("SELECT summary FROM sessions WHERE id = %s", (session_id,)).fetchone()
-    return row[0] if row else None
+    return (
+        conn.cursor(row_factory=scalar_row)
+        .execute("SELECT summary FROM sessions WHERE id = %s", (session_id,))
+        .fetchone()
+    )
 
 
 def record_compaction(conn: Conn, session_id: int, summary: str, through_message_id: int) -> None:
@@ -55,7 +78,7 @@ def record_compaction(conn: Conn, session_id: int, summary: str, through_message
 
 def select_transcript(conn: Conn, turn_id: int) -> Cursor[Any]:
     """The transcript's query for the turn, sent (in a pipeline: queued); read it with `transcript_rows`."""
-    return conn.execute(TRANSCRIPT_OF_TURN, (turn_id,))
+    return conn.cursor(row_factory=dict_row).execute(TRANSCRIPT_OF_TURN, (turn_id,))
 
 
 def load_rows(conn: Conn, turn_id: int) -> tuple[str | None, Rows]:

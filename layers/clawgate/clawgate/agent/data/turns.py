@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import Cursor
-from psycopg.rows import class_row
+from psycopg.rows import class_row, dict_row, kwargs_row, scalar_row
 from psycopg.types.json import Jsonb
 
 from clawgate.agent.data.sessions import session_key
@@ -66,8 +66,12 @@ FILES_OF_TURN = (
 
 
 def select_files(conn: Conn, turn_id: int, peer_memory: str) -> Cursor[Any]:
-    """The turn's workspace files and peer notes (sent; read with `fetchall()`)."""
-    return conn.execute(FILES_OF_TURN, {"turn": turn_id, "peer_memory": peer_memory})
+    """The turn's workspace files and peer notes (sent; read with `files_of`)."""
+    return conn.cursor(row_factory=dict_row).execute(FILES_OF_TURN, {"turn": turn_id, "peer_memory": peer_memory})
+
+
+def files_of(files_query: Cursor[Any]) -> dict[str, str]:
+    return {row["name"]: row["content"] for row in files_query.fetchall()}
 
 
 def load_turn(conn: Conn, turn_id: int) -> Turn:
@@ -79,24 +83,32 @@ def load_turn(conn: Conn, turn_id: int) -> Turn:
 
 def open_turn(conn: Conn, tenant: str, new: NewTurn) -> Opened | None:
     """A session (upserted) and a running turn on it, in one statement; None when `request_id` was seen before."""
-    row = conn.execute(
+
+    def opened(id: int, session_id: int) -> Opened:
+        return Opened(TurnRef(tenant=tenant, turn_id=id), session_id)
+
+    return conn.cursor(row_factory=kwargs_row(opened)).execute(
         OPEN_TURN,
         {"agent": new.agent_id, "channel": new.channel, "peer": new.peer_id, "account": new.account_id,
          "trigger": new.trigger, "key": session_key(new.agent_id, new.channel, new.peer_id),
          "context": Jsonb(new.context), "request_id": new.request_id, "replay_of": new.replay_of},
     ).fetchone()  # fmt: skip
-    return Opened(TurnRef(tenant=tenant, turn_id=int(row[0])), int(row[1])) if row else None
 
 
 def replay_source(conn: Conn, turn_id: int) -> NewTurn:
     """A new turn on the conversation of `turn_id` (a failed turn re-driven)."""
-    row = conn.execute(
-        "SELECT agent_id, channel, account_id, peer_id, context FROM turns WHERE id = %s", (turn_id,)
-    ).fetchone()
-    if row is None:
+
+    def replay(**row: Any) -> NewTurn:
+        return NewTurn(**row, trigger="replay", replay_of=turn_id)
+
+    source = (
+        conn.cursor(row_factory=kwargs_row(replay))
+        .execute("SELECT agent_id, channel, account_id, peer_id, context FROM turns WHERE id = %s", (turn_id,))
+        .fetchone()
+    )
+    if source is None:
         raise LookupError(f"no turn {turn_id}")
-    agent_id, channel, account_id, peer_id, context = row
-    return NewTurn(agent_id, channel, account_id, peer_id, "replay", context, replay_of=turn_id)
+    return source
 
 
 def set_reply(conn: Conn, turn_id: int, reply: str | None, *, stop_reason: str | None = None) -> None:
@@ -119,7 +131,7 @@ def count_step(conn: Conn, turn_id: int, model: str, stop_reason: str | None) ->
 
 def select_seconds_since_start(conn: Conn, turn_id: int) -> Cursor[Any]:
     """The turn's age by the database's clock (sent; read with `seconds_of`)."""
-    return conn.execute(
+    return conn.cursor(row_factory=scalar_row).execute(
         "SELECT extract(epoch FROM clock_timestamp() - coalesce(started_at, created_at))::float FROM turns"
         " WHERE id = %s",
         (turn_id,),
@@ -127,18 +139,19 @@ def select_seconds_since_start(conn: Conn, turn_id: int) -> Cursor[Any]:
 
 
 def seconds_of(age_query: Cursor[Any]) -> float:
-    row = age_query.fetchone()
-    return float(row[0]) if row else 0.0
+    seconds = age_query.fetchone()
+    return float(seconds) if seconds is not None else 0.0
 
 
 def result_of_request(conn: Conn, request_id: str) -> dict[str, Any]:
     """What the run API answers for the turn of `request_id`."""
-    query = "SELECT id, status, reply_text, error FROM turns WHERE request_id = %s"
-    row = conn.execute(query, (request_id,)).fetchone()
-    if row is None:
+    query = "SELECT id AS turn_id, status, reply_text AS reply, error FROM turns WHERE request_id = %s"
+    with conn.cursor(row_factory=dict_row) as cursor:
+        found = cursor.execute(query, (request_id,)).fetchone()
+    if found is None:
         return {"status": "unknown", "reply": None}
-    turn_id, status, reply, error = row
-    return {"turn_id": turn_id, "status": status, "reply": reply, **({"error": error} if error else {})}
+    error = found.pop("error")
+    return {**found, **({"error": error} if error else {})}
 
 
 def finish_turn(conn: Conn, turn_id: int, status: str, *, reply: str | None = None, error: str | None = None) -> None:
@@ -169,16 +182,21 @@ def record_tool_calls(conn: Conn, turn_id: int, step: int, uses: list[dict[str, 
 
 def claim_tool_call(conn: Conn, turn_id: int, tool_use_id: str) -> ClaimedCall | None:
     """Start a pending call (None: it ran already), with its turn."""
+
+    def claimed(tool_name: str, tool_arguments: dict[str, Any], **turn: Any) -> ClaimedCall:
+        return ClaimedCall(tool_name, tool_arguments, Turn(**turn))
+
     columns = ", ".join(f"t.{column}" for column in TURN_COLUMNS.split(", "))
-    row = conn.execute(
-        f"UPDATE tool_calls c SET started_at = now() FROM turns t WHERE t.id = c.turn_id AND c.turn_id = %s"
-        f" AND c.tool_use_id = %s AND c.status = 'pending' RETURNING c.name, c.arguments, {columns}",
-        (turn_id, tool_use_id),
-    ).fetchone()
-    if row is None:
-        return None
-    names = TURN_COLUMNS.split(", ")
-    return ClaimedCall(row[0], row[1], Turn(**dict(zip(names, row[2:], strict=True))))
+    return (
+        conn.cursor(row_factory=kwargs_row(claimed))
+        .execute(
+            "UPDATE tool_calls c SET started_at = now() FROM turns t WHERE t.id = c.turn_id AND c.turn_id = %s"
+            " AND c.tool_use_id = %s AND c.status = 'pending'"
+            f" RETURNING c.name AS tool_name, c.arguments AS tool_arguments, {columns}",
+            (turn_id, tool_use_id),
+        )
+        .fetchone()
+    )
 
 
 def finish_tool_call(conn: Conn, turn_id: int, tool_use_id: str, status: str, result: Any, error: str | None) -> None:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from clawgate.agent.data import workspace
 from clawgate.agent.skills import merged_skills
 from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
@@ -19,8 +20,7 @@ DB_RESULT_CHARS = 8_000
 
 def workspace_files(tenant: str, agent_id: str) -> dict[str, str]:
     with tenant_tx(tenant, "ro") as conn:
-        rows = conn.execute("SELECT name, content FROM workspace_files WHERE agent_id = %s", (agent_id,)).fetchall()
-    return {name: content for name, content in rows}
+        return workspace.files(conn, agent_id)
 
 
 class ReadSkill(BaseModel):
@@ -40,15 +40,8 @@ def read_skill(ctx: ToolContext, args: ReadSkill) -> str:
 
 def _write_memory(ctx: ToolContext, text: str, append: bool) -> str:
     with tenant_tx(ctx.tenant, pipeline=True) as conn:
-        row = conn.execute(
-            "INSERT INTO workspace_files (agent_id, name, content, updated_by) VALUES (%s, 'MEMORY.md', %s, 'agent')"
-            " ON CONFLICT (agent_id, name) DO UPDATE SET updated_by = 'agent', updated_at = now(),"
-            " content = CASE WHEN %s THEN workspace_files.content || E'\\n' || EXCLUDED.content"
-            " ELSE EXCLUDED.content END"
-            " RETURNING length(content)",
-            (ctx.agent_id, text, append),
-        ).fetchone()
-    return f"MEMORY.md saved ({row[0] if row else 0} characters)"
+        length = workspace.write_memory(conn, ctx.agent_id, text, append=append)
+    return f"MEMORY.md saved ({length} characters)"
 
 
 PEER_MEMORY_CHARS = 8_000  # a customer's notes: the newest kept when they grow past it
@@ -57,14 +50,8 @@ PEER_MEMORY_CHARS = 8_000  # a customer's notes: the newest kept when they grow 
 def _write_peer_memory(ctx: ToolContext, text: str) -> str:
     """A customer's conversation writes only that customer's notes: never a file an operator prompt loads."""
     with tenant_tx(ctx.tenant, pipeline=True) as conn:
-        row = conn.execute(
-            "INSERT INTO peer_memories (agent_id, channel, peer_id, content) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (agent_id, channel, peer_id) DO UPDATE SET updated_at = now(),"
-            " content = right(peer_memories.content || E'\\n' || EXCLUDED.content, %s)"
-            " RETURNING length(content)",
-            (ctx.agent_id, ctx.channel, ctx.peer_id, text, PEER_MEMORY_CHARS),
-        ).fetchone()
-    return f"noted for this conversation ({row[0] if row else 0} characters)"
+        length = workspace.add_peer_note(conn, ctx.agent_id, ctx.channel, ctx.peer_id, text, PEER_MEMORY_CHARS)
+    return f"noted for this conversation ({length} characters)"
 
 
 class MemoryNote(BaseModel):
@@ -113,12 +100,7 @@ def workspace_write(ctx: ToolContext, args: WorkspaceWrite) -> str:
     if args.name not in WORKSPACE_FILES and not (args.name.startswith("skills/") and args.name.endswith("/SKILL.md")):
         raise ToolFailure(f"{args.name!r} is not a workspace file name")
     with tenant_tx(ctx.tenant, pipeline=True) as conn:
-        conn.execute(
-            "INSERT INTO workspace_files (agent_id, name, content, updated_by) VALUES (%s, %s, %s, 'agent')"
-            " ON CONFLICT (agent_id, name) DO UPDATE SET content = EXCLUDED.content, updated_by = 'agent',"
-            " updated_at = now()",
-            (ctx.agent_id, args.name, args.content),
-        )
+        workspace.write_file(conn, ctx.agent_id, args.name, args.content)
     return f"{args.name} saved"
 
 
