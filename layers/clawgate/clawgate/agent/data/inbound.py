@@ -33,12 +33,13 @@ def store(conn: Conn, message: InboundMessage) -> Stored:
 def add_to_payload(conn: Conn, message: InboundMessage, extra: dict[str, Any]) -> tuple[int, int] | None:
     """What Ingest learnt after storing the event (blob keys of its media, a voice note's transcript); the event's
     id and conversation, where it has one."""
-    row = conn.execute(
-        "UPDATE inbound_events SET payload = payload || %s WHERE channel = %s AND provider_id = %s"
-        " RETURNING id, conversation_id",
-        (Jsonb(extra), message.channel, message.provider_id),
-    ).fetchone()
-    return (int(row[0]), int(row[1])) if row and row[1] is not None else None
+    with conn.cursor(row_factory=dict_row) as cursor:
+        row = cursor.execute(
+            "UPDATE inbound_events SET payload = payload || %s WHERE channel = %s AND provider_id = %s"
+            " RETURNING id, conversation_id",
+            (Jsonb(extra), message.channel, message.provider_id),
+        ).fetchone()
+    return (int(row["id"]), int(row["conversation_id"])) if row and row["conversation_id"] is not None else None
 
 
 def attach_to_turn(conn: Conn, turn_id: int, conversation_key: str) -> None:
