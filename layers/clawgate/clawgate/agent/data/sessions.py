@@ -17,20 +17,20 @@ def session_key(agent_id: str, channel: str, peer_id: str) -> str:
     return f"{agent_id}:{channel}:{peer_id}"
 
 
+# The session of (agent, channel, peer), created on first sight; `agent/data/turns.py` opens a turn on it in the
+# same statement.
 UPSERT_SESSION = (
     "INSERT INTO sessions (agent_id, channel, peer_id, account_id, session_key, last_message_at)"
-    " VALUES (%s, %s, %s, %s, %s, now()) ON CONFLICT (session_key)"
+    " VALUES (%(agent)s, %(channel)s, %(peer)s, %(account)s, %(key)s, now()) ON CONFLICT (session_key)"
     " DO UPDATE SET last_message_at = now(), updated_at = now() RETURNING id"
 )
 
 
 def upsert_session(conn: Conn, agent_id: str, channel: str, account_id: str | None, peer_id: str) -> int:
     """The session of the agent with the peer (created on first sight), its last message now."""
-    session_id = (
-        conn.cursor(row_factory=scalar_row)
-        .execute(UPSERT_SESSION, (agent_id, channel, peer_id, account_id, session_key(agent_id, channel, peer_id)))
-        .fetchone()
-    )
+    params = {"agent": agent_id, "channel": channel, "peer": peer_id, "account": account_id,
+              "key": session_key(agent_id, channel, peer_id)}  # fmt: skip
+    session_id = conn.cursor(row_factory=scalar_row).execute(UPSERT_SESSION, params).fetchone()
     assert session_id is not None
     return int(session_id)
 

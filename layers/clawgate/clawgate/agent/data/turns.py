@@ -10,7 +10,7 @@ from psycopg import Cursor
 from psycopg.rows import class_row, dict_row, kwargs_row, scalar_row
 from psycopg.types.json import Jsonb
 
-from clawgate.agent.data.sessions import session_key
+from clawgate.agent.data.sessions import UPSERT_SESSION, session_key
 from clawgate.core.turns import Turn, TurnRef
 from clawgate.db import Conn
 from clawgate.observability import count
@@ -20,10 +20,7 @@ TURN_COLUMNS = (
 )
 SELECT_TURN = f"SELECT {TURN_COLUMNS} FROM turns WHERE id = %s"
 OPEN_TURN = (
-    "WITH session AS ("
-    " INSERT INTO sessions (agent_id, channel, peer_id, account_id, session_key, last_message_at)"
-    " VALUES (%(agent)s, %(channel)s, %(peer)s, %(account)s, %(key)s, now()) ON CONFLICT (session_key)"
-    " DO UPDATE SET last_message_at = now(), updated_at = now() RETURNING id)"
+    f"WITH session AS ({UPSERT_SESSION})"
     " INSERT INTO turns (session_id, agent_id, channel, account_id, peer_id, status, trigger, context, request_id,"
     " replay_of_turn_id, started_at) SELECT id, %(agent)s, %(channel)s, %(account)s, %(peer)s, 'running', %(trigger)s,"
     " %(context)s, %(request_id)s, %(replay_of)s, now() FROM session"
