@@ -15,7 +15,7 @@ from clawgate.db import tenant_tx
 from clawgate.gateway.data import metrics as ad_metrics
 from clawgate.gateway.data import usage as model_usage
 from clawgate.gateway.data.usage import ModelUsage, UsageDay
-from clawgate.meta.marketing.lead_quality import leads_by_day, performance
+from clawgate.meta.marketing.data.lead_quality import leads_by_day, performance
 from clawgate.tenancy.tenants import cached_tenant
 
 

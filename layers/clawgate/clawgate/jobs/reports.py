@@ -16,7 +16,7 @@ from clawgate.jobs.charts import Day, conversations_chart, report_chart
 from clawgate.jobs.data.reports import ad_totals, spend_by_day
 from clawgate.jobs.data.scoring import latest_alerts, latest_scores
 from clawgate.meta.marketing.context import AdsContext, load_context
-from clawgate.meta.marketing.lead_quality import By, leads_by_day, performance
+from clawgate.meta.marketing.data.lead_quality import By, leads_by_day, performance
 from clawgate.meta.marketing.money import convert, display
 from clawgate.observability import logger
 

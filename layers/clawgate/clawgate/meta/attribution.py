@@ -16,7 +16,7 @@ from typing import Any
 from clawgate.core import events
 from clawgate.core.channels import InboundMessage
 from clawgate.db import Conn
-from clawgate.meta import leads
+from clawgate.meta.data import leads
 from clawgate.meta.dialogs import record_inbound
 
 AD_LEAD_SOURCES: dict[str, leads.DialogLeadSource] = {"whatsapp": "ctwa", "messenger": "ctm", "instagram": "ctd"}

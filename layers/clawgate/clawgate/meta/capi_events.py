@@ -17,11 +17,10 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from clawgate.meta.conversions import CRM_LEVEL
+from clawgate.meta.data.conversions import PendingEvent
 
 if TYPE_CHECKING:
     from facebook_business.adobjects.serverside.event import Event
@@ -29,28 +28,6 @@ if TYPE_CHECKING:
 LEAD_EVENT_SOURCE = "Clawgate"
 PURCHASE_LEVEL = 3
 _INTERNATIONAL_PHONE = re.compile(r"^[1-9]\d{6,14}$")  # a wa_id: digits with the country code
-
-
-@dataclass(frozen=True)
-class PendingEvent:
-    """A claimed `capi_events_log` row with what its event needs."""
-
-    log_id: int
-    level: int
-    event_name: str
-    event_id: str
-    event_time: int  # when the milestone was reached (unix seconds), the same on every attempt
-    ctwa_clid: str | None
-    phone: str | None
-    leadgen_id: str | None
-    enabled: bool
-    dataset_id: str | None
-    test_event_code: str | None
-    currency: str | None
-    value: Decimal | None
-    channel: str | None = None  # the dialog's: whatsapp | messenger | instagram
-    account_id: str | None = None  # phone_number_id, Page id or Instagram account id
-    user_id: str | None = None  # BSUID, PSID or IGSID
 
 
 def messaging_fields(pending: PendingEvent) -> dict[str, Any]:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from psycopg.rows import class_row
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ValidationError
 
 from clawgate.db import tenant_tx
 from clawgate.meta import graph
-from clawgate.meta.capi_events import PendingEvent, readable, request_params
+from clawgate.meta.capi_events import readable, request_params
+from clawgate.meta.data import conversions
+from clawgate.meta.data.conversions import PendingEvent
 from clawgate.observability import bind, logger
 from clawgate.tenancy.tenants import cached_tenant
 
@@ -104,22 +104,9 @@ def send_tenant_events(tenant: str, log_ids: list[int]) -> bool:
         raise
 
 
-CLAIM = (  # the pending events among these ids, leased to this sender, with what building each event needs
-    "WITH claimed AS (UPDATE capi_events_log SET claimed_until = now() + %s * interval '1 s',"
-    " updated_at = now() WHERE id = ANY(%s) AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < now())"
-    " RETURNING id, dialog_id, lead_id, level, event_name, event_id, created_at)"
-    " SELECT c.id AS log_id, c.level, c.event_name, c.event_id, extract(epoch FROM c.created_at)::bigint AS event_time,"
-    " d.ctwa_clid, d.wa_id AS phone, l.leadgen_id, coalesce(s.enabled, false) AS enabled, s.dataset_id,"
-    " s.test_event_code, s.currency, s.l3_value AS value, d.channel, d.phone_number_id AS account_id, d.user_id"
-    " FROM claimed c LEFT JOIN wa_dialogs d ON d.id = c.dialog_id"
-    " LEFT JOIN leads l ON l.id = c.lead_id LEFT JOIN capi_settings s ON s.id = 1 ORDER BY c.id"
-)
-
-
 def claim(tenant: str, log_ids: list[int]) -> list[PendingEvent]:
     with tenant_tx(tenant) as conn:
-        events = conn.cursor(row_factory=class_row(PendingEvent))
-        return events.execute(CLAIM, (LEASE_S, log_ids)).fetchall()
+        return conversions.claim(conn, log_ids, LEASE_S)
 
 
 def deliver(tenant: str, api: FacebookAdsApi, events: list[PendingEvent]) -> bool:
@@ -162,35 +149,22 @@ def post(api: FacebookAdsApi, events: list[PendingEvent]) -> Attempt:
 def record(tenant: str, events: list[PendingEvent], attempt: Attempt, *, release_claim: bool) -> None:
     failure = attempt.failure
     with tenant_tx(tenant) as conn:
-        conn.execute(
-            "UPDATE capi_events_log SET attempts = attempts + 1, status = %(status)s, request = %(request)s,"
-            " response = %(response)s, error = %(error)s, error_code = %(code)s, fbtrace_id = %(trace)s,"
-            " sent_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE sent_at END,"
-            " claimed_until = CASE WHEN %(release)s THEN NULL ELSE claimed_until END,"
-            " attempt_log = attempt_log || %(entry)s, updated_at = now() WHERE id = ANY(%(ids)s)",
-            {"status": _STATUS[attempt.outcome], "request": Jsonb(attempt.request),
-             "response": Jsonb(attempt.response) if attempt.response else None,
-             "error": failure.message if failure else None, "code": failure.code if failure else None,
-             "trace": attempt.entry()["fbtrace_id"], "release": release_claim, "entry": Jsonb([attempt.entry()]),
-             "ids": [e.log_id for e in events]},
+        conversions.record_attempt(
+            conn, [e.log_id for e in events], _STATUS[attempt.outcome], attempt.entry(), request=attempt.request,
+            response=attempt.response, error=failure.message if failure else None,
+            error_code=failure.code if failure else None, release_claim=release_claim,
         )  # fmt: skip
 
 
 def finish_unsent(tenant: str, events: list[PendingEvent], status: str, reason: str) -> None:
     if events:
         with tenant_tx(tenant) as conn:
-            conn.execute(
-                "UPDATE capi_events_log SET status = %s, error = %s, claimed_until = NULL, updated_at = now()"
-                " WHERE id = ANY(%s)",
-                (status, reason, [e.log_id for e in events]),
-            )
+            conversions.finish_unsent(conn, [e.log_id for e in events], status, reason)
 
 
 def release(tenant: str, events: list[PendingEvent]) -> None:
     with tenant_tx(tenant) as conn:
-        conn.execute(
-            "UPDATE capi_events_log SET claimed_until = NULL WHERE id = ANY(%s)", ([e.log_id for e in events],)
-        )
+        conversions.release(conn, [e.log_id for e in events])
 
 
 def alert_invalid_token(tenant: str, log_ids: list[int], failure: graph.GraphFailure) -> None:
@@ -198,12 +172,8 @@ def alert_invalid_token(tenant: str, log_ids: list[int], failure: graph.GraphFai
     from clawgate.core.notify import notify_operator
 
     with tenant_tx(tenant) as conn:
-        earlier = conn.execute(
-            "SELECT 1 FROM capi_events_log WHERE status = 'failed' AND error_code = %s"
-            f" AND updated_at > now() - interval '{ALERT_ONCE_PER}' AND NOT (id = ANY(%s)) LIMIT 1",
-            (graph.INVALID_TOKEN, log_ids),
-        ).fetchone()
-    if earlier is None:
+        alerted = conversions.failed_lately(conn, graph.INVALID_TOKEN, ALERT_ONCE_PER, other_than=log_ids)
+    if not alerted:
         notify_operator(
             tenant,
             f"Meta refused the Conversions API access token (error 190: {failure.message}). Conversion events are"

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from clawgate.core import ports
 from clawgate.core.ports import QueueMessage
 from clawgate.db import Conn
+from clawgate.meta.data import conversions
 
 QUEUE = "capi"
 CRM_LEVEL = 0
@@ -47,29 +48,15 @@ def event_id(tenant: str, subject: str, level: int) -> str:
 def record_dialog_milestone(conn: Conn, tenant: str, dialog_id: int, level: int) -> list[CapiJob]:
     """Record that a dialog reached `level` (1-3); the job to enqueue after commit, if one is due."""
     eid = event_id(tenant, f"wa_dialog:{dialog_id}", level)
-    row = conn.execute(
-        "INSERT INTO capi_events_log (dialog_id, level, event_name, event_id, status, error)"
-        " SELECT d.id, %(level)s, coalesce((ARRAY[s.event_l1, s.event_l2, s.event_l3])[%(level)s::int], %(default)s),"
-        " %(eid)s, CASE WHEN s.enabled IS TRUE AND (d.channel <> 'whatsapp' OR d.ctwa_clid IS NOT NULL)"
-        " THEN 'pending' ELSE 'skipped' END, CASE WHEN s.enabled IS NOT TRUE THEN 'CAPI disabled'"
-        " WHEN d.channel = 'whatsapp' AND d.ctwa_clid IS NULL THEN 'no ctwa_clid' END"
-        " FROM wa_dialogs d LEFT JOIN capi_settings s ON s.id = 1 WHERE d.id = %(dialog)s"
-        " ON CONFLICT (event_id) DO NOTHING RETURNING id, status",
-        {"level": level, "default": DEFAULT_EVENTS[level], "eid": eid, "dialog": dialog_id},
-    ).fetchone()
-    return [CapiJob(tenant, int(row[0]), eid)] if row and row[1] == "pending" else []
+    log_id = conversions.insert_dialog_milestone(conn, dialog_id, level, eid, DEFAULT_EVENTS[level])
+    return [CapiJob(tenant, log_id, eid)] if log_id is not None else []
 
 
 def record_crm_event(conn: Conn, tenant: str, lead_id: int, leadgen_id: str) -> list[CapiJob]:
     """The CRM conversion of a new Lead Ads lead, when the tenant enables CRM events."""
     eid = event_id(tenant, f"leadgen:{leadgen_id}", CRM_LEVEL)
-    row = conn.execute(
-        "INSERT INTO capi_events_log (lead_id, level, event_name, event_id, status)"
-        " SELECT %s, %s, coalesce(s.crm_event_name, %s), %s, 'pending' FROM capi_settings s"
-        " WHERE s.id = 1 AND s.enabled AND s.crm_enabled ON CONFLICT (event_id) DO NOTHING RETURNING id",
-        (lead_id, CRM_LEVEL, DEFAULT_EVENTS[CRM_LEVEL], eid),
-    ).fetchone()
-    return [CapiJob(tenant, int(row[0]), eid)] if row else []
+    log_id = conversions.insert_crm_event(conn, lead_id, CRM_LEVEL, eid, DEFAULT_EVENTS[CRM_LEVEL])
+    return [CapiJob(tenant, log_id, eid)] if log_id is not None else []
 
 
 def enqueue(jobs: Sequence[CapiJob]) -> None:
@@ -81,9 +68,4 @@ def enqueue(jobs: Sequence[CapiJob]) -> None:
 def requeue_stale(conn: Conn, tenant: str) -> list[CapiJob]:
     """Pending events nobody is working on and older than STALE_AFTER_S (lost between commit and enqueue): the
     jobs to enqueue again. For the tenant's scheduled jobs; the sender's lease makes a double send harmless."""
-    rows = conn.execute(
-        "SELECT id, event_id FROM capi_events_log WHERE status = 'pending' AND created_at < now() - %s * interval '1 s'"
-        " AND (claimed_until IS NULL OR claimed_until < now()) ORDER BY id LIMIT 1000",
-        (STALE_AFTER_S,),
-    ).fetchall()
-    return [CapiJob(tenant, int(log_id), eid) for log_id, eid in rows]
+    return [CapiJob(tenant, event.id, event.event_id) for event in conversions.stale_pending(conn, STALE_AFTER_S)]

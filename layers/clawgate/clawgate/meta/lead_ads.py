@@ -10,7 +10,8 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict
 
 from clawgate.db import Conn, registry_tx, tenant_tx
-from clawgate.meta import conversions, graph, leads
+from clawgate.meta import conversions, graph
+from clawgate.meta.data import leads
 from clawgate.observability import bind, logger, mask_phone
 from clawgate.tenancy.data import registry
 from clawgate.tenancy.data.registry import ChannelAccount

@@ -13,7 +13,8 @@ from clawgate.core import events
 from clawgate.db import Conn
 from clawgate.meta import conversions
 from clawgate.meta.attribution import on_message
-from clawgate.meta.dialogs import DIALOG_CHANNELS, record_outbound
+from clawgate.meta.data import dialogs
+from clawgate.meta.dialogs import DIALOG_CHANNELS
 
 
 @events.subscribe(events.InboundStored, in_transaction=True)
@@ -25,7 +26,7 @@ def attribute(conn: Conn, event: events.InboundStored) -> None:
 @events.subscribe(events.ReplySent, in_transaction=True)
 def count_outbound(conn: Conn, event: events.ReplySent) -> None:
     if event.channel in DIALOG_CHANNELS:
-        record_outbound(conn, event.account_id or "", event.peer_id, 1)
+        dialogs.count_outbound(conn, event.account_id or "", event.peer_id, 1)
 
 
 @events.subscribe(events.MilestoneReached, in_transaction=True)

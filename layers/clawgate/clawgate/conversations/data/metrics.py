@@ -1,7 +1,7 @@
 """The inbox metrics read model: the numbers an agency asks of its conversations, over a date range in the tenant's
 timezone: first-response time (the agent's, from a customer's first message; a person's, from each hand-over), the
 share of conversations resolved without a person, and hand-offs per day. (Leads and cost per lead by ad, creative
-and direction are Meta's domain: `meta.marketing.lead_quality`.)"""
+and direction are Meta's domain: `meta.marketing.data.lead_quality`.)"""
 
 from __future__ import annotations
 

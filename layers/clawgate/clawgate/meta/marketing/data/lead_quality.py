@@ -11,6 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Literal
 
+from psycopg.rows import class_row
+
 from clawgate.db import Conn
 
 By = Literal["ad", "adset", "creative", "direction"]
@@ -71,18 +73,22 @@ def performance(conn: Conn, since: date, until: date, timezone: str, by: By) -> 
     """One row per ad/ad set/creative/direction with spend or leads in since..until (the tenant's days), best
     cost per qualified lead first; a None key collects what is not mapped."""
     key, name = _KEYS[by]
-    rows = conn.execute(
-        PER_AD + f"SELECT {key}, max({name}), sum(b.spend), sum(b.results), sum(b.conversations), sum(b.leads),"
-        " sum(b.qualified) FROM b LEFT JOIN ad_creative_mapping m ON m.ad_id = b.ad_id"
-        " LEFT JOIN direction_adsets da ON da.adset_id = coalesce(b.adset_id, m.adset_id)"
-        " LEFT JOIN directions d ON d.id = coalesce(m.direction_id, da.direction_id)"
-        " LEFT JOIN creatives c ON c.id = m.creative_id"
-        " LEFT JOIN ads_objects o ON o.object_id = coalesce(b.adset_id, m.adset_id)"
-        f" GROUP BY {key}",
-        {"since": since, "until": until, "tz": timezone, "qualified": list(QUALIFIED)},
-    ).fetchall()
-    found = [Performance(k, n, Decimal(s or 0), int(r or 0), int(cv or 0), int(ld or 0), int(q or 0))
-             for k, n, s, r, cv, ld, q in rows]  # fmt: skip
+    found = (
+        conn.cursor(row_factory=class_row(Performance))
+        .execute(
+            PER_AD + f"SELECT {key} AS key, max({name}) AS name, coalesce(sum(b.spend), 0) AS spend,"
+            " coalesce(sum(b.results), 0)::bigint AS results, coalesce(sum(b.conversations), 0)::bigint AS"
+            " conversations, coalesce(sum(b.leads), 0)::bigint AS leads, coalesce(sum(b.qualified), 0)::bigint AS"
+            " qualified FROM b LEFT JOIN ad_creative_mapping m ON m.ad_id = b.ad_id"
+            " LEFT JOIN direction_adsets da ON da.adset_id = coalesce(b.adset_id, m.adset_id)"
+            " LEFT JOIN directions d ON d.id = coalesce(m.direction_id, da.direction_id)"
+            " LEFT JOIN creatives c ON c.id = m.creative_id"
+            " LEFT JOIN ads_objects o ON o.object_id = coalesce(b.adset_id, m.adset_id)"
+            f" GROUP BY {key}",
+            {"since": since, "until": until, "tz": timezone, "qualified": list(QUALIFIED)},
+        )
+        .fetchall()
+    )
     return sorted(found, key=lambda p: (p.key is None, p.cpql is None, p.cpql or 0, -p.qualified))
 
 
@@ -92,9 +98,16 @@ def totals(rows: list[Performance]) -> Performance:
                        sum(r.qualified for r in rows))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class DayLeads:
+    day: date
+    leads: int
+    qualified: int
+
+
 LEADS_BY_DAY = (
-    "SELECT (l.created_at AT TIME ZONE %(tz)s)::date AS day, count(*),"
-    " count(*) FILTER (WHERE d.qualification = ANY(%(qualified)s) OR l.status = ANY(%(qualified)s))"
+    "SELECT (l.created_at AT TIME ZONE %(tz)s)::date AS day, count(*) AS leads,"
+    " count(*) FILTER (WHERE d.qualification = ANY(%(qualified)s) OR l.status = ANY(%(qualified)s)) AS qualified"
     " FROM leads l LEFT JOIN wa_dialogs d ON d.id = l.dialog_id"
     " WHERE (l.created_at AT TIME ZONE %(tz)s)::date BETWEEN %(since)s AND %(until)s GROUP BY day"
 )
@@ -103,4 +116,5 @@ LEADS_BY_DAY = (
 def leads_by_day(conn: Conn, since: date, until: date, timezone: str) -> dict[date, tuple[int, int]]:
     """Every lead (ads and organic) and the qualified ones, per day of the tenant's timezone."""
     params = {"tz": timezone, "since": since, "until": until, "qualified": list(QUALIFIED)}
-    return {day: (int(n), int(q)) for day, n, q in conn.execute(LEADS_BY_DAY, params).fetchall()}
+    days = conn.cursor(row_factory=class_row(DayLeads)).execute(LEADS_BY_DAY, params).fetchall()
+    return {day.day: (day.leads, day.qualified) for day in days}

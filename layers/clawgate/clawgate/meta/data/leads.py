@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from psycopg.rows import scalar_row
 from psycopg.types.json import Jsonb
 
 from clawgate.db import Conn
@@ -15,7 +16,8 @@ DialogLeadSource = Literal["ctwa", "ctm", "ctd", "organic"]  # click-to-WhatsApp
 
 def insert_dialog_lead(conn: Conn, dialog_id: int, source: DialogLeadSource) -> int | None:
     """The dialog's lead of this source, once; its id when new."""
-    row = conn.execute(
+    leads = conn.cursor(row_factory=scalar_row)
+    return leads.execute(
         "INSERT INTO leads (source, dialog_id, wa_id, user_id, ad_id, adset_id, campaign_id, creative_id,"
         " direction_id, ctwa_clid, phone, name)"
         " SELECT %s, d.id, d.wa_id, d.user_id, d.ad_id, m.adset_id, m.campaign_id, d.creative_id, d.direction_id,"
@@ -23,7 +25,6 @@ def insert_dialog_lead(conn: Conn, dialog_id: int, source: DialogLeadSource) -> 
         " WHERE d.id = %s ON CONFLICT DO NOTHING RETURNING id",
         (source, dialog_id),
     ).fetchone()
-    return int(row[0]) if row else None
 
 
 def leadgen_stored(conn: Conn, leadgen_id: str) -> bool:
@@ -33,7 +34,8 @@ def leadgen_stored(conn: Conn, leadgen_id: str) -> bool:
 def insert_form_lead(conn: Conn, values: dict[str, Any]) -> int | None:
     """A Lead Ads lead (`values`: leadgen, form, page, ad, adset, campaign, name, phone, email, fields); its id when
     new, None when that leadgen_id is stored already."""
-    row = conn.execute(
+    leads = conn.cursor(row_factory=scalar_row)
+    return leads.execute(
         "INSERT INTO leads (source, leadgen_id, form_id, page_id, ad_id, adset_id, campaign_id, creative_id,"
         " direction_id, name, phone, email, field_data)"
         " SELECT 'lead_form', %(leadgen)s, %(form)s, %(page)s, %(ad)s, coalesce(%(adset)s, m.adset_id),"
@@ -42,4 +44,3 @@ def insert_form_lead(conn: Conn, values: dict[str, Any]) -> int | None:
         " ON CONFLICT (leadgen_id) DO NOTHING RETURNING id",
         {**values, "fields": Jsonb(values["fields"])},
     ).fetchone()
-    return int(row[0]) if row else None
