@@ -35,12 +35,13 @@ PHONE_NUMBER_ID = "700000000077"
 AD_ID = "120226305854810726"
 TENANT = {
     "slug": SLUG, "name": "Bench Attribution", "timezone": "Asia/Almaty", "budget": {"daily_usd": 1_000_000},
-    "agents": [{"id": "assistant", "name": "Aliya", "model": "anthropic/claude-haiku-4-5"}],
+    "agents": [{"id": "assistant", "name": "Aliya", "model": "anthropic/claude-haiku-4-5"},
+               {"id": "ads", "name": "Ads", "model": "anthropic/claude-haiku-4-5"}],
     "channels": {"whatsapp": [{"phone_number_id": PHONE_NUMBER_ID, "waba_id": "1", "agent": "assistant",
                                "access_token": "secret:bench/wa"}]},
     "meta": {"ad_account_id": "act_1", "page_id": "1530000077", "access_token": "secret:bench/meta"},
     "capi": {"dataset_id": "1234567890", "threshold": 3},
-    "ads": {"account_daily_cap": 1_000_000},
+    "ads": {"account_daily_cap": 1_000_000, "agent": "ads"},  # scheduled ads turns never run as Aliya
 }  # fmt: skip
 
 

@@ -33,18 +33,6 @@ PENDING: dict[str, set[str]] = {
         "gateway/inbox_media.py",
         "gateway/inbox_queries.py",
     },
-    "meta": {
-        "meta/mapping_sync.py",
-        "meta/marketing/approvals.py",
-        "meta/marketing/audit.py",
-        "meta/marketing/budgets.py",
-        "meta/marketing/context.py",
-        "meta/marketing/money.py",
-        "meta/marketing/pending.py",
-        "meta/marketing/tools/create.py",
-        "meta/marketing/tools/setup.py",
-        "meta/marketing/uploads.py",
-    },
 }
 
 

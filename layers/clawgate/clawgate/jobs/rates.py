@@ -10,8 +10,8 @@ from typing import Any
 
 from clawgate.core import transport
 from clawgate.db import tenant_tx
-from clawgate.jobs.data.rates import save_rates
 from clawgate.meta.marketing.context import load_context
+from clawgate.meta.marketing.data.rates import save_rates
 from clawgate.settings import get_settings
 
 SOURCE = "open.er-api.com"

@@ -105,3 +105,11 @@ def set_qualification(
     )
     assert dialog_id is not None
     return int(dialog_id)
+
+
+def backfill_creatives(conn: Conn) -> int:
+    """Dialogs whose ad was mapped after they began get its creative and direction now; how many."""
+    return conn.execute(
+        "UPDATE wa_dialogs d SET creative_id = m.creative_id, direction_id = m.direction_id, updated_at = now()"
+        " FROM ad_creative_mapping m WHERE m.ad_id = d.ad_id AND d.creative_id IS NULL AND m.creative_id IS NOT NULL"
+    ).rowcount

@@ -44,3 +44,13 @@ def insert_form_lead(conn: Conn, values: dict[str, Any]) -> int | None:
         " ON CONFLICT (leadgen_id) DO NOTHING RETURNING id",
         {**values, "fields": Jsonb(values["fields"])},
     ).fetchone()
+
+
+def backfill_creatives(conn: Conn) -> int:
+    """Leads whose ad was mapped after they arrived get its creative, direction, ad set and campaign now; how many."""
+    return conn.execute(
+        "UPDATE leads l SET creative_id = m.creative_id, direction_id = m.direction_id,"
+        " adset_id = coalesce(l.adset_id, m.adset_id), campaign_id = coalesce(l.campaign_id, m.campaign_id),"
+        " updated_at = now() FROM ad_creative_mapping m"
+        " WHERE m.ad_id = l.ad_id AND l.creative_id IS NULL AND m.creative_id IS NOT NULL"
+    ).rowcount

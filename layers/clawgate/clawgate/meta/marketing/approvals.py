@@ -12,6 +12,7 @@ from clawgate.db import tenant_tx
 from clawgate.meta.marketing.audit import Actor, record
 from clawgate.meta.marketing.budgets import apply_budget, budget_holder, running
 from clawgate.meta.marketing.context import AdsContext, load_context
+from clawgate.meta.marketing.data import budget_changes
 from clawgate.meta.marketing.objects import WriteRefused, update_status
 from clawgate.meta.marketing.pending import CALLBACK_PREFIX, decide_row
 from clawgate.meta.marketing.spend import check_account_cap
@@ -32,26 +33,24 @@ def _problem(actor: Actor, status: str, requested_turn: int | None, expired: boo
 
 def decide(ctx: AdsContext, actor: Actor, change_id: int, approve: bool, reason: str) -> str:
     with tenant_tx(ctx.slug) as conn:
-        row = conn.execute(
-            "SELECT kind, object_kind, adset_id, old_budget, new_budget, status, requested_turn_id,"
-            " expires_at < now(), adset_name FROM budget_changes WHERE id = %s FOR UPDATE",
-            (change_id,),
-        ).fetchone()
-        if row is None:
+        change = budget_changes.lock(conn, change_id)
+        if change is None:
             raise WriteRefused(f"there is no change {change_id}")
-        kind, object_kind, object_id, old, new, status, requested_turn, expired, name = row
-        if not approve and status == "pending" and not expired:
+        object_kind, object_id, old, new = change.object_kind, change.object_id, change.old_budget, change.new_budget
+        if not approve and change.status == "pending" and not change.expired:
             decide_row(conn, change_id, "cancelled", actor)
-            record(conn, actor, f"{object_kind}.{kind}.cancelled", object_id, reason, {"change_id": change_id})
+            record(conn, actor, f"{object_kind}.{change.kind}.cancelled", object_id, reason, {"change_id": change_id})
             return f"change {change_id} cancelled"
-        problem = _problem(actor, status, requested_turn, expired)
-        if expired and status == "pending":
+        problem = _problem(actor, change.status, change.requested_turn_id, change.expired)
+        if change.expired and change.status == "pending":
             decide_row(conn, change_id, "expired", actor)
     if problem:
         raise WriteRefused(problem)
-    if kind == "status":
+    if change.kind == "status":
         check_account_cap(ctx, spend_of_resume(ctx, object_kind, object_id), f"resuming {object_kind} {object_id}")
-        return update_status(ctx, actor, object_kind, object_id, "ACTIVE", reason, change_id, name)
+        return update_status(ctx, actor, object_kind, object_id, "ACTIVE", reason, change_id, change.name)
+    if object_kind == "ad":
+        raise WriteRefused(f"change {change_id} is a budget change of an ad; ads have no budget")
     item = budget_holder(ctx, object_kind, object_id)
     if int(item.get("daily_budget") or 0) != old:
         _stale(ctx, actor, change_id, object_kind, object_id, reason)

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from clawgate.db import Conn
+from clawgate.meta.marketing.data import audit_log
 
 
 @dataclass(frozen=True)
@@ -42,10 +41,5 @@ class Actor:
 def record(
     conn: Conn, actor: Actor, action: str, target: str | None, reason: str, details: dict[str, Any] | None = None
 ) -> int:
-    row = conn.execute(
-        "INSERT INTO audit_log (actor, action, target, details, reason, turn_id) VALUES (%s, %s, %s, %s, %s, %s)"
-        " RETURNING id",
-        (actor.label, action, target, Jsonb({"by": actor.details(), **(details or {})}), reason, actor.turn_id),
-    ).fetchone()
-    assert row is not None
-    return int(row[0])
+    by = {"by": actor.details(), **(details or {})}
+    return audit_log.insert(conn, actor.label, action, target, reason, by, actor.turn_id)

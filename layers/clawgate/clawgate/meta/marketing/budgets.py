@@ -13,7 +13,7 @@ prompts:
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import UTC
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -21,9 +21,11 @@ from clawgate.db import tenant_tx
 from clawgate.meta.marketing.audit import Actor, record
 from clawgate.meta.marketing.calls import USER_LIMIT, GraphError, GraphRateLimited, graph_call, marketing_api
 from clawgate.meta.marketing.context import AdsContext
-from clawgate.meta.marketing.money import Conn, display, to_major, to_minor
+from clawgate.meta.marketing.data import audit_log, budget_days
+from clawgate.meta.marketing.data.budget_changes import HeldChange
+from clawgate.meta.marketing.money import display, to_major, to_minor
 from clawgate.meta.marketing.objects import WriteRefused, read_object
-from clawgate.meta.marketing.pending import Held, decide_row, hold, still_pending
+from clawgate.meta.marketing.pending import decide_row, hold, still_pending
 from clawgate.meta.marketing.spend import check_account_cap
 
 MAX_CHANGES_PER_HOUR = 4
@@ -50,18 +52,6 @@ def confirmation_needs(
     if scheduled:
         needs.append("a scheduled run may propose budget changes but not apply them")
     return needs
-
-
-def day_start(conn: Conn, object_id: str, day: date, current_minor: int) -> int:
-    """The object's budget when `day` began: the first budget we saw that day (kept, so later changes compare to it)."""
-    conn.execute(
-        "INSERT INTO budget_day_start (object_id, day, budget) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
-        (object_id, day, current_minor),
-    )
-    row = conn.execute("SELECT budget FROM budget_day_start WHERE object_id = %s AND day = %s", (object_id, day))
-    found = row.fetchone()
-    assert found is not None
-    return int(found[0])
 
 
 def running(item: dict[str, Any]) -> bool:
@@ -93,11 +83,11 @@ def change_budget(ctx: AdsContext, actor: Actor, kind: BudgetKind, object_id: st
     if new > old:
         check_account_cap(ctx, new - old if running(item) else 0, f"raising {kind} {object_id}'s budget")
     with tenant_tx(ctx.slug) as conn:
-        start = day_start(conn, object_id, ctx.today(), old)
+        start = budget_days.day_start(conn, object_id, ctx.today(), old)
     cap = ctx.daily_cap_minor if kind == "adset" else None
     needs = confirmation_needs(start, new, ctx.step_limit, cap, actor.scheduled)
     if needs:
-        return hold(ctx, actor, Held("budget", kind, object_id, item.get("name"), old, new, needs), reason)
+        return hold(ctx, actor, HeldChange("budget", kind, object_id, item.get("name"), old, new, needs), reason)
     return apply_budget(ctx, actor, kind, object_id, old, new, reason, change_id=None, name=item.get("name"))
 
 
@@ -113,25 +103,17 @@ def apply_budget(
     details |= {"change_id": change_id} if change_id is not None else {}
     refusal, failure = None, None
     with tenant_tx(ctx.slug) as conn:
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"budget:{ctx.slug}:{object_id}",))
-        recent = conn.execute(
-            "SELECT count(*) FILTER (WHERE action = %(applied)s),"
-            " min(created_at) FILTER (WHERE action = %(applied)s) + interval '1 hour',"
-            " max(created_at) FILTER (WHERE action = %(blocked)s) + interval '1 hour' FROM audit_log"
-            " WHERE action IN (%(applied)s, %(blocked)s) AND target = %(target)s"
-            " AND created_at > now() - interval '1 hour'",
-            {"applied": applied, "blocked": f"{applied}.blocked", "target": object_id},
-        ).fetchone()
-        assert recent is not None
+        budget_days.lock_object(conn, f"budget:{ctx.slug}:{object_id}")
+        recent = audit_log.recent_writes(conn, applied, object_id)
         if change_id is not None and not still_pending(conn, change_id):
             refusal = f"change {change_id} was decided meanwhile"
-        elif recent[2] is not None:
+        elif recent.blocked_until is not None:
             refusal = (f"refused: Meta blocked budget changes of {kind} {object_id} (error 17) until about"
-                       f" {recent[2].astimezone(UTC):%H:%M} UTC")  # fmt: skip
-        elif recent[0] >= MAX_CHANGES_PER_HOUR:
-            refusal = (f"refused: {kind} {object_id} already had {recent[0]} budget changes in the last hour (Meta"
-                       f" allows {MAX_CHANGES_PER_HOUR}); the next is possible after"
-                       f" {recent[1].astimezone(UTC):%H:%M} UTC")  # fmt: skip
+                       f" {recent.blocked_until.astimezone(UTC):%H:%M} UTC")  # fmt: skip
+        elif recent.applied >= MAX_CHANGES_PER_HOUR and recent.next_allowed_at is not None:
+            refusal = (f"refused: {kind} {object_id} already had {recent.applied} budget changes in the last hour"
+                       f" (Meta allows {MAX_CHANGES_PER_HOUR}); the next is possible after"
+                       f" {recent.next_allowed_at.astimezone(UTC):%H:%M} UTC")  # fmt: skip
             record(conn, actor, f"{applied}.refused", object_id, reason, {**details, "refusal": refusal})
         else:
             try:

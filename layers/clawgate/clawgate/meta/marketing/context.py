@@ -15,9 +15,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from psycopg.types.json import Jsonb
-
 from clawgate.db import Conn, tenant_tx
+from clawgate.meta.marketing.data import config as stored_config
 from clawgate.meta.marketing.money import to_minor
 from clawgate.tenancy.model import TenantFile
 from clawgate.tenancy.tenants import cached_tenant
@@ -121,8 +120,7 @@ class AdsContext:
 
 
 def read_config(conn: Conn) -> dict[str, Any]:
-    keys = [*CONFIG_KEYS, ACCOUNT_CURRENCY]
-    return dict(conn.execute("SELECT key, value FROM config WHERE key = ANY(%s)", (keys,)).fetchall())
+    return stored_config.read(conn, [*CONFIG_KEYS, ACCOUNT_CURRENCY])
 
 
 def write_config(conn: Conn, key: str, value: object) -> Any:
@@ -130,11 +128,7 @@ def write_config(conn: Conn, key: str, value: object) -> Any:
     if key not in CONFIG_KEYS:
         raise ValueError(f"{key!r} is not a setting onboarding may change; settings: {sorted(CONFIG_KEYS)}")
     stored = CONFIG_KEYS[key](value)
-    conn.execute(
-        "INSERT INTO config (key, value) VALUES (%s, %s)"
-        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-        (key, Jsonb(stored)),
-    )
+    stored_config.write(conn, key, stored)
     return stored
 
 
@@ -143,11 +137,7 @@ ACCOUNT_CURRENCY = "account_currency"
 
 def remember_account_currency(slug: str, account_id: str, currency: str) -> None:
     with tenant_tx(slug) as conn:
-        conn.execute(
-            "INSERT INTO config (key, value) VALUES (%s, %s)"
-            " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-            (ACCOUNT_CURRENCY, Jsonb({"account": account_id, "currency": currency.upper()})),
-        )
+        stored_config.write(conn, ACCOUNT_CURRENCY, {"account": account_id, "currency": currency.upper()})
 
 
 def _remembered_currency(account_id: str, stored: Any) -> str | None:

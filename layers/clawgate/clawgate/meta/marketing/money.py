@@ -8,6 +8,7 @@ from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 
 from clawgate.db import Conn
+from clawgate.meta.marketing.data.rates import rate_to_usd
 
 # Marketing API currency table: offset 1 (no minor unit); every other currency has offset 100.
 ZERO_DECIMAL = frozenset({"CLP", "COP", "CRC", "HUF", "IDR", "ISK", "JPY", "KRW", "PYG", "TWD", "VND"})
@@ -31,12 +32,7 @@ def usd_rate(conn: Conn, currency: str, on: date) -> Decimal | None:
     when the tenant has no rate for the currency."""
     if currency.upper() == "USD":
         return Decimal(1)
-    row = conn.execute(
-        "SELECT rate_to_usd FROM currency_rates WHERE currency = %s"
-        " ORDER BY date <= %s DESC, abs(date - %s::date) LIMIT 1",
-        (currency.upper(), on, on),
-    ).fetchone()
-    return Decimal(row[0]) if row else None
+    return rate_to_usd(conn, currency, on)
 
 
 def to_usd(conn: Conn, amount: Decimal, currency: str, on: date) -> Decimal | None:

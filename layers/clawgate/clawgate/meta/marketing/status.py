@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from clawgate.meta.marketing.audit import Actor
 from clawgate.meta.marketing.context import AdsContext
+from clawgate.meta.marketing.data.budget_changes import HeldChange
 from clawgate.meta.marketing.objects import Kind, Status, WriteRefused, read_object, update_status
-from clawgate.meta.marketing.pending import Held, hold
+from clawgate.meta.marketing.pending import hold
 from clawgate.meta.marketing.spend import check_account_cap
 
 RESUME_NEEDS = "resuming starts spending, which an operator approves"
@@ -41,4 +42,4 @@ def set_status(ctx: AdsContext, actor: Actor, kind: Kind, object_id: str, status
     check_account_cap(ctx, 0, f"resuming {kind} {object_id}")  # refuses at once when the tenant has no cap
     item = read_object(ctx, kind, object_id, ["id", "name"])
     spend = spend_of_resume(ctx, kind, object_id)
-    return hold(ctx, actor, Held("status", kind, object_id, item.get("name"), 0, spend, [RESUME_NEEDS]), reason)
+    return hold(ctx, actor, HeldChange("status", kind, object_id, item.get("name"), 0, spend, [RESUME_NEEDS]), reason)

@@ -13,6 +13,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from clawgate.db import tenant_tx
+from clawgate.meta.data import creatives
 from clawgate.meta.marketing.audit import Actor, record
 from clawgate.meta.marketing.calls import gate_of, graph_call, marketing_api
 from clawgate.meta.marketing.context import AdsContext
@@ -66,34 +67,27 @@ def upload_creative(ctx: AdsContext, actor: Actor, creative_id: int, reason: str
     from clawgate.core.blobs import ForeignBlobError, read_tenant_blob
 
     with tenant_tx(ctx.slug, "ro") as conn:
-        row = conn.execute(
-            "SELECT kind, blob_key, content_type, coalesce(title, 'creative ' || id), meta_image_hash, meta_video_id"
-            " FROM creatives WHERE id = %s",
-            (creative_id,),
-        ).fetchone()
-    if row is None:
+        creative = creatives.file_of(conn, creative_id)
+    if creative is None:
         raise WriteRefused(f"there is no creative {creative_id}")
-    kind, blob_key, content_type, name, image_hash, video_id = row
-    if image_hash or video_id:
-        return {"creative_id": creative_id, "image_hash": image_hash, "video_id": video_id, "already_uploaded": True}
-    if not blob_key:
+    if creative.meta_image_hash or creative.meta_video_id:
+        return {"creative_id": creative_id, "image_hash": creative.meta_image_hash,
+                "video_id": creative.meta_video_id, "already_uploaded": True}  # fmt: skip
+    if not creative.blob_key:
         raise WriteRefused(f"creative {creative_id} has no uploaded file")
-    is_video = kind == "video" or str(content_type or "").startswith("video/")
+    is_video = creative.kind == "video" or str(creative.content_type or "").startswith("video/")
     try:
-        data = read_tenant_blob(ctx.slug, blob_key)
+        data = read_tenant_blob(ctx.slug, creative.blob_key)
     except ForeignBlobError as error:
         raise WriteRefused(str(error)) from None
     api = marketing_api(ctx)
+    image_hash, video_id = None, None
     if is_video:
-        video_id = upload_video(api, ctx.ad_account_id, data, name)
+        video_id = upload_video(api, ctx.ad_account_id, data, creative.name)
     else:
-        image_hash = upload_image(api, ctx.ad_account_id, data, name)
+        image_hash = upload_image(api, ctx.ad_account_id, data, creative.name)
     with tenant_tx(ctx.slug) as conn:
-        conn.execute(
-            "UPDATE creatives SET meta_image_hash = %s, meta_video_id = %s, kind = %s, size_bytes = %s,"
-            " status = 'uploaded', updated_at = now() WHERE id = %s",
-            (image_hash, video_id, "video" if is_video else "image", len(data), creative_id),
-        )
+        creatives.mark_uploaded(conn, creative_id, "video" if is_video else "image", len(data), image_hash, video_id)
         result = {"creative_id": creative_id, "image_hash": image_hash, "video_id": video_id, "bytes": len(data)}
         record(conn, actor, "creative.upload", str(creative_id), reason, result)
     return result

@@ -11,8 +11,10 @@ from pydantic import BaseModel, Field, model_validator
 
 from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
+from clawgate.meta.data import creatives
 from clawgate.meta.marketing import objects, uploads
 from clawgate.meta.marketing.calls import graph_call, marketing_api
+from clawgate.meta.marketing.data import directions
 from clawgate.meta.marketing.destinations import destinations_for
 from clawgate.meta.marketing.money import to_minor
 from clawgate.meta.marketing.presets import (
@@ -91,11 +93,7 @@ def ads_create_adset(ctx: ToolContext, args: AdSetArgs) -> dict[str, Any]:
         adset_id = objects.create(ads, actor_of(ctx), "adset", params, args.reason)
     if args.direction_id is not None:
         with tenant_tx(ads.slug) as conn:
-            conn.execute(
-                "INSERT INTO direction_adsets (direction_id, adset_id, campaign_id) VALUES (%s, %s, %s)"
-                " ON CONFLICT (adset_id) DO UPDATE SET direction_id = EXCLUDED.direction_id",
-                (args.direction_id, adset_id, args.campaign_id),
-            )
+            directions.attach_adset(conn, args.direction_id, adset_id, args.campaign_id)
     return {"adset_id": adset_id, "status": "PAUSED", "optimization_goal": params["optimization_goal"],
             "result": PRESETS[args.preset].result_action, "daily_budget_minor_units": params.get("daily_budget"),
             "advantage_audience": args.targeting.automation()}  # fmt: skip
@@ -152,9 +150,7 @@ def ads_create_creative(ctx: ToolContext, args: CreativeArgs) -> dict[str, Any]:
                                      args.reason)  # fmt: skip
     if args.creative_row_id is not None:
         with tenant_tx(ads.slug) as conn:
-            conn.execute("UPDATE creatives SET meta_creative_id = %s, body = %s, title = coalesce(%s, title),"
-                         " updated_at = now() WHERE id = %s",
-                         (creative_id, args.message, args.headline, args.creative_row_id))  # fmt: skip
+            creatives.link_meta_creative(conn, args.creative_row_id, creative_id, args.message, args.headline)
     return {"creative_id": creative_id}
 
 

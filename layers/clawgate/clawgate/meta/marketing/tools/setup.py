@@ -6,13 +6,13 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, Field
 
 from clawgate.core.tools import ToolContext, ToolFailure, tool
 from clawgate.db import tenant_tx
 from clawgate.meta.marketing.audit import record
 from clawgate.meta.marketing.context import CONFIG_KEYS, write_config
+from clawgate.meta.marketing.data import creative_tests, directions
 from clawgate.meta.marketing.destinations import e164, graph_request, whatsapp_account
 from clawgate.meta.marketing.objects import read_object
 from clawgate.meta.marketing.presets import PresetRefused
@@ -51,24 +51,12 @@ class DirectionArgs(BaseModel):
       "ads")  # fmt: skip
 def ads_save_direction(ctx: ToolContext, args: DirectionArgs) -> dict[str, Any]:
     with tenant_tx(ctx.tenant) as conn:
-        row = conn.execute(
-            "INSERT INTO directions (name, description, target_cpl, daily_budget) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (name) DO UPDATE SET description = coalesce(EXCLUDED.description, directions.description),"
-            " target_cpl = coalesce(EXCLUDED.target_cpl, directions.target_cpl),"
-            " daily_budget = coalesce(EXCLUDED.daily_budget, directions.daily_budget), updated_at = now()"
-            " RETURNING id",
-            (args.name, args.description, args.target_cpl, args.daily_budget),
-        ).fetchone()
-        assert row is not None
+        direction_id = directions.save(conn, args.name, args.description, args.target_cpl, args.daily_budget)
         for adset_id in args.adset_ids:
-            conn.execute(
-                "INSERT INTO direction_adsets (direction_id, adset_id) VALUES (%s, %s)"
-                " ON CONFLICT (adset_id) DO UPDATE SET direction_id = EXCLUDED.direction_id",
-                (row[0], adset_id),
-            )
+            directions.attach_adset(conn, direction_id, adset_id)
         details = {"name": args.name, "target_cpl": str(args.target_cpl), "adset_ids": args.adset_ids}
-        record(conn, actor_of(ctx), "direction.save", str(row[0]), args.reason, details)
-    return {"direction_id": row[0], "name": args.name, "adsets": len(args.adset_ids)}
+        record(conn, actor_of(ctx), "direction.save", str(direction_id), args.reason, details)
+    return {"direction_id": direction_id, "name": args.name, "adsets": len(args.adset_ids)}
 
 
 class CreativeTestArgs(BaseModel):
@@ -112,15 +100,10 @@ def _variants(ctx: ToolContext, adset_ids: list[str]) -> list[dict[str, Any]]:
 def ads_start_creative_test(ctx: ToolContext, args: CreativeTestArgs) -> dict[str, Any]:
     variants = _variants(ctx, args.adset_ids)
     with tenant_tx(ctx.tenant) as conn:
-        row = conn.execute(
-            "INSERT INTO creative_tests (direction_id, name, variants, ends_at) VALUES (%s, %s, %s,"
-            " now() + make_interval(days => %s)) RETURNING id, budget_per_variant, min_impressions, ends_at",
-            (args.direction_id, args.name, Jsonb(variants), args.max_days),
-        ).fetchone()
-        assert row is not None
-        record(conn, actor_of(ctx), "creative_test.start", str(row[0]), args.reason, {"variants": variants})
-    return {"test_id": row[0], "variants": variants, "usd_per_variant": float(row[1]),
-            "impressions_per_variant": row[2], "ends_at": row[3].isoformat()}  # fmt: skip
+        test = creative_tests.start(conn, args.name, args.direction_id, variants, args.max_days)
+        record(conn, actor_of(ctx), "creative_test.start", str(test.id), args.reason, {"variants": variants})
+    return {"test_id": test.id, "variants": variants, "usd_per_variant": float(test.budget_per_variant),
+            "impressions_per_variant": test.min_impressions, "ends_at": test.ends_at.isoformat()}  # fmt: skip
 
 
 class NumberArgs(BaseModel):
