@@ -19,11 +19,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from clawgate.db import tenant_tx
-from clawgate.jobs.data import creative_tests
-from clawgate.jobs.data.creative_tests import CreativeTest
 from clawgate.jobs.turns import scheduled_turn
 from clawgate.meta.marketing.calls import marketing_api
 from clawgate.meta.marketing.context import AdsContext, load_context
+from clawgate.meta.marketing.data import creative_tests
+from clawgate.meta.marketing.data.creative_tests import CreativeTest
 from clawgate.meta.marketing.insights import fetch_insights, ratios
 from clawgate.meta.marketing.money import to_usd
 
