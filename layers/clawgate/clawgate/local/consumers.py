@@ -32,24 +32,30 @@ def receiver_id() -> str:
 class Wakeup:
     """One LISTEN connection per process; wakes whoever watches the key named in each notification (a queue's
     consumers, a caller waiting on a run). Every process hears every notification, so only the keys watched here
-    are counted: `version` starts watching a key, `forget` stops (a run's key is watched only while it is awaited)."""
+    are counted: `version` starts watching a key, `forget` stops (a run's key is watched only while it is awaited).
+    A '*' (anything may have changed: a reconnection, released receipts) counts for every key but those watched
+    `exact`ly, whose count must mean that their own notification came."""
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
         self._versions: dict[str, int] = {}
+        self._exact: set[str] = set()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._listen, name="queue-listen", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def version(self, queue: str) -> int:
+    def version(self, queue: str, *, exact: bool = False) -> int:
         with self._changed:
+            if exact:
+                self._exact.add(queue)
             return self._versions.setdefault(queue, 0)
 
     def forget(self, key: str) -> None:
         with self._changed:
             self._versions.pop(key, None)
+            self._exact.discard(key)
 
     def watched(self) -> frozenset[str]:
         with self._changed:
@@ -63,7 +69,10 @@ class Wakeup:
 
     def poke(self, queue: str) -> None:
         with self._changed:
-            names = list(self._versions) if queue == "*" else [queue] if queue in self._versions else []
+            if queue == "*":
+                names = [name for name in self._versions if name not in self._exact]
+            else:
+                names = [queue] if queue in self._versions else []
             for name in names:
                 self._versions[name] += 1
             self._changed.notify_all()

@@ -87,7 +87,7 @@ class _Ended:
 
     def __init__(self, wakeup: Wakeup, key: str) -> None:
         self._wakeup, self._key = wakeup, key
-        self._seen = wakeup.version(key)
+        self._seen = wakeup.version(key, exact=True)  # ended means: the worker said so
         weakref.finalize(self, wakeup.forget, key)  # the key is watched while someone holds this
 
     def wait(self, timeout: float) -> bool:
