@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from psycopg.rows import dict_row, scalar_row
-from psycopg.types.json import Jsonb
+from psycopg.rows import dict_row
 
 from clawgate.db import Conn
+from clawgate.tenancy.data import config
 
 STATE_KEY = "heartbeat_state"
 FINGERPRINT = (
@@ -30,13 +30,8 @@ def fingerprint(conn: Conn) -> dict[str, Any]:
 
 def last_state(conn: Conn) -> dict[str, Any]:
     """The fingerprint stored at the last heartbeat ({} before the first)."""
-    stored = conn.cursor(row_factory=scalar_row).execute("SELECT value FROM config WHERE key = %s", (STATE_KEY,))
-    return stored.fetchone() or {}
+    return config.get(conn, STATE_KEY) or {}
 
 
 def remember(conn: Conn, state: dict[str, Any]) -> None:
-    conn.execute(
-        "INSERT INTO config (key, value) VALUES (%s, %s)"
-        " ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value, updated_at = now()",
-        (STATE_KEY, Jsonb(state)),
-    )
+    config.write(conn, STATE_KEY, state)

@@ -16,8 +16,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from clawgate.db import Conn, tenant_tx
-from clawgate.meta.marketing.data import config as stored_config
 from clawgate.meta.marketing.money import to_minor
+from clawgate.tenancy.data import config as stored_config
 from clawgate.tenancy.model import TenantFile
 from clawgate.tenancy.tenants import cached_tenant
 
