@@ -147,7 +147,8 @@ def test_an_instagram_message_from_an_ad_goes_to_the_instagram_api_with_its_toke
     model: FakeAnthropic,
 ) -> None:
     agents = [{"id": "assistant", "name": "Aliya", "model": "anthropic/claude-sonnet-4-5",
-               "model_by_channel": {"instagram": "anthropic/claude-haiku-4-5"}}]  # fmt: skip
+               "model_by_channel": {"instagram": "anthropic/claude-haiku-4-5"}},
+              {"id": "director", "name": "Klod", "model": "anthropic/claude-opus-4-1"}]  # fmt: skip
     clinic = clinic_for(agents=agents)
     model.script_text("Привет! " + "Виниры — это тонкие накладки. " * 60)  # about 2,000 bytes of Cyrillic
     first = text(IGSID, clinic.ig_user_id, "Сколько стоят виниры?", referral=ad_referral(clinic.ad_id))

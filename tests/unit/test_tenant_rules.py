@@ -31,7 +31,25 @@ def test_an_explicit_ads_agent_must_not_answer_customers_either() -> None:
     assert "answers customers" in " ".join(problems(data).values())
     open_bot = tenant_data("ads_rule", meta=META)
     open_bot["channels"]["telegram"][0]["dm_policy"] = "open"  # the director's bot, open to anyone
-    assert "a telegram bot open to anyone" in " ".join(problems(open_bot).values())
+    assert "telegram ads_rule/director" in " ".join(problems(open_bot).values())
+
+
+@pytest.mark.parametrize(
+    ("channel", "account"),
+    [
+        ("messenger", {"page_id": "153125381133", "access_token": "secret:x/page"}),
+        ("instagram", {"ig_user_id": "17841400000000001", "access_token": "secret:x/ig"}),
+        ("slack", {"team_id": "T0123ABCD", "bot_token": "secret:x/slack", "signing_secret": "secret:x/signing"}),
+        ("discord", {"application_id": "123456789012", "public_key": "ab" * 32, "bot_token": "secret:x/discord",
+                     "operator": True, "allow_from": ["123456789012"]}),
+    ],
+)  # fmt: skip
+def test_an_ads_agent_customers_reach_on_any_channel_is_refused(channel: str, account: dict[str, object]) -> None:
+    """Messenger and Instagram are public; Slack guests and Discord users outside `allow_from` are customers."""
+    data = tenant_data("ads_rule", meta=META)
+    data["channels"][channel] = [{"agent": "director", **account}]
+    reason = " ".join(problems(data).values())
+    assert "answers customers" in reason and channel in reason, reason
 
 
 def test_an_ads_agent_reached_only_by_operators_is_accepted() -> None:

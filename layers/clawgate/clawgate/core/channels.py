@@ -127,6 +127,11 @@ class AccountModel(BaseModel):
         default the account is addressed by path (`/webhooks/<channel>/{tenant}/{agent}`): `<tenant>/<agent>`."""
         return [f"{tenant}/{self.agent}"]
 
+    def answers_customers(self) -> bool:
+        """Whether people the agency does not vouch for can write to this account's agent. An adapter that cannot
+        say otherwise answers customers, so a rule that keeps operator work away from customers errs on its side."""
+        return True
+
 
 class Channel(Protocol):
     """What every adapter provides. Optional: `account_model: type[AccountModel]` (accounts in the tenant file),

@@ -90,6 +90,10 @@ class TelegramAccount(AccountModel):
     allow_from: list[int] = Field(default_factory=list)
     operator: bool = False  # its chats get the operator profile: ads, SQL, send_message, workspace tools
 
+    def answers_customers(self) -> bool:
+        """An operator bot admits only people the agency lists or pairs; any other bot open to anyone does not."""
+        return not self.operator and self.dm_policy == "open"
+
     @model_validator(mode="after")
     def _operator_bots_are_closed(self) -> TelegramAccount:
         if self.operator and self.dm_policy == "open":

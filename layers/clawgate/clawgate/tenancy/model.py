@@ -223,12 +223,13 @@ class TenantFile(Strict):
         return self.ads.agent or self.agents[0].id
 
     def customer_channels(self, agent_id: str) -> list[str]:
-        """Where customers reach `agent_id`: WhatsApp, and Telegram bots open to anyone that are not operator bots."""
+        """Where customers reach `agent_id`: every account of every channel bound to it that answers customers
+        (WhatsApp, Messenger, Instagram, Slack guests, Discord, a Telegram bot open to anyone, any other adapter's)."""
         return [
-            *(f"whatsapp {a.phone_number_id}" for a in self.channels.whatsapp if a.agent == agent_id),
-            *("a telegram bot open to anyone" for a in self.channels.telegram
-              if a.agent == agent_id and not a.operator and a.dm_policy == "open"),
-        ]  # fmt: skip
+            f"{channel} {', '.join(account.routing_ids(self.slug))}"
+            for channel, account in self.channels.accounts()
+            if account.agent == agent_id and account.answers_customers()
+        ]
 
     @model_validator(mode="after")
     def _models_have_providers(self) -> TenantFile:
