@@ -107,8 +107,8 @@ def tenant_tx(slug: str, access: Access = "rw", *, pipeline: bool = False) -> It
 
 
 @contextmanager
-def registry_tx() -> Iterator[Connection[TupleRow]]:
-    with scoped_tx(GATEWAY_ROLE, REGISTRY_SCHEMA) as conn:
+def registry_tx(*, pipeline: bool = False) -> Iterator[Connection[TupleRow]]:
+    with scoped_tx(GATEWAY_ROLE, REGISTRY_SCHEMA, pipeline=pipeline) as conn:
         yield conn
 
 
