@@ -129,14 +129,15 @@ def cmd_turns_replay(args: argparse.Namespace) -> int:
 def cmd_dev(args: argparse.Namespace) -> int:
     from clawgate.local.dev import Mode, run
 
-    mode = Mode("dev", workers=args.workers, offline=args.offline)
+    mode = Mode("dev", workers=args.workers, worker_niceness=args.worker_niceness, offline=args.offline)
     return run(mode, [Path(f) for f in args.tenant_file])
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from clawgate.local.dev import Mode, run
 
-    return run(Mode("serve", workers=args.workers, host=args.host), [Path(f) for f in args.tenant_file])
+    mode = Mode("serve", workers=args.workers, worker_niceness=args.worker_niceness, host=args.host)
+    return run(mode, [Path(f) for f in args.tenant_file])
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -160,6 +161,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0 if idle else 1
 
 
+def _worker_niceness(command: argparse.ArgumentParser) -> None:
+    from clawgate.local.workers import WORKER_NICENESS
+
+    command.add_argument(
+        "--worker-niceness", type=int, default=WORKER_NICENESS, metavar="N",
+        help=f"the worker processes' nice increment (default {WORKER_NICENESS}): webhooks are acknowledged first",
+    )  # fmt: skip
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="clawgate", description="Clawgate: AI agents for every client of an agency")
     remote = parser.add_argument_group("a deployed system (before the command; see docs/deploy.md)")
@@ -172,6 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     dev.add_argument("--tenant-file", action="append", default=[], help="apply this tenant file first (repeatable)")
     dev.add_argument("--offline", action="store_true", help="use the loopback fakes instead of Meta/Telegram/model")
     dev.add_argument("--workers", type=int, default=1, help="worker processes for the queues (0: in this process)")
+    _worker_niceness(dev)
     dev.set_defaults(run=cmd_dev)
 
     serve = commands.add_parser(
@@ -179,6 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--tenant-file", action="append", default=[], help="apply this tenant file first (repeatable)")
     serve.add_argument("--workers", type=int, default=2, help="worker processes for the queues (0: in this process)")
+    _worker_niceness(serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback, behind a proxy)")
     serve.set_defaults(run=cmd_serve)
 

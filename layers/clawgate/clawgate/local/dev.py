@@ -21,6 +21,7 @@ from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
 
+from clawgate.local.workers import WORKER_NICENESS
 from clawgate.observability import logger
 from clawgate.secrets import OFFLINE_FALLBACK
 from clawgate.settings import get_settings, reset_settings
@@ -38,6 +39,7 @@ GRACE_S = 330.0  # a turn runs up to five minutes
 class Mode:
     name: str  # "dev" | "serve"
     workers: int = 1
+    worker_niceness: int = WORKER_NICENESS
     offline: bool = False
     host: str = "127.0.0.1"
 
@@ -187,7 +189,7 @@ def run(mode: Mode, tenant_files: list[Path]) -> int:
         stack.callback(runtime.close)  # in-process consumers finish their batches
         key = secrets.token_urlsafe(32)
         if mode.workers:
-            workers = WorkerPool(mode.workers, f"http://127.0.0.1:{port}", key).start()
+            workers = WorkerPool(mode.workers, f"http://127.0.0.1:{port}", key, mode.worker_niceness).start()
             stack.callback(workers.stop, GRACE_S)
         from clawgate.jobs.scheduler import LocalScheduler
 

@@ -1,5 +1,7 @@
 """Worker processes: the queue consumers (agent turns, leads, conversion events) run here, so the HTTP server only
-acknowledges webhooks and a turn never competes with an ack for the interpreter.
+acknowledges webhooks and a turn never competes with an ack for the interpreter. Workers also run at a lower CPU
+priority (WORKER_NICENESS): when the cores are busy draining a backlog, the scheduler gives an acknowledgement the
+CPU first, and a turn waits the fraction of a millisecond the ack takes.
 
 Each worker is `python -m clawgate.local.workers` with the server's environment. It posts to the server's WebSockets
 through its `@connections` route, finishes its batches in flight on SIGTERM/SIGINT, and exits by itself when the
@@ -22,6 +24,9 @@ from clawgate.observability import logger
 RECEIVER_ENV = "CLAWGATE_WORKER_RECEIVER"
 CONNECTIONS_URL_ENV = "CLAWGATE_CONNECTIONS_URL"
 CONNECTIONS_KEY_ENV = "CLAWGATE_CONNECTIONS_KEY"
+NICENESS_ENV = "CLAWGATE_WORKER_NICENESS"
+SIGNAL_CHECK_S = 0.5
+WORKER_NICENESS = 10  # CFS weight 110 against the server's 1024: acks first, turns with the CPU that is left
 
 
 @dataclass
@@ -37,6 +42,7 @@ class WorkerPool:
     count: int
     connections_url: str
     connections_key: str
+    niceness: int = WORKER_NICENESS
     _workers: list[_Worker] = field(default_factory=list)
     _stopping: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -79,6 +85,7 @@ class WorkerPool:
             RECEIVER_ENV: receiver,
             CONNECTIONS_URL_ENV: self.connections_url,
             CONNECTIONS_KEY_ENV: self.connections_key,
+            NICENESS_ENV: str(self.niceness),
         }
         process = subprocess.Popen(
             [sys.executable, "-m", "clawgate.local.workers"], env=env, stdin=subprocess.PIPE, start_new_session=False
@@ -108,16 +115,23 @@ def _exit_when_parent_dies(stop: threading.Event) -> None:
 
 
 def main() -> int:
+    import clawgate.local.stepfunctions  # noqa: F401  (the slowest import, done before the priority drops)
     from clawgate.local.connections import RemoteConnections
     from clawgate.local.runtime import LocalRuntime
 
+    # Linux keeps a niceness per thread, and a thread starts with its creator's: lowered here, before any thread
+    # starts, it holds for every consumer thread that runs a turn.
+    os.nice(int(os.environ.get(NICENESS_ENV, WORKER_NICENESS)))
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
     _exit_when_parent_dies(stop)
     connections = RemoteConnections(os.environ[CONNECTIONS_URL_ENV], os.environ[CONNECTIONS_KEY_ENV])
     runtime = LocalRuntime(role="worker", connections=connections, receiver=os.environ[RECEIVER_ENV])
-    stop.wait()
+    # With a timeout: the kernel may hand SIGTERM to any thread, and the handler (which runs in this one) waits for
+    # this thread to run Python again; an untimed wait would never wake, and the worker would ignore the signal.
+    while not stop.wait(SIGNAL_CHECK_S):
+        pass
     runtime.close()  # finishes the batches in flight
     connections.close()
     return 0
