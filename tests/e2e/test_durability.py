@@ -38,7 +38,14 @@ class Runtime:
     """`clawgate dev --workers N` (or `serve`) in its own process group."""
 
     def __init__(
-        self, tmp: Path, env: dict[str, str], workers: int, *flags: str, tenant_file: str = "", command: str = "dev"
+        self,
+        tmp: Path,
+        env: dict[str, str],
+        workers: int,
+        *flags: str,
+        tenant_file: str = "",
+        command: str = "dev",
+        start_timeout: float = 90,
     ) -> None:
         self.url, self.log = f"http://127.0.0.1:{env['CLAWGATE_PORT']}", tmp / "dev.log"
         command_line = [sys.executable, "-m", "clawgate.cli", command, "--workers", str(workers), *flags,
@@ -51,10 +58,12 @@ class Runtime:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        deadline = time.monotonic() + 90
+        deadline = time.monotonic() + start_timeout
         while not self._healthy():
             assert self.process.poll() is None, (tmp / "dev.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "the runtime did not start"
+            if time.monotonic() > deadline:
+                self.kill_9()  # nothing of it outlives the test
+                raise AssertionError("the runtime did not start")
             time.sleep(0.2)
 
     def _healthy(self) -> bool:

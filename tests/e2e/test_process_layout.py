@@ -5,12 +5,13 @@ runtime started for itself."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
 import time
 from pathlib import Path
 
 import psutil
-import pytest
 import yaml
 
 from tests.conftest import tenant_data
@@ -51,20 +52,28 @@ def test_worker_processes_run_at_the_configured_niceness_and_the_server_does_not
         runtime.stop()
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
-def test_a_stop_leaves_no_worker_and_no_embedded_postgresql_behind(tmp_path: Path, signum: signal.Signals) -> None:
-    env = _environment(tmp_path)
-    env.pop("CLAWGATE_DATABASE_URL", None)  # `clawgate dev` starts its own PostgreSQL under the data directory
-    runtime = Runtime(tmp_path, env, 2, "--offline")
-    postmaster = int((tmp_path / "data" / "pg" / "postmaster.pid").read_text().split()[0])
-    started = [psutil.Process(postmaster), *psutil.Process(runtime.process.pid).children(recursive=True)]
+def test_ctrl_c_leaves_no_worker_and_no_embedded_postgresql_behind(tmp_path: Path) -> None:
+    # `clawgate dev` starts its own PostgreSQL under the data directory; run as root, the server runs as a user of
+    # its own, which must reach the directory (pytest's temporary directories are private to their owner).
+    data_dir = Path(tempfile.mkdtemp(prefix="clawgate-layout-"))
+    env = _environment(tmp_path, CLAWGATE_DATA_DIR=str(data_dir))
+    env.pop("CLAWGATE_DATABASE_URL", None)
+    postmaster_pid = data_dir / "pg" / "postmaster.pid"
+    started: list[psutil.Process] = []
     try:
+        # A first start of an embedded server waits for a lock that every embedded PostgreSQL on the machine shares.
+        runtime = Runtime(tmp_path, env, 2, "--offline", start_timeout=300)
+        started = [psutil.Process(runtime.process.pid), *psutil.Process(runtime.process.pid).children(recursive=True)]
+        started.append(psutil.Process(int(postmaster_pid.read_text().split()[0])))
         assert len(_workers(runtime)) == 2
-        runtime.process.send_signal(signum)  # the main process only, as systemd (KillMode=mixed) or Ctrl-C sends it
-        assert runtime.process.wait(120) == 0
+        runtime.process.send_signal(signal.SIGINT)  # the main process only, as Ctrl-C of `make dev` reaches it
+        assert runtime.process.wait(300) == 0
         _, alive = psutil.wait_procs(started, timeout=30)
         assert alive == []
     finally:
+        if not started and postmaster_pid.exists():
+            started.append(psutil.Process(int(postmaster_pid.read_text().split()[0])))
         for process in started:
             if process.is_running():
                 process.kill()
+        shutil.rmtree(data_dir, ignore_errors=True)
