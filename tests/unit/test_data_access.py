@@ -26,16 +26,6 @@ SQL = re.compile(
 INFRASTRUCTURE = ("db", "local")
 DATA_MAY_IMPORT = ("clawgate.db", "clawgate.core", "clawgate.observability", "clawgate.settings", "clawgate.tracing")
 
-# Modules that still hold SQL outside the data layer, by package, while it is being moved. Each entry must still
-# hold SQL (a stale entry fails the test), so the list only shrinks; when it is empty, delete it.
-PENDING: dict[str, set[str]] = {
-    "gateway": {
-        "gateway/inbox_media.py",
-        "gateway/inbox_queries.py",
-    },
-}
-
-
 def modules() -> Iterator[tuple[str, ast.Module]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         yield path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(), filename=str(path))
@@ -84,22 +74,14 @@ def clawgate_imports(tree: ast.Module, name: str) -> set[str]:
 
 
 def test_sql_lives_in_data_modules_and_the_database_layer() -> None:
-    pending = set().union(*PENDING.values())
     misplaced = {
         name: sql[0].split("\n")[0][:80]
         for name, tree in modules()
         if not is_data_module(name)
         and name.split("/")[0] not in INFRASTRUCTURE
-        and name not in pending
         and (sql := sql_strings(tree))
     }
     assert misplaced == {}, "SQL outside a data module (move it to <package>/data/<aggregate>.py)"
-
-
-def test_every_pending_module_still_holds_sql() -> None:
-    holding = {name for name, tree in modules() if sql_strings(tree)}
-    stale = set().union(*PENDING.values()) - holding
-    assert stale == set(), "these modules hold no SQL any more: take them off PENDING"
 
 
 def test_data_modules_import_nothing_above_them() -> None:

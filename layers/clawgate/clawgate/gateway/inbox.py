@@ -20,7 +20,9 @@ from clawgate.conversations.data import conversations
 from clawgate.conversations.data.conversations import Conversation
 from clawgate.core.channels import DeliveryError
 from clawgate.db import tenant_tx
-from clawgate.gateway.inbox_queries import LABEL
+from clawgate.gateway.data import inbox as inbox_data
+from clawgate.gateway.data.inbox import LABEL, ConversationItem, MessageItem
+from clawgate.gateway.inbox_media import with_media_urls
 from clawgate.tenancy.tenants import cached_tenant
 
 OperatorName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
@@ -72,6 +74,24 @@ def _conversation(tenant: str, conversation_id: int) -> Conversation:
     if found is None:
         raise LookupError(f"no conversation {conversation_id}")
     return found
+
+
+class MessagesPage(BaseModel):
+    items: list[MessageItem]
+    conversation: ConversationItem
+
+
+def transcript(tenant: str, conversation_id: int, limit: int) -> MessagesPage:
+    """The latest `limit` messages, oldest first, each stored attachment with the operator API path that serves it
+    (the web UI fetches it with the token). Reading them is not marking them read: the caller does that."""
+    with tenant_tx(tenant, "ro") as conn:
+        conversation = inbox_data.conversation(conn, conversation_id)
+        if conversation is None:
+            raise LookupError(f"no conversation {conversation_id}")
+        latest = inbox_data.latest_messages(conn, conversation_id, limit)
+    items = [m.model_copy(update={"media": with_media_urls(tenant, conversation_id, m.id, m.media)})
+             for m in reversed(latest)]  # fmt: skip
+    return MessagesPage(items=items, conversation=conversation)
 
 
 def template_summaries(tenant: str, refresh: bool = False) -> list[dict[str, Any]]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from clawgate.core import events, protocol
-from clawgate.db import registry_tx
+from clawgate.db import registry_tx, tenant_tx
 from clawgate.gateway.data import devices
-from clawgate.gateway.inbox_queries import conversation, with_media_urls
+from clawgate.gateway.data.inbox import conversation
+from clawgate.gateway.inbox_media import with_media_urls
 from clawgate.observability import logger
 from clawgate.tenancy import connections
 
@@ -40,7 +41,11 @@ def push_update(event: events.ConversationUpdated) -> None:
     try:
         if not tenant_connections(event.tenant):
             return
-        item = conversation(event.tenant, event.conversation_id).model_dump(mode="json")
+        with tenant_tx(event.tenant, "ro") as conn:
+            found = conversation(conn, event.conversation_id)
+        if found is None:
+            return
+        item = found.model_dump(mode="json")
         broadcast(event.tenant, "conversation.updated", {"conversation_id": event.conversation_id,
                                                          "conversation": item})  # fmt: skip
     except Exception:

@@ -13,11 +13,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import quote
 
 from clawgate.core.blobs import ForeignBlobError, blob_store, tenant_key
 from clawgate.core.channels import MediaRef
 from clawgate.db import tenant_tx
+from clawgate.gateway.data.inbox import stored_media
 
 INLINE = re.compile(r"(image/(png|jpeg|gif|webp)|audio/[a-z0-9.+-]{1,40}|video/[a-z0-9.+-]{1,40})")
 MIME = re.compile(r"[a-z]{1,20}/[a-z0-9.+-]{1,80}")
@@ -47,15 +49,21 @@ def media_path(tenant: str, conversation_id: int, event_id: int, index: int) -> 
     return f"/api/v1/tenants/{tenant}/conversations/{conversation_id}/messages/{event_id}/media/{index}"
 
 
+def with_media_urls(tenant: str, conversation_id: int, message_id: str, media: list[dict[str, Any]] | None) -> list[
+        dict[str, Any]]:  # fmt: skip
+    """A customer's stored attachment gets the operator API path that serves it (the web UI fetches it with the
+    token); one not stored has none."""
+    event_id = int(message_id.removeprefix("in:")) if message_id.startswith("in:") else 0
+    return [{**m, "url": media_path(tenant, conversation_id, event_id, n)} if event_id and m.get("blob_key") else m
+            for n, m in enumerate(media or [])]  # fmt: skip
+
+
 def media_file(tenant: str, conversation_id: int, event_id: int, index: int) -> MediaFile:
     """The attachment's safe headers with its bytes or a presigned URL; LookupError when there is no such stored
     media, or when the row names a blob outside the tenant's prefix."""
     with tenant_tx(tenant, "ro") as conn:
-        row = conn.execute(
-            "SELECT payload->'media'->%s::int FROM inbound_events WHERE id = %s AND conversation_id = %s",
-            (index, event_id, conversation_id),
-        ).fetchone()
-    media = MediaRef.model_validate(row[0]) if row and row[0] else None
+        stored = stored_media(conn, conversation_id, event_id, index)
+    media = MediaRef.model_validate(stored) if stored else None
     if media is None or media.blob_key is None:
         raise LookupError(f"no stored media {index} on message {event_id}")
     safe = headers(media)

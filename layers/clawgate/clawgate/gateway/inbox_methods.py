@@ -10,7 +10,9 @@ from pydantic import BaseModel, Field
 
 from clawgate.agent.outreach import OutreachRefusedError
 from clawgate.core.protocol import ProtocolError
-from clawgate.gateway import inbox, inbox_queries
+from clawgate.db import tenant_tx
+from clawgate.gateway import inbox
+from clawgate.gateway.data import inbox as inbox_data
 from clawgate.gateway.method_registry import Caller, method
 
 
@@ -60,14 +62,15 @@ def _guarded(call: Any) -> Any:
         raise ProtocolError("not_found", str(error)) from None
 
 
-@method("conversations.list", inbox_queries.ConversationQuery)
-def _list(caller: Caller, params: inbox_queries.ConversationQuery) -> Any:
-    return inbox_queries.conversations(caller.tenant, params)
+@method("conversations.list", inbox_data.ConversationQuery)
+def _list(caller: Caller, params: inbox_data.ConversationQuery) -> Any:
+    with tenant_tx(caller.tenant, "ro") as conn:
+        return inbox_data.page(conn, params)
 
 
 @method("conversations.messages", TranscriptParams)
 def _messages(caller: Caller, params: TranscriptParams) -> Any:
-    page = _guarded(lambda: inbox_queries.transcript(caller.tenant, params.conversation_id, params.limit))
+    page = _guarded(lambda: inbox.transcript(caller.tenant, params.conversation_id, params.limit))
     inbox.mark_read(caller.tenant, params.conversation_id)
     return page
 

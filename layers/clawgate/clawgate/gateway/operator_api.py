@@ -25,8 +25,9 @@ from pydantic import BaseModel, Field
 from clawgate.agent import run_api
 from clawgate.agent.outreach import OutreachRefusedError
 from clawgate.db import tenant_tx
-from clawgate.gateway import inbox, inbox_media, inbox_queries, reports, uploads
+from clawgate.gateway import inbox, inbox_media, reports, uploads
 from clawgate.gateway.data import conversions, dialogs, leads
+from clawgate.gateway.data import inbox as inbox_data
 from clawgate.gateway.data.pages import MAX_LIMIT, BadCursorError, Page
 from clawgate.gateway.resolver import ThreadSafeHttpResolver
 from clawgate.gateway.sending import SendRefusedError, send
@@ -267,22 +268,23 @@ def _idempotency_key() -> str | None:
          summary="Conversations on every channel, latest activity first")  # fmt: skip
 def list_conversations(tenant: str, mode: Annotated[Literal["bot", "human"] | None, Query()] = None,
                        channel: Annotated[str | None, Query(pattern=r"^[a-z]{2,20}$")] = None,
-                       label: Annotated[str | None, Query(pattern=inbox_queries.LABEL)] = None,
+                       label: Annotated[str | None, Query(pattern=inbox_data.LABEL)] = None,
                        assignee: Annotated[str | None, Query(max_length=100)] = None,
                        qualification: Annotated[dialogs.Qualification | None, Query()] = None,
                        ad_id: Annotated[str | None, Query(max_length=64)] = None, limit: Limit = 50,
-                       cursor: Cursor = None) -> Page[inbox_queries.ConversationItem]:  # fmt: skip
+                       cursor: Cursor = None) -> Page[inbox_data.ConversationItem]:  # fmt: skip
     filters = {"mode": mode, "channel": channel, "label": label, "assignee": assignee, "qualification": qualification,
                "ad_id": ad_id, "limit": limit, "cursor": cursor}  # fmt: skip
-    query = inbox_queries.ConversationQuery.model_validate(filters)
-    return inbox_queries.conversations(tenant, query)
+    query = inbox_data.ConversationQuery.model_validate(filters)
+    with tenant_tx(tenant, "ro") as conn:
+        return inbox_data.page(conn, query)
 
 
 @app.get("/api/v1/tenants/<tenant>/conversations/<conversation>/messages", tags=[TAG], security=SECURITY,
          summary="A conversation's transcript, oldest first (reading it marks the conversation read)")  # fmt: skip
 def conversation_messages(tenant: str, conversation: int,
-                          limit: Annotated[int, Query(ge=1, le=500)] = 200) -> inbox_queries.MessagesPage:  # fmt: skip
-    page = inbox_queries.transcript(tenant, conversation, limit)
+                          limit: Annotated[int, Query(ge=1, le=500)] = 200) -> inbox.MessagesPage:  # fmt: skip
+    page = inbox.transcript(tenant, conversation, limit)
     inbox.mark_read(tenant, conversation)
     return page
 

@@ -1,21 +1,20 @@
 """What the operator inbox reads: conversations across every channel (newest activity first, keyset-paginated,
-filtered by mode, channel, label, assignee, qualification and source ad) and a conversation's transcript (customer,
-agent and operator messages, oldest first)."""
+filtered by mode, channel, label, assignee, qualification and source ad), one conversation as the list shows it,
+a conversation's latest messages (customer, agent and operator) and a customer's stored attachment."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Literal
 
-from psycopg.rows import dict_row
+from psycopg.rows import class_row, dict_row, scalar_row
 from pydantic import BaseModel, Field
 
 from clawgate.conversations.data.conversations import WINDOW_EXPIRES
-from clawgate.db import tenant_tx
-from clawgate.gateway.data.pages import Page, PageQuery, decode_cursor, encode_cursor
-from clawgate.gateway.inbox_media import media_path
+from clawgate.db import Conn
+from clawgate.gateway.data.dialogs import Qualification
+from clawgate.gateway.data.pages import Page, PageQuery, build_page, decode_cursor
 
-Qualification = Literal["new", "interested", "scheduled", "not_interested"]
 LABEL = r"^[^\x00-\x1f,]{1,40}$"
 
 
@@ -85,39 +84,32 @@ def _item(row: dict[str, Any]) -> ConversationItem:
     return ConversationItem(**row, source_ad=SourceAd(ad_id=ad_id, **ad) if ad_id else None)
 
 
-def conversations(tenant: str, query: ConversationQuery) -> Page[ConversationItem]:
+def page(conn: Conn, query: ConversationQuery) -> Page[ConversationItem]:
     after = decode_cursor(query.cursor, 2)
-    with tenant_tx(tenant, "ro") as conn, conn.cursor(row_factory=dict_row) as cursor:
-        rows = cursor.execute(
-            SELECT_CONVERSATIONS
-            + " WHERE (%(mode)s::text IS NULL OR c.mode = %(mode)s)"
-            " AND (%(channel)s::text IS NULL OR c.channel = %(channel)s)"
-            " AND (%(label)s::text IS NULL OR %(label)s = ANY (c.labels))"
-            " AND (%(assignee)s::text IS NULL OR c.assignee = %(assignee)s)"
-            " AND (%(qualification)s::text IS NULL OR d.qualification = %(qualification)s)"
-            " AND (%(ad_id)s::text IS NULL OR c.source_ad_id = %(ad_id)s)"
-            " AND (%(after_at)s::timestamptz IS NULL OR (c.last_message_at, c.id) < (%(after_at)s, %(after_id)s))"
-            " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %(limit)s",
-            {**query.model_dump(exclude={"cursor", "limit"}), "after_at": after[0] if after else None,
-             "after_id": after[1] if after else None, "limit": query.limit + 1},
-        ).fetchall()  # fmt: skip
-    items = [_item(dict(row)) for row in rows[: query.limit]]
-    more = len(rows) > query.limit and items
-    return Page[ConversationItem](
-        items=items, next_cursor=encode_cursor([items[-1].last_message_at, items[-1].id]) if more else None
-    )
+    rows = conn.cursor(row_factory=dict_row).execute(
+        SELECT_CONVERSATIONS
+        + " WHERE (%(mode)s::text IS NULL OR c.mode = %(mode)s)"
+        " AND (%(channel)s::text IS NULL OR c.channel = %(channel)s)"
+        " AND (%(label)s::text IS NULL OR %(label)s = ANY (c.labels))"
+        " AND (%(assignee)s::text IS NULL OR c.assignee = %(assignee)s)"
+        " AND (%(qualification)s::text IS NULL OR d.qualification = %(qualification)s)"
+        " AND (%(ad_id)s::text IS NULL OR c.source_ad_id = %(ad_id)s)"
+        " AND (%(after_at)s::timestamptz IS NULL OR (c.last_message_at, c.id) < (%(after_at)s, %(after_id)s))"
+        " ORDER BY c.last_message_at DESC, c.id DESC LIMIT %(limit)s",
+        {**query.model_dump(exclude={"cursor", "limit"}), "after_at": after[0] if after else None,
+         "after_id": after[1] if after else None, "limit": query.limit + 1},
+    ).fetchall()  # fmt: skip
+    return build_page([_item(row) for row in rows], query.limit, lambda item: [item.last_message_at, item.id])
 
 
-def conversation(tenant: str, conversation_id: int) -> ConversationItem:
-    with tenant_tx(tenant, "ro") as conn, conn.cursor(row_factory=dict_row) as cursor:
-        row = cursor.execute(SELECT_CONVERSATIONS + " WHERE c.id = %s", (conversation_id,)).fetchone()
-    if row is None:
-        raise LookupError(f"no conversation {conversation_id}")
-    return _item(dict(row))
+def conversation(conn: Conn, conversation_id: int) -> ConversationItem | None:
+    rows = conn.cursor(row_factory=dict_row)
+    found = rows.execute(SELECT_CONVERSATIONS + " WHERE c.id = %s", (conversation_id,)).fetchone()
+    return _item(found) if found else None
 
 
 class MessageItem(BaseModel):
-    id: str
+    id: str  # in:<inbound event id> or out:<outbound message id>
     direction: Literal["in", "out"]
     author: Literal["customer", "agent", "operator", "system"]
     author_name: str | None
@@ -126,11 +118,6 @@ class MessageItem(BaseModel):
     status: str | None = None  # outbound: sent, delivered, read, failed
     media: list[dict[str, Any]] = []
     template: str | None = None
-
-
-class MessagesPage(BaseModel):
-    items: list[MessageItem]
-    conversation: ConversationItem
 
 
 TRANSCRIPT = """
@@ -147,22 +134,16 @@ SELECT * FROM (
 """
 
 
-def transcript(tenant: str, conversation_id: int, limit: int) -> MessagesPage:
-    """The latest `limit` messages, oldest first; reading them marks the conversation read."""
-    item = conversation(tenant, conversation_id)
-    with tenant_tx(tenant, "ro") as conn, conn.cursor(row_factory=dict_row) as cursor:
-        rows = cursor.execute(TRANSCRIPT, {"id": conversation_id, "limit": limit}).fetchall()
-    return MessagesPage(items=[_message(tenant, conversation_id, row) for row in reversed(rows)], conversation=item)
+def latest_messages(conn: Conn, conversation_id: int, limit: int) -> list[MessageItem]:
+    """The latest `limit` messages, newest first; an attachment as it was stored (its `blob_key`, no URL)."""
+    messages = conn.cursor(row_factory=class_row(MessageItem))
+    return messages.execute(TRANSCRIPT, {"id": conversation_id, "limit": limit}).fetchall()
 
 
-def _message(tenant: str, conversation_id: int, row: dict[str, Any]) -> MessageItem:
-    return MessageItem(**row | {"media": with_media_urls(tenant, conversation_id, row["id"], row["media"])})
-
-
-def with_media_urls(tenant: str, conversation_id: int, message_id: str, media: list[dict[str, Any]] | None) -> list[
-        dict[str, Any]]:  # fmt: skip
-    """A customer's stored attachment gets the operator API path that serves it (the web UI fetches it with the
-    token); one not stored has none."""
-    event_id = int(message_id.removeprefix("in:")) if message_id.startswith("in:") else 0
-    return [{**m, "url": media_path(tenant, conversation_id, event_id, n)} if event_id and m.get("blob_key") else m
-            for n, m in enumerate(media or [])]  # fmt: skip
+def stored_media(conn: Conn, conversation_id: int, event_id: int, index: int) -> dict[str, Any] | None:
+    """Attachment `index` of an inbound message of this conversation as it was stored, None when there is none."""
+    found = conn.cursor(row_factory=scalar_row).execute(
+        "SELECT payload->'media'->%s::int FROM inbound_events WHERE id = %s AND conversation_id = %s",
+        (index, event_id, conversation_id),
+    )
+    return found.fetchone()
