@@ -15,6 +15,7 @@ from clawgate.gateway import auth
 from clawgate.gateway.client import ControlClient
 from clawgate.gateway.data import devices
 from clawgate.local.fakes import FakeAnthropic
+from clawgate.meta.marketing.context import remember_account_currency
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.e2e.conftest import Client
@@ -330,6 +331,9 @@ def test_leads_dialogs_capi_and_metrics(operator: tuple[Client, ControlClient, s
     assert (metrics["qualified"], metrics["cost_per_qualified_lead"]) == (1, 100.0)
     by_ad = {row["key"]: (row["leads"], row["qualified"]) for row in metrics["by_ad"]}
     assert by_ad == {"ad_1": (1, 1)}  # Dana's ad: one lead, qualified
+    remember_account_currency(client.tenant.slug, "act_1", "usd")  # what the ads tools keep once Graph told them
+    assert ws.call("metrics.summary", {"days": 7})["currency"] == "USD"
+    assert ws.call("metrics.conversations", {"days": 7})["currency"] == "USD"
 
 
 def test_usage_against_the_budget(operator: tuple[Client, ControlClient, str], model: FakeAnthropic) -> None:

@@ -26,6 +26,7 @@ SQL = re.compile(
 INFRASTRUCTURE = ("db", "local")
 DATA_MAY_IMPORT = ("clawgate.db", "clawgate.core", "clawgate.observability", "clawgate.settings", "clawgate.tracing")
 
+
 def modules() -> Iterator[tuple[str, ast.Module]]:
     for path in sorted(PACKAGE.rglob("*.py")):
         yield path.relative_to(PACKAGE).as_posix(), ast.parse(path.read_text(), filename=str(path))
@@ -77,9 +78,7 @@ def test_sql_lives_in_data_modules_and_the_database_layer() -> None:
     misplaced = {
         name: sql[0].split("\n")[0][:80]
         for name, tree in modules()
-        if not is_data_module(name)
-        and name.split("/")[0] not in INFRASTRUCTURE
-        and (sql := sql_strings(tree))
+        if not is_data_module(name) and name.split("/")[0] not in INFRASTRUCTURE and (sql := sql_strings(tree))
     }
     assert misplaced == {}, "SQL outside a data module (move it to <package>/data/<aggregate>.py)"
 

@@ -11,11 +11,13 @@ from pydantic import BaseModel, Field
 
 from clawgate.agent.data.usage import spent_today
 from clawgate.conversations.data.metrics import InboxMetrics, inbox_metrics
-from clawgate.db import tenant_tx
+from clawgate.db import Conn, tenant_tx
 from clawgate.gateway.data import metrics as ad_metrics
 from clawgate.gateway.data import usage as model_usage
 from clawgate.gateway.data.usage import ModelUsage, UsageDay
+from clawgate.meta.marketing.context import ACCOUNT_CURRENCY
 from clawgate.meta.marketing.data.lead_quality import leads_by_day, performance
+from clawgate.tenancy.data import config as tenant_config
 from clawgate.tenancy.tenants import cached_tenant
 
 
@@ -59,6 +61,13 @@ class MetricsSummary(BaseModel):
     by_ad: list[dict[str, object]] = []
 
 
+def _account_currency(conn: Conn) -> str | None:
+    """The ad account's currency as the Marketing API gave it (kept by the ads tools), None until it was asked."""
+    stored = tenant_config.get(conn, ACCOUNT_CURRENCY)
+    currency = stored.get("currency") if isinstance(stored, dict) else None
+    return str(currency) if currency else None
+
+
 def _cpl(spend: Decimal | float, leads: int) -> float | None:
     return round(float(spend) / leads, 2) if leads else None
 
@@ -72,7 +81,7 @@ def metrics(tenant: str, query: MetricsQuery) -> MetricsSummary:
         since = until - timedelta(days=query.days - 1)
         counted = leads_by_day(conn, since, until, settings.timezone)
         views = {by: performance(conn, since, until, settings.timezone, by) for by in ("direction", "creative", "ad")}
-        currency = ad_metrics.account_currency(conn)
+        currency = _account_currency(conn)
     days = [MetricsDay(date=d.date, spend=round(float(d.spend), 2), leads=counted.get(d.date, (0, 0))[0],
                        cost_per_lead=_cpl(d.spend, counted.get(d.date, (0, 0))[0]), impressions=d.impressions,
                        clicks=d.clicks)
@@ -102,7 +111,7 @@ def conversations(tenant: str, query: MetricsQuery) -> ConversationNumbers:
         talks = inbox_metrics(conn, since, until, settings.timezone)
         views = {by: [r.as_json() for r in performance(conn, since, until, settings.timezone, by)]
                  for by in ("ad", "creative", "direction")}  # fmt: skip
-        currency = ad_metrics.account_currency(conn)
+        currency = _account_currency(conn)
     return ConversationNumbers(**talks.model_dump(), leads_by=views, currency=currency or settings.currency)
 
 

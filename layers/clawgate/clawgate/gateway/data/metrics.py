@@ -1,5 +1,5 @@
 """What the metrics summary reads of the ad account's numbers: `metrics_history` (Marketing API insights per day and
-level, as the metrics sync stores them) and the account's currency, remembered in `config`."""
+level, as the metrics sync stores them)."""
 
 from __future__ import annotations
 
@@ -44,13 +44,4 @@ def spend_by_day(conn: Conn, level: str, days: int) -> list[SpendDay]:
             (level, days),
         )
         .fetchall()
-    )
-
-
-def account_currency(conn: Conn) -> str | None:
-    """The ad account's currency as the Marketing API gave it, None until it was asked."""
-    return (
-        conn.cursor(row_factory=scalar_row)
-        .execute("SELECT value->>'currency' FROM config WHERE key = 'account_currency'")
-        .fetchone()
     )
