@@ -32,20 +32,11 @@ class NewUpload:
     part_count: int
     title: str | None
     direction_id: int | None
-    token_sha256: str
+    token_sha256: str  # of the token in the local part URLs
 
 
 @dataclass(frozen=True)
-class Upload:
-    upload_id: str
-    blob_key: str
-    content_type: str
-    size_bytes: int
-    part_size: int
-    part_count: int
-    title: str | None
-    direction_id: int | None
-    token_sha256: str | None
+class Upload(NewUpload):
     status: str  # open | completed | aborted
     creative_id: int | None
 
@@ -71,8 +62,8 @@ def upload(conn: Conn, upload_id: int) -> Upload | None:
     return (
         conn.cursor(row_factory=class_row(Upload))
         .execute(
-            "SELECT upload_id, blob_key, content_type, size_bytes, part_size, part_count, title, direction_id,"
-            " token_sha256, status, creative_id FROM creative_uploads WHERE id = %s",
+            "SELECT upload_id, blob_key, filename, content_type, size_bytes, part_size, part_count, title,"
+            " direction_id, token_sha256, status, creative_id FROM creative_uploads WHERE id = %s",
             (upload_id,),
         )
         .fetchone()
