@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -21,7 +22,7 @@ from clawgate.tenancy.apply import apply_tenant
 from clawgate.tenancy.tokens import create_token
 
 from tests.channel_fixtures import environment, tenant_secrets
-from tests.channel_payloads import WABA_ID, raw, wa_body, wa_text
+from tests.channel_payloads import WABA_ID, raw, wa_body, wa_status, wa_text
 from tests.conftest import TEST_APP_SECRET, tenant_data
 from tests.e2e.conftest import Client
 from tests.e2e.test_control_plane import connect_operator
@@ -48,11 +49,19 @@ def api(client: Client, token: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=f"{client.url}/api/v1/tenants/{client.tenant.slug}", headers=headers, timeout=30)
 
 
+def meta_reports(local: RunningRuntime, client: Client, *statuses: dict[str, Any]) -> None:
+    """Signed status webhooks about our messages, as Meta sends them."""
+    data = raw(wa_body(statuses=list(statuses), phone_number_id=client.tenant.channels.whatsapp[0].phone_number_id))
+    headers = {"x-hub-signature-256": sign(data, TEST_APP_SECRET), "content-type": "application/json"}
+    assert httpx.post(local.url + "/webhooks/whatsapp", content=data, headers=headers, timeout=30).status_code == 200
+    assert local.runtime.queues.get("inbound").wait_idle(timeout=120)
+
+
 def customer_writes(
     local: RunningRuntime, client: Client, text: str, user: str = "US.500", wa_id: str | None = "77010000500",
-    at: float | None = None,
+    at: float | None = None, **extra: Any,
 ) -> None:  # fmt: skip
-    message = wa_text(text, user_id=user, wa_id=wa_id, timestamp=str(int(at or time.time())))
+    message = wa_text(text, user_id=user, wa_id=wa_id, timestamp=str(int(at or time.time())), **extra)
     data = raw(wa_body([message], phone_number_id=client.tenant.channels.whatsapp[0].phone_number_id))
     headers = {"x-hub-signature-256": sign(data, TEST_APP_SECRET), "content-type": "application/json"}
     assert httpx.post(local.url + "/webhooks/whatsapp", content=data, headers=headers, timeout=30).status_code == 200
@@ -202,6 +211,47 @@ def test_a_closed_window_offers_the_templates_and_a_template_goes_out(
     assert sent["template"]["components"][0]["parameters"][1] == {"type": "text", "text": "Monday"}
     last = http.get(f"/conversations/{conversation}/messages").json()["items"][-1]
     assert (last["text"], last["template"]) == ("Hi Ann, your visit is on Monday.", "appointment_reminder")
+
+
+def status_in(wamid: str, status: str, origin: str, expires: Any) -> dict[str, Any]:
+    """A status of our message with the conversation Meta bills it in (`referral_conversion`: the free entry point
+    window a Click-to-WhatsApp entry gets when answered within 24 hours)."""
+    conversation = {"id": uuid.uuid4().hex, "expiration_timestamp": expires, "origin": {"type": origin}}
+    pricing = {"billable": origin != "referral_conversion", "pricing_model": "PMP", "category": origin}
+    return {**wa_status(wamid, status, user_id="US.500"), "conversation": conversation, "pricing": pricing}
+
+
+@pytest.mark.parametrize("granted", [True, False], ids=["meta-grants-72h", "no-grant"])
+def test_a_click_to_whatsapp_entry_gets_72_hours_only_where_meta_grants_them(
+    local: RunningRuntime, inbox: Client, graph: FakeGraph, model: FakeAnthropic, granted: bool
+) -> None:
+    graph.add_template(WABA_ID, "offer_reminder", "Hi, still interested?")
+    http = api(inbox)
+    model.script_text("Welcome! A cleaning is $80.")
+    entered = int(time.time()) - 30 * 3600  # the customer tapped the ad and wrote 30 hours ago; the bot answered
+    referral = {"source_url": "https://fb.me/3cr4Wqqkv", "source_id": "120226305854810726", "source_type": "ad",
+                "headline": "Smile", "ctwa_clid": "Aff-n8ZTODiE79d22Kt"}  # fmt: skip
+    customer_writes(local, inbox, "Hi, I saw your ad", at=entered, referral=referral)
+    [answer] = graph.sent_whatsapp()
+    if granted:  # then a later status says less: the longer expiry stays
+        meta_reports(local, inbox, status_in(answer["wamid"], "sent", "referral_conversion", str(entered + 72 * 3600)),
+                     status_in(answer["wamid"], "delivered", "referral_conversion", entered + 50 * 3600))  # fmt: skip
+    else:  # an ordinary conversation, an expiry ten years ahead, one that is not a number
+        meta_reports(local, inbox, status_in(answer["wamid"], "sent", "service", str(entered + 48 * 3600)),
+                     status_in(answer["wamid"], "delivered", "referral_conversion", str(entered + 3650 * 86400)),
+                     status_in(answer["wamid"], "read", "referral_conversion", {"$gt": 0}))  # fmt: skip
+    item = only_conversation(http)
+    reply = http.post(f"/conversations/{item['id']}/messages", json={"text": "Shall I book you in?"})
+    if granted:  # the free entry point's 72 hours, never shortened by a later status
+        assert reply.status_code == 201, reply.text
+        assert [b["text"]["body"] for b in graph.sent_whatsapp()][-1] == "Shall I book you in?"
+        assert item["window_expires_at"] is not None
+        assert abs(datetime.fromisoformat(item["window_expires_at"]).timestamp() - (entered + 72 * 3600)) < 1
+    else:  # an ad's referral alone opens the usual 24 hours; other conversations and hostile expiries change nothing
+        assert reply.status_code == 409 and reply.json()["error"] == "window_closed"
+        assert [t["name"] for t in reply.json()["templates"]] == ["offer_reminder"]
+        assert [b["text"]["body"] for b in graph.sent_whatsapp() if "text" in b] == ["Welcome! A cleaning is $80."]
+        assert abs(datetime.fromisoformat(item["window_expires_at"]).timestamp() - (entered + 24 * 3600)) < 1
 
 
 def test_stop_gets_only_the_confirmation_and_blocks_templates(

@@ -1,7 +1,8 @@
 """The conversations aggregate (`conversations` and their mode changes): one row per peer on a channel account,
 upserted by Ingest for every new message, switched between `bot` and `human`, read by the operator inbox. The
-window a person may answer in is, on WhatsApp, 24 hours from the customer's last message timestamp, or 72 hours
-from a Click-to-WhatsApp entry; on Messenger and Instagram 7 days (`HUMAN_AGENT`)."""
+window a person may answer in is, on WhatsApp, 24 hours from the customer's last message timestamp, or until the free
+entry point window Meta grants a Click-to-WhatsApp entry answered in time (72 hours, announced in our message's
+status); on Messenger and Instagram 7 days (`HUMAN_AGENT`)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from clawgate.db import Conn
 
 Mode = Literal["bot", "human"]
 WINDOW_CHANNELS = ("whatsapp", "messenger", "instagram")
-# When a person's free text can no longer reach the customer: WhatsApp 24 hours (72 from a Click-to-WhatsApp entry);
+# When a person's free text can no longer reach the customer: WhatsApp 24 hours (or the free entry point Meta granted);
 # Messenger and Instagram let a human agent answer for 7 days (`HUMAN_AGENT`; the bot's 24 hours is its adapter's).
 WINDOW_EXPIRES = (
     "CASE WHEN c.channel = 'whatsapp' THEN greatest(c.last_customer_at + interval '24 hours', c.free_entry_until)"
@@ -53,15 +54,13 @@ class Conversation:
 RECORD_INBOUND = (
     "WITH c AS ("
     " INSERT INTO conversations AS c (channel, account_id, peer_id, name, person_id, source_ad_id, unread,"
-    " last_message_at, last_customer_at, free_entry_until)"
+    " last_message_at, last_customer_at)"
     " VALUES (%(channel)s, %(account)s, %(peer)s, %(name)s,"
     " (SELECT person_id FROM person_identities WHERE channel = %(channel)s AND external_id = %(peer)s LIMIT 1),"
-    " %(ad)s, 1, now(), %(at)s::timestamptz,"
-    " %(at)s::timestamptz + CASE WHEN %(ad)s::text IS NOT NULL THEN interval '72 hours' END)"
+    " %(ad)s, 1, now(), %(at)s::timestamptz)"
     " ON CONFLICT (channel, account_id, peer_id) DO UPDATE SET name = coalesce(EXCLUDED.name, c.name),"
     " person_id = coalesce(c.person_id, EXCLUDED.person_id), source_ad_id = coalesce(c.source_ad_id,"
-    " EXCLUDED.source_ad_id), free_entry_until = coalesce(c.free_entry_until, EXCLUDED.free_entry_until),"
-    " unread = c.unread + 1, last_message_at = now(), updated_at = now(),"
+    " EXCLUDED.source_ad_id), unread = c.unread + 1, last_message_at = now(), updated_at = now(),"
     " last_customer_at = greatest(c.last_customer_at, EXCLUDED.last_customer_at)"
     f" RETURNING {COLUMNS}),"
     " stored AS (UPDATE inbound_events SET conversation_id = (SELECT id FROM c)"
@@ -85,6 +84,20 @@ def record_inbound(
     assert found is not None
     event_id = found.pop("event_id")
     return Conversation(**found), event_id
+
+
+def grant_free_entry(conn: Conn, account_id: str, peer_id: str, provider_message_id: str, until: datetime) -> bool:
+    """Meta granted a free entry point window until `until` (a Click-to-WhatsApp entry answered within 24 hours):
+    the conversation of our message `provider_message_id` (else of the status's peer) keeps the later expiry."""
+    row = conn.execute(
+        "UPDATE conversations SET free_entry_until = %(until)s, updated_at = now() WHERE id = coalesce("
+        " (SELECT conversation_id FROM outbound_messages WHERE channel = 'whatsapp'"
+        " AND provider_message_id = %(message)s AND conversation_id IS NOT NULL LIMIT 1),"
+        " (SELECT id FROM conversations WHERE channel = 'whatsapp' AND account_id = %(account)s"
+        " AND peer_id = %(peer)s)) AND (free_entry_until IS NULL OR free_entry_until < %(until)s) RETURNING id",
+        {"until": until, "message": provider_message_id, "account": account_id, "peer": peer_id},
+    ).fetchone()
+    return row is not None
 
 
 def get(conn: Conn, conversation_id: int) -> Conversation | None:
