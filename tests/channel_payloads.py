@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import time
 import uuid
 from typing import Any
 
@@ -22,7 +23,10 @@ def wamid() -> str:
 
 def wa_message(kind: str, body: Any = None, *, user_id: str = USER_ID, wa_id: str | None = WA_ID,
                **extra: Any) -> dict[str, Any]:  # fmt: skip
-    message: dict[str, Any] = {"from_user_id": user_id, "id": wamid(), "timestamp": "1749416383", "type": kind}
+    # Meta stamps a message with when the customer wrote it, seconds before the webhook: a fixed date in the past
+    # would put every fixture outside the 24-hour window (the inbox then says "window closed" for a fresh message)
+    message: dict[str, Any] = {"from_user_id": user_id, "id": wamid(), "timestamp": str(int(time.time())),
+                               "type": kind}  # fmt: skip
     if wa_id:
         message["from"] = wa_id
     if body is not None:

@@ -139,6 +139,8 @@ def test_customer_media_shows_as_a_preview_a_player_and_a_safe_download_on_a_pho
     page = signed_in_phone(browser, client)
     page.click("#tabs button[data-tab=inbox]")
     page.locator("#inbox-list .conversation", has_text="77010000603").click()
+    expect(page.locator("#inbox-facts")).to_contain_text("left")  # written seconds ago: the window is open
+    expect(page.locator("#inbox-reply")).to_be_visible()
     transcript = page.locator("#inbox-transcript")
     thumb = transcript.locator(".media.image img.thumb")
     expect(thumb).to_be_visible()
