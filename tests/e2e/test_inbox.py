@@ -254,6 +254,16 @@ def test_a_click_to_whatsapp_entry_gets_72_hours_only_where_meta_grants_them(
         assert abs(datetime.fromisoformat(item["window_expires_at"]).timestamp() - (entered + 24 * 3600)) < 1
 
 
+def test_a_message_stamped_in_the_future_opens_no_more_than_24_hours(
+    local: RunningRuntime, inbox: Client, model: FakeAnthropic
+) -> None:
+    http = api(inbox)
+    model.script_text("hi")
+    customer_writes(local, inbox, "hello from 2100", at=4102444800)  # a hostile body's timestamp: 2100-01-01
+    expires = datetime.fromisoformat(only_conversation(http)["window_expires_at"]).timestamp()
+    assert expires <= time.time() + 24 * 3600
+
+
 def test_stop_gets_only_the_confirmation_and_blocks_templates(
     local: RunningRuntime, inbox: Client, graph: FakeGraph, model: FakeAnthropic
 ) -> None:

@@ -57,7 +57,7 @@ RECORD_INBOUND = (
     " last_message_at, last_customer_at)"
     " VALUES (%(channel)s, %(account)s, %(peer)s, %(name)s,"
     " (SELECT person_id FROM person_identities WHERE channel = %(channel)s AND external_id = %(peer)s LIMIT 1),"
-    " %(ad)s, 1, now(), %(at)s::timestamptz)"
+    " %(ad)s, 1, now(), least(%(at)s::timestamptz, now()))"
     " ON CONFLICT (channel, account_id, peer_id) DO UPDATE SET name = coalesce(EXCLUDED.name, c.name),"
     " person_id = coalesce(c.person_id, EXCLUDED.person_id), source_ad_id = coalesce(c.source_ad_id,"
     " EXCLUDED.source_ad_id), unread = c.unread + 1, last_message_at = now(), updated_at = now(),"
@@ -74,7 +74,8 @@ def record_inbound(
     sent_at: datetime | None, ad_id: str | None,
 ) -> tuple[Conversation, int | None]:  # fmt: skip
     """Upsert the conversation of a new inbound message, count it unread, and tie the stored event to it; returns
-    the conversation and the stored event's id."""
+    the conversation and the stored event's id. The window counts from when the customer wrote: the message's
+    timestamp, never later than now (a missing one is now; a hostile one in the future cannot hold it open)."""
     with conn.cursor(row_factory=dict_row) as cursor:
         found = cursor.execute(
             RECORD_INBOUND,
