@@ -3,6 +3,7 @@ statuses, errors, other fields, malformed bodies. Pure functions: no database, n
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -119,9 +120,9 @@ def test_a_click_to_whatsapp_referral_is_handed_on_intact() -> None:
 
 
 def test_replies_keep_the_message_they_answer() -> None:
-    result = one(wa_text("this one", context={"from": "15550783881", "id": "wamid.PREVIOUS"}))
+    result = one(wa_text("this one", context={"from": "15550783881", "id": "wamid.PREVIOUS"}, timestamp="1749416383"))
     assert result.reply_to_provider_id == "wamid.PREVIOUS"
-    assert result.sent_at is not None and result.sent_at.year == 2025
+    assert result.sent_at == datetime(2025, 6, 8, 20, 59, 43, tzinfo=UTC)
 
 
 def test_statuses_are_keyed_by_message_and_status() -> None:
