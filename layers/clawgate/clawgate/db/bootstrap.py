@@ -87,9 +87,7 @@ def _adopt_existing_roles(conn: Conn) -> None:
 
 
 def _harden_database(conn: Conn) -> None:
-    row = conn.execute("SELECT current_database()").fetchone()
-    assert row is not None
-    database = ident(row[0])
+    database = ident(conn.info.dbname)
     trusted = sql.SQL(", ").join([ident(OWNER_ROLE), ident(APP_LOGIN)])
     statements: list[sql.Composed | sql.SQL] = [
         sql.SQL("GRANT CONNECT, CREATE ON DATABASE {} TO {}").format(database, ident(OWNER_ROLE)),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from psycopg import errors, sql
+from psycopg.rows import scalar_row
 
 from clawgate.db.bootstrap import bootstrap
 from clawgate.db.logins import derived_password
@@ -219,11 +220,10 @@ def provision_tenant(slug: str) -> list[str]:
 
 
 def tenant_slugs() -> list[str]:
-    with owner_connection() as conn:
-        rows = conn.execute(
+    with owner_connection() as conn, conn.cursor(row_factory=scalar_row) as cursor:
+        return cursor.execute(
             "SELECT substr(nspname, 8) FROM pg_namespace WHERE nspname LIKE 'tenant\\_%%' ORDER BY 1"
         ).fetchall()
-    return [row[0] for row in rows]
 
 
 def upgrade_all() -> dict[str, list[str]]:

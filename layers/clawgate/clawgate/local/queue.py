@@ -19,9 +19,11 @@ import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from psycopg import Connection
+from psycopg.rows import dict_row, kwargs_row, scalar_row
 
 from clawgate.core.ports import QueueMessage
 from clawgate.db import registry_tx
@@ -51,7 +53,7 @@ WITH input AS (
     ORDER BY i.n
     RETURNING 1
 )
-SELECT count(*), pg_notify('{CHANNEL}', %(queue)s) FROM sent
+SELECT count(*) AS sent, pg_notify('{CHANNEL}', %(queue)s) FROM sent
 """
 
 _RECEIVE_FIFO = """
@@ -167,9 +169,9 @@ class PgQueue:
         dedups = [m.dedup_id[:128] if self.fifo and m.dedup_id else None for m in messages]
         params = {"queue": self.key, "groups": groups, "dedups": dedups, "bodies": [m.body for m in messages]}
         with registry_tx(pipeline=True) as conn:
-            sending = conn.execute(_SEND, params)
+            sending = conn.cursor(row_factory=dict_row).execute(_SEND, params)
         row = sending.fetchone()  # the result came with the COMMIT's
-        sent = int(row[0]) if row else 0
+        sent = int(row["sent"]) if row else 0
         self.stats.sent += sent
         self.stats.deduplicated += len(messages) - sent
 
@@ -182,9 +184,9 @@ class PgQueue:
             "receipt": receipt,
             "receiver": receiver,
         }
-        with _registry(conn) as tx:
-            rows = tx.execute(_RECEIVE_FIFO if self.fifo else _RECEIVE_STANDARD, params).fetchall()
-        return sorted((Received(r[0], r[1], r[2], r[3], r[4], receipt) for r in rows), key=lambda m: m.id)
+        with _registry(conn) as tx, tx.cursor(row_factory=kwargs_row(partial(Received, receipt=receipt))) as cursor:
+            rows = cursor.execute(_RECEIVE_FIFO if self.fifo else _RECEIVE_STANDARD, params).fetchall()
+        return sorted(rows, key=lambda m: m.id)
 
     def delete(self, batch: Sequence[Received], conn: Connection[Any] | None = None) -> None:
         """The consumer succeeded: the messages are gone (a stale receipt deletes nothing, as in SQS)."""
@@ -212,21 +214,22 @@ class PgQueue:
         return dead
 
     def depth(self) -> dict[str, int]:
-        with registry_tx() as conn:
-            row = conn.execute(
-                "SELECT count(*) FILTER (WHERE visible_at <= now()), count(*) FILTER (WHERE visible_at > now()),"
-                " (SELECT count(*) FROM queue_dead_letters WHERE queue = %(q)s)"
+        with registry_tx() as conn, conn.cursor(row_factory=dict_row) as cursor:
+            row = cursor.execute(
+                "SELECT count(*) FILTER (WHERE visible_at <= now()) AS queued,"
+                " count(*) FILTER (WHERE visible_at > now()) AS in_flight,"
+                " (SELECT count(*) FROM queue_dead_letters WHERE queue = %(q)s) AS dead_lettered"
                 " FROM queue_messages WHERE queue = %(q)s",
                 {"q": self.key},
             ).fetchone()
         assert row is not None
-        return {"queued": row[0], "in_flight": row[1], "dead_lettered": row[2]}
+        return {name: int(value) for name, value in row.items()}
 
     def pending(self) -> int:
         """Messages waiting, in flight or waiting for a retry."""
-        with registry_tx() as conn:
-            row = conn.execute("SELECT count(*) FROM queue_messages WHERE queue = %s", (self.key,)).fetchone()
-        return int(row[0]) if row else 0
+        with registry_tx() as conn, conn.cursor(row_factory=scalar_row) as cursor:
+            waiting = cursor.execute("SELECT count(*) FROM queue_messages WHERE queue = %s", (self.key,)).fetchone()
+        return int(waiting or 0)
 
     def dead_letters(self) -> list[dict[str, Any]]:
         with registry_tx() as conn:

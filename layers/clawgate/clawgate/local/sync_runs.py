@@ -16,6 +16,7 @@ import uuid
 import weakref
 from typing import Any
 
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from clawgate.core.ports import Execution, QueueMessage, WorkflowRunner
@@ -136,8 +137,7 @@ def _notify(key: str) -> None:
 
 
 def _take_result(call: str) -> tuple[Any, dict[str, Any] | None] | None:
-    with registry_tx() as conn:
-        row = conn.execute(
-            "DELETE FROM sync_run_results WHERE call_id = %s RETURNING output, error", (call,)
-        ).fetchone()
-    return (row[0], row[1]) if row else None
+    with registry_tx() as conn, conn.cursor(row_factory=dict_row) as cursor:
+        query = "DELETE FROM sync_run_results WHERE call_id = %s RETURNING output, error"
+        row = cursor.execute(query, (call,)).fetchone()
+    return (row["output"], row["error"]) if row else None
