@@ -122,25 +122,42 @@ def _ingest_account(account: ChannelAccount, messages: list[InboundMessage]) -> 
     tenant = cached_tenant(account.tenant)
     per_peer: dict[str, list[InboundMessage]] = defaultdict(list)
     routes: dict[str, list[handover.Routed]] = defaultdict(list)
+    unfinished: dict[int, TurnRef] = {}
     with tenant_tx(account.tenant) as conn:
         for message in messages:
             stored = inbound.store(conn, message)
-            if stored == "done":
+            if stored.unfinished_turn is not None:
+                unfinished[stored.unfinished_turn] = _redrive(account.tenant, stored)
+            if stored.state == "done":
                 continue  # a provider retry of something already answered (or stored only)
             if message.kind == "status" and message.status == "system":  # about the user (a changed WhatsApp id)
                 events.publish(conn, events.ChannelNotice(account.tenant, account.account_id, message))
             elif message.kind == "status":
                 apply_status(conn, account.tenant, message)
             elif message.kind not in inbound.STORE_ONLY_KINDS:
-                if stored == "new":  # a redelivery after a failed turn start was reported already
+                if stored.state == "new":  # a redelivery after a failed turn start was reported already
                     events.publish(conn, InboundStored(account.tenant, account.config, message))
                     routes[message.peer_id].append(handover.route_inbound(conn, tenant, message))
                 per_peer[message.peer_id].append(message)
-            elif message.referral and stored == "new":  # an ad opened a thread, nothing written yet: attribute only
+            elif message.referral and stored.state == "new":  # an ad opened a thread, nothing written: attribute only
                 events.publish(conn, InboundStored(account.tenant, account.config, message))
     routed = {r.message.provider_id for peer in routes.values() for r in peer}
     _store_media(account, [m for fresh in per_peer.values() for m in fresh if m.media], routed)
-    return [ref for peer_id, fresh in per_peer.items() if (ref := _answer(account, fresh, routes.get(peer_id)))]
+    answered = [ref for peer_id, fresh in per_peer.items() if (ref := _answer(account, fresh, routes.get(peer_id)))]
+    return [*unfinished.values(), *answered]
+
+
+def _redrive(tenant: str, stored: inbound.StoredEvent) -> TurnRef:
+    """A message redelivered while the turn it is part of never finished: that turn again, from where it stopped.
+    The queue redelivers a message only after the execution that received it ended without deleting it (locally:
+    the runtime was killed; in AWS, behind the EventBridge Pipe: the execution failed or timed out without the
+    turn reaching Fail), and its FIFO group holds every later message back, so nothing else runs this turn. A
+    persisted reply goes to Deliver, which sends only the chunks not sent before; otherwise CallModel runs again
+    (tool calls already made are claimed once). A turn that Fail marked `failed` is finished: the replay API runs it
+    again, not a redelivery."""
+    assert stored.unfinished_turn is not None
+    logger.warning("re-driving an unfinished turn", extra={"turn": stored.unfinished_turn})
+    return TurnRef(tenant=tenant, turn_id=stored.unfinished_turn, next="deliver" if stored.reply_ready else "model")
 
 
 def _answer(

@@ -3,6 +3,7 @@ provider id), the turn it became part of, and the updates no tenant owns (the re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from psycopg.rows import dict_row
@@ -15,19 +16,43 @@ STORE_ONLY_KINDS = frozenset({"edited", "status", "event", "malformed"})
 Stored = Literal["new", "pending", "done"]
 
 
-def store(conn: Conn, message: InboundMessage) -> Stored:
+@dataclass(frozen=True)
+class StoredEvent:
     """new: first delivery. pending: stored before but never part of a turn (the Ingest that stored it failed
-    before the turn started): answer it now. done: part of a turn already, or a kind that is only stored."""
+    before the turn started): answer it now. done: part of a turn already, or a kind that is only stored.
+    `unfinished_turn`: the turn a `done` event is part of, when that turn never finished (still `running`, or a
+    budget notice not delivered yet); `reply_ready`: that turn's final reply is persisted already."""
+
+    state: Stored
+    unfinished_turn: int | None = None
+    reply_ready: bool = False
+
+
+# The event's turn is read with the upsert (no round trip of its own); a first delivery has no turn to join.
+STORE_EVENT = (
+    "WITH stored AS (INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind,"
+    " payload, processed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)"
+    " ON CONFLICT (channel, provider_id) DO UPDATE SET channel = EXCLUDED.channel"
+    " RETURNING xmax = 0 AS inserted, processed_at IS NOT NULL AS processed, turn_id)"
+    " SELECT s.inserted, s.processed, t.id AS unfinished_turn, t.reply_text IS NOT NULL AS reply_ready"
+    " FROM stored s LEFT JOIN turns t ON t.id = s.turn_id AND t.finished_at IS NULL"
+    " AND t.status IN ('running', 'budget_exceeded')"
+)
+
+
+def store(conn: Conn, message: InboundMessage) -> StoredEvent:
+    """The event stored once, and what Ingest is to do with it (`StoredEvent`)."""
     with conn.cursor(row_factory=dict_row) as cursor:
         row = cursor.execute(
-            "INSERT INTO inbound_events (channel, account_id, provider_id, conversation_key, peer_id, kind, payload,"
-            " processed_at) VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s THEN now() END)"
-            " ON CONFLICT (channel, provider_id) DO UPDATE SET channel = EXCLUDED.channel"
-            " RETURNING xmax = 0 AS inserted, processed_at IS NOT NULL AS processed",
+            STORE_EVENT,
             (message.channel, message.account_id, message.provider_id, message.conversation_key, message.peer_id,
              message.kind, Jsonb(message.model_dump(mode="json")), message.kind in STORE_ONLY_KINDS),
-        ).fetchone() or {"inserted": False, "processed": True}  # fmt: skip
-    return "new" if row["inserted"] else "done" if row["processed"] else "pending"
+        ).fetchone()  # fmt: skip
+    if row is None:
+        return StoredEvent("done")
+    if row["inserted"] or not row["processed"]:
+        return StoredEvent("new" if row["inserted"] else "pending")
+    return StoredEvent("done", row["unfinished_turn"], bool(row["reply_ready"]))
 
 
 def add_to_payload(conn: Conn, message: InboundMessage, extra: dict[str, Any]) -> tuple[int, int] | None:
