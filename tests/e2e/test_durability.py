@@ -1,6 +1,7 @@
 """`clawgate dev` as a user runs it — a process with worker processes — against the test's PostgreSQL, the fake
 Graph and the fake model: a `kill -9` with a backlog in flight loses nothing and answers every message once after
-the restart, two worker processes still run one conversation's turns one at a time, and the run API's synchronous
+the restart (turns caught waiting on the model, or with half their reply sent, are re-driven), two worker
+processes still run one conversation's turns one at a time, and the run API's synchronous
 turns are run by a worker too."""
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -152,6 +154,91 @@ def test_a_kill_9_with_a_backlog_in_flight_loses_nothing_and_answers_each_messag
     time.sleep(1.0)  # anything sent twice would arrive now
     assert sorted(answered(graph)) == sorted(users)  # every message answered, each exactly once
     assert rows("SELECT count(*) FROM turns WHERE status <> 'succeeded'") == [(0,)]
+
+
+def eventually(check: Callable[[], bool], timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return check()
+
+
+def texts_sent(graph: FakeGraph) -> list[str]:
+    return [str(m["text"]["body"]) for m in graph.sent_whatsapp() if m.get("type") == "text"]
+
+
+def running_turns() -> list[int]:
+    return [r[0] for r in rows("SELECT id FROM turns WHERE status = 'running' ORDER BY id")]
+
+
+def test_a_kill_9_while_turns_wait_on_the_model_re_drives_those_turns_and_answers_each_message_once(
+    start_runtime: Callable[[int], Runtime],
+    graph: FakeGraph,
+    model: FakeAnthropic,
+) -> None:
+    let_go = threading.Event()
+    model.responder = lambda body: let_go.wait(120) and None  # every model call waits until the test lets it go
+    runtime = start_runtime(2)
+    users = [f"7704000{n:04d}" for n in range(6)]
+    for user in users:
+        runtime.post_whatsapp(phone_number_id(), user, f"hello from {user}")
+    assert eventually(lambda: bool(running_turns()) and bool(model.message_requests()))
+    runtime.kill_9()  # turns are in flight: opened, their messages attached, their model calls unanswered
+    in_flight = running_turns()
+    assert in_flight and answered(graph) == []
+    model.responder = None
+    let_go.set()  # the killed workers' model calls end, answered to no one
+
+    start_runtime(2)
+    assert eventually(lambda: len(answered(graph)) >= len(users)), answered(graph)
+    time.sleep(1.0)  # anything sent twice would arrive now
+    assert sorted(answered(graph)) == sorted(users)  # every message answered, each exactly once
+    succeeded = rows("SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM turns")
+    assert succeeded == [(len(users), len(users))]  # one turn per message, each finished
+    assert running_turns() == []
+    assistant = rows("SELECT turn_id, count(*) FROM messages WHERE role = 'assistant' GROUP BY turn_id ORDER BY 1")
+    assert [turn for turn, _ in assistant if turn in in_flight] == in_flight  # the same turns ran on
+    assert {count for _, count in assistant} == {1}  # one answer in each transcript
+
+
+def test_a_kill_9_after_part_of_a_reply_went_out_sends_only_the_rest_and_asks_the_model_nothing_more(
+    start_runtime: Callable[[int], Runtime],
+    graph: FakeGraph,
+    model: FakeAnthropic,
+    tmp_path: Path,
+) -> None:
+    data = tenant_data(SLUG)
+    data["agents"][0]["max_tokens"] = 4000  # room for a reply of two WhatsApp messages
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(data))
+    model.responder = lambda body: "PART ONE " + "one " * 900 + "\n\nPART TWO " + "two " * 900  # two messages
+    held, let_go = threading.Event(), threading.Event()
+
+    def take_send(body: dict[str, Any]) -> bool:  # Graph takes the reply's first message, holds the second
+        if body.get("type") != "text" or not texts_sent(graph):
+            return True
+        held.set()
+        let_go.wait(120)
+        return False  # and never takes it
+
+    graph.take_send = take_send
+    runtime = start_runtime(1)
+    runtime.post_whatsapp(phone_number_id(), "77050000001", "tell me everything")
+    assert held.wait(120)
+    runtime.kill_9()  # the reply is persisted and half sent; the turn is not finished
+    graph.take_send = None
+    let_go.set()
+    first = texts_sent(graph)
+    assert len(first) == 1 and first[0].startswith("PART ONE")
+    assert rows("SELECT status, reply_text IS NOT NULL FROM turns") == [("running", True)]
+    model_calls = len(model.message_requests())
+
+    start_runtime(1)
+    assert eventually(lambda: rows("SELECT status FROM turns") == [("succeeded",)])
+    time.sleep(1.0)  # anything sent twice would arrive now
+    sent = texts_sent(graph)
+    assert len(sent) == 2 and sent[0] == first[0] and sent[1].rstrip().endswith("two")  # the rest, once
+    assert len(model.message_requests()) == model_calls  # the persisted reply went out; the model was not asked
+    assert rows("SELECT count(*) FROM messages WHERE role = 'assistant'") == [(1,)]
 
 
 def test_two_workers_run_one_conversation_s_turns_one_at_a_time(

@@ -13,6 +13,7 @@ import hashlib
 import re
 import secrets
 import time
+from collections.abc import Callable
 from typing import Any
 
 from clawgate.local.fakes.base import FakeServer, RecordedRequest, Response
@@ -68,6 +69,8 @@ class FakeGraph(SendApiFake, FakeServer):
         self.whatsapp_sent: list[dict[str, Any]] = []
         self.templates: dict[str, list[dict[str, Any]]] = {}
         self.refuse_bsuid = False  # answer 131062 to a send addressed only by `recipient` (a BSUID)
+        # Called with each WhatsApp send's body before Graph takes it; False: never taken (the sender died first)
+        self.take_send: Callable[[dict[str, Any]], bool] | None = None
         self.read_receipts: list[dict[str, Any]] = []
         self.capi_batches: list[dict[str, Any]] = []
         self.created: list[dict[str, Any]] = []
@@ -273,6 +276,8 @@ class FakeGraph(SendApiFake, FakeServer):
         recipient = str(body.get("to") or body.get("recipient") or "")
         if self.refuse_bsuid and not body.get("to"):
             return error_response(131062, "(#131062) Business-scoped user ID recipients not supported for this message")
+        if self.take_send is not None and not self.take_send(body):
+            return error_response(2, "(#2) Service temporarily unavailable", status=503)
         wamid = "wamid." + base64.b64encode(secrets.token_bytes(30)).decode().rstrip("=")
         with self._lock:
             self.whatsapp_sent.append({"phone_number_id": phone_number_id, "wamid": wamid, **body})
