@@ -122,6 +122,8 @@ def test_take_over_answer_and_give_back(
     assert (numbers["conversations"], numbers["resolved_without_human"], numbers["resolved_share"]) == (1, 0, 0.0)
     assert [d["count"] for d in numbers["handoffs_per_day"]] == [1]
     assert numbers["first_response_bot"]["count"] == 1 and numbers["first_response_human"]["count"] == 1
+    human = numbers["first_response_human"]  # one response: its 95th percentile is its median
+    assert human["p95_seconds"] == human["median_seconds"] is not None
     assert set(numbers["leads_by"]) == {"ad", "creative", "direction"}
 
 

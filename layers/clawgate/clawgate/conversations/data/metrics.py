@@ -16,7 +16,8 @@ from clawgate.db import Conn
 RANGE = "(%(since)s::date AT TIME ZONE %(tz)s) AND {col} < ((%(until)s::date + 1) AT TIME ZONE %(tz)s)"
 
 FIRST_RESPONSE_BOT = f"""
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, avg(seconds) AS average, count(*) FROM (
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95, avg(seconds) AS average, count(*) FROM (
   SELECT extract(epoch FROM (SELECT min(coalesce(o.sent_at, o.created_at)) FROM outbound_messages o
     WHERE o.conversation_id = c.id AND o.author = 'agent' AND o.status <> 'failed'
     AND coalesce(o.sent_at, o.created_at) >= f.at) - f.at) AS seconds
@@ -27,7 +28,8 @@ SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, avg(secon
 """
 
 FIRST_RESPONSE_HUMAN = f"""
-SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median, avg(seconds) AS average, count(*) FROM (
+SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds) AS median,
+  percentile_cont(0.95) WITHIN GROUP (ORDER BY seconds) AS p95, avg(seconds) AS average, count(*) FROM (
   SELECT extract(epoch FROM (SELECT min(coalesce(o.sent_at, o.created_at)) FROM outbound_messages o
     WHERE o.conversation_id = h.conversation_id AND o.author = 'operator' AND o.status <> 'failed'
     AND coalesce(o.sent_at, o.created_at) >= h.at) - h.at) AS seconds
@@ -50,6 +52,7 @@ WHERE h.mode = 'human' AND h.at >= {RANGE.format(col="h.at")} GROUP BY 1 ORDER B
 
 class ResponseTime(BaseModel):
     median_seconds: float | None
+    p95_seconds: float | None
     average_seconds: float | None
     count: int
 
@@ -76,9 +79,9 @@ def _seconds(value: Any) -> float | None:
 
 def _response(conn: Conn, query: str, params: dict[str, Any]) -> ResponseTime:
     with conn.cursor(row_factory=dict_row) as cursor:
-        row = cursor.execute(query, params).fetchone() or {"median": None, "average": None, "count": 0}
-    return ResponseTime(median_seconds=_seconds(row["median"]), average_seconds=_seconds(row["average"]),
-                        count=int(row["count"] or 0))  # fmt: skip
+        row = cursor.execute(query, params).fetchone() or {"median": None, "p95": None, "average": None, "count": 0}
+    return ResponseTime(median_seconds=_seconds(row["median"]), p95_seconds=_seconds(row["p95"]),
+                        average_seconds=_seconds(row["average"]), count=int(row["count"] or 0))  # fmt: skip
 
 
 def inbox_metrics(conn: Conn, since: date, until: date, timezone: str) -> InboxMetrics:
