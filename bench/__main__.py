@@ -17,6 +17,7 @@ BENCHMARKS = [
     "bench.control_plane",
     "bench.ads",
     "bench.media",
+    "bench.inbox_day",
 ]
 
 
