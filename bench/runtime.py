@@ -8,6 +8,7 @@ drains, and the database round trips of one turn."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import statistics
@@ -86,7 +87,7 @@ def postgres_cpu_seconds(database_url: str) -> float:
         assert row is not None
         master = psutil.Process(int(row[0])).parent()
     assert master is not None
-    return sum(sum(p.cpu_times()[:2]) for p in [master, *master.children()])
+    return cpu_seconds([master, *master.children()])
 
 
 Call = Callable[[httpx.Client, str], None]  # one agent message in a session
@@ -136,7 +137,17 @@ def concurrent(url: str, call: Call, clients: int = 4, seconds: float = SECONDS)
 
 
 def tree_cpu_seconds(root: psutil.Process) -> float:
-    return sum(sum(p.cpu_times()[:2]) for p in [root, *root.children(recursive=True)])
+    return cpu_seconds([root, *root.children(recursive=True)])
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User + system CPU of the processes still there: a backend or thread that exits between the listing and the
+    reading takes its time with it (PostgreSQL ends a backend when its connection closes)."""
+    total = 0.0
+    for process in processes:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            total += sum(process.cpu_times()[:2])
+    return total
 
 
 def tree_memory(root: psutil.Process) -> str:
