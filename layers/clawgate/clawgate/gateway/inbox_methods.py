@@ -10,10 +10,9 @@ from pydantic import BaseModel, Field
 
 from clawgate.agent.outreach import OutreachRefusedError
 from clawgate.core.protocol import ProtocolError
-from clawgate.db import tenant_tx
 from clawgate.gateway import inbox
 from clawgate.gateway.data import inbox as inbox_data
-from clawgate.gateway.method_registry import Caller, method
+from clawgate.gateway.method_registry import Caller, method, page_method
 
 
 class ConversationRef(BaseModel):
@@ -62,10 +61,7 @@ def _guarded(call: Any) -> Any:
         raise ProtocolError("not_found", str(error)) from None
 
 
-@method("conversations.list", inbox_data.ConversationQuery)
-def _list(caller: Caller, params: inbox_data.ConversationQuery) -> Any:
-    with tenant_tx(caller.tenant, "ro") as conn:
-        return inbox_data.page(conn, params)
+page_method("conversations.list", inbox_data.ConversationQuery, inbox_data.page)
 
 
 @method("conversations.messages", TranscriptParams)

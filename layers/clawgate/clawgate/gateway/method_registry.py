@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from clawgate.core.protocol import ProtocolError
+from clawgate.db import Conn, tenant_tx
 from clawgate.gateway.data import devices
 from clawgate.gateway.data.pages import BadCursorError
 
@@ -45,3 +46,13 @@ def method(name: str, params_model: type[Params]) -> Callable[[Callable[[Caller,
         METHODS[name] = call
 
     return register
+
+
+def page_method(name: str, params_model: type[Params], page: Callable[[Conn, Params], Any]) -> None:
+    """A list of the control UI: one page of `page(conn, query)`, read in the caller's tenant."""
+
+    def read(caller: Caller, query: Params) -> Any:
+        with tenant_tx(caller.tenant, "ro") as conn:
+            return page(conn, query)
+
+    method(name, params_model)(read)

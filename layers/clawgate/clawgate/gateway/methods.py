@@ -15,7 +15,7 @@ from clawgate.db import registry_tx, tenant_tx
 from clawgate.gateway import chat, reports
 from clawgate.gateway import inbox_methods as inbox_methods  # registers the conversations.* methods
 from clawgate.gateway.data import conversions, devices, dialogs, leads, sessions
-from clawgate.gateway.method_registry import METHODS, Caller, method
+from clawgate.gateway.method_registry import METHODS, Caller, method, page_method
 from clawgate.tenancy import connections
 from clawgate.tenancy.data import connections as connection_rows
 
@@ -64,28 +64,10 @@ def _chat_history(caller: Caller, params: HistoryParams) -> Any:
     return {"messages": messages}
 
 
-@method("sessions.list", sessions.SessionQuery)
-def _sessions(caller: Caller, params: sessions.SessionQuery) -> Any:
-    with tenant_tx(caller.tenant, "ro") as conn:
-        return sessions.page(conn, params)
-
-
-@method("leads.list", leads.LeadQuery)
-def _leads(caller: Caller, params: leads.LeadQuery) -> Any:
-    with tenant_tx(caller.tenant, "ro") as conn:
-        return leads.page(conn, params)
-
-
-@method("dialogs.list", dialogs.DialogQuery)
-def _dialogs(caller: Caller, params: dialogs.DialogQuery) -> Any:
-    with tenant_tx(caller.tenant, "ro") as conn:
-        return dialogs.page(conn, params)
-
-
-@method("capi.log", conversions.CapiQuery)
-def _capi_log(caller: Caller, params: conversions.CapiQuery) -> Any:
-    with tenant_tx(caller.tenant, "ro") as conn:
-        return conversions.page(conn, params)
+page_method("sessions.list", sessions.SessionQuery, sessions.page)
+page_method("leads.list", leads.LeadQuery, leads.page)
+page_method("dialogs.list", dialogs.DialogQuery, dialogs.page)
+page_method("capi.log", conversions.CapiQuery, conversions.page)
 
 
 @method("metrics.summary", reports.MetricsQuery)
